@@ -1,0 +1,56 @@
+# One Makefile for the workspace. Every target bootstraps uv and the locked environment itself,
+# so `make demo` and `make test` work on a fresh machine with only Python 3.11 installed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --no-sync
+MODEL ?=
+
+.PHONY: help install demo test lint typecheck layers isolation pytest bench docs fmt clean
+
+help:
+	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
+
+# uv itself: installed with pip when missing (the only tool this repository assumes is python3).
+.uv-bootstrap:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@touch $@
+
+install: .uv-bootstrap
+	$(UV) sync --all-packages --all-extras --locked
+
+demo: install
+	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
+
+test: install lint typecheck layers isolation pytest
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install
+	$(RUN) pyright
+
+layers: install
+	$(RUN) lint-imports
+
+isolation: install
+	$(RUN) python scripts/isolation.py
+
+pytest: install
+	$(RUN) pytest
+
+bench: install
+	$(UV) sync --all-packages --all-extras --locked --group bench
+	$(UV) run --no-sync python benchmarks/run.py
+	$(UV) sync --all-packages --all-extras --locked
+
+docs: install
+	$(UV) run --locked --group docs mkdocs build --strict
+
+fmt: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean:
+	rm -rf dist site .uv-bootstrap .isolation

@@ -1,0 +1,10 @@
+"""A real local LLM-compatible HTTP server with scripted models, fault injection and record/replay.
+
+This layer is not built yet: it exports nothing until its issue lands.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__: tuple[str, ...] = ()
