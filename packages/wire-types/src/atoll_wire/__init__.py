@@ -60,6 +60,7 @@ from ._parts import (
 from ._redact import redact_headers, redact_url
 from ._request import ChatRequest, OutputSchema, ToolChoice, ToolSpec
 from ._response import ChatResponse
+from ._sse import ServerSentEvent, SSEDecoder
 from ._transport import (
     AsyncTransport,
     HttpRequest,
@@ -97,9 +98,11 @@ __all__ = (
     "ResponseConsumed",
     "ResponseTooLarge",
     "Role",
+    "SSEDecoder",
     "SSEError",
     "SSEEventTooLarge",
     "SSELineTooLong",
+    "ServerSentEvent",
     "StreamError",
     "StreamEvent",
     "SyncHttpResponse",
