@@ -1,10 +1,51 @@
 """Control plane: Element, Event, Pile, Progression, Processor/Executor and limiters.
 
-This layer is not built yet: it exports nothing until its issue lands.
+Everything here is generic: an upper layer subclasses :class:`Event` (a chat call becomes a
+``CallEvent``), runs events on an :class:`Executor` under stacked limiters, and keeps ordered
+collections of elements in a :class:`Pile` with a :class:`Progression`.
 """
 
 from __future__ import annotations
 
+from ._element import Element
+from ._event import ErrorInfo, Event, EventStatus, Execution
+from ._exceptions import (
+    AtollGenericError,
+    BudgetExhaustedError,
+    ExecutorClosedError,
+    IllegalTransitionError,
+    IndexOutOfRangeError,
+    ItemExistsError,
+    ItemNotFoundError,
+    ItemTypeError,
+    LimitError,
+    LimitExceededError,
+    MalformedDataError,
+    PileBusyError,
+    QueueFull,
+    UnknownKindError,
+)
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__: tuple[str, ...] = (
+    "AtollGenericError",
+    "BudgetExhaustedError",
+    "Element",
+    "ErrorInfo",
+    "Event",
+    "EventStatus",
+    "Execution",
+    "ExecutorClosedError",
+    "IllegalTransitionError",
+    "IndexOutOfRangeError",
+    "ItemExistsError",
+    "ItemNotFoundError",
+    "ItemTypeError",
+    "LimitError",
+    "LimitExceededError",
+    "MalformedDataError",
+    "PileBusyError",
+    "QueueFull",
+    "UnknownKindError",
+)
