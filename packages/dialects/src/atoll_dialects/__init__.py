@@ -1,10 +1,58 @@
 """OpenAI-chat and Anthropic Messages dialects and the Client.
 
-This layer is not built yet: it exports nothing until its issue lands.
+A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
+responses and streams back into neutral types, losslessly; provider differences come from the
+registry's data. The typed errors carry status, provider, model, request id, ``retry_after`` and
+a redacted body excerpt; an error raised mid-stream carries what arrived as ``exc.partial``.
+
+Example:
+    >>> from atoll_dialects import Dialect, RateLimitError
+    >>> issubclass(RateLimitError, Exception)
+    True
 """
 
 from __future__ import annotations
 
+from ._dialect import Dialect, Embeddings, StreamDecoder
+from ._exceptions import (
+    APIError,
+    AtollError,
+    AuthenticationError,
+    BadRequestError,
+    CapabilityError,
+    ConflictError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    StreamInterrupted,
+    TimeoutError,  # the issue names it so; it subclasses builtins.TimeoutError
+    UnsupportedRequestError,
+)
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__ = (
+    "APIError",
+    "AtollError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CapabilityError",
+    "ConflictError",
+    "Dialect",
+    "Embeddings",
+    "InvalidResponseError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "StreamDecoder",
+    "StreamInterrupted",
+    "TimeoutError",
+    "UnsupportedRequestError",
+)
