@@ -1,10 +1,48 @@
 """A real local LLM-compatible HTTP server with scripted models, fault injection and record/replay.
 
-This layer is not built yet: it exports nothing until its issue lands.
+``FakeLLMServer`` speaks OpenAI chat completions (plus embeddings and models) and Anthropic
+Messages on 127.0.0.1, from its own thread, so tests on asyncio, trio or sync code can use it::
+
+    async with FakeLLMServer(models={"agent": Script(["hello"])}) as srv:
+        ...  # point any client at srv.base_url
+
+See docs/testing.md for scripts, faults (``x-atoll-fault``) and record/replay.
 """
 
 from __future__ import annotations
 
+from ._cases import Case, CaseResponse, Replay
+from ._exceptions import (
+    AtollTestingError,
+    CaseFormatError,
+    FaultSyntaxError,
+    ScriptError,
+    ServerStartError,
+)
+from ._faults import Fault
+from ._inputs import ChatInput, ToolResult
+from ._log import RecordedRequest
+from ._script import Rule, Script, ToolCall, Turn
+from ._server import FakeLLMServer
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__: tuple[str, ...] = (
+    "AtollTestingError",
+    "Case",
+    "CaseFormatError",
+    "CaseResponse",
+    "ChatInput",
+    "FakeLLMServer",
+    "Fault",
+    "FaultSyntaxError",
+    "RecordedRequest",
+    "Replay",
+    "Rule",
+    "Script",
+    "ScriptError",
+    "ServerStartError",
+    "ToolCall",
+    "ToolResult",
+    "Turn",
+)

@@ -1,0 +1,152 @@
+"""The recorder: proxy requests to a real upstream and save each exchange as a corpus case."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import msgspec
+
+from ._cases import Case, CaseResponse
+from ._expect import compute_expect
+from ._http import Request
+from ._log import SECRET_HEADERS
+from ._reply import Reply
+
+# Not forwarded upstream: hop-by-hop, and accept-encoding so the body is recorded as text.
+_DROP_UP = frozenset(
+    {"host", "connection", "content-length", "transfer-encoding", "accept-encoding", "keep-alive"}
+)
+# Not copied back: framing and identity headers this server writes itself.
+_DROP_DOWN = frozenset(
+    {
+        "connection",
+        "content-length",
+        "transfer-encoding",
+        "content-encoding",
+        "content-type",
+        "date",
+        "server",
+        "keep-alive",
+    }
+)
+
+
+def dialect_of(path: str) -> str:
+    """The corpus dialect a request path belongs to."""
+    if path.endswith("/chat/completions"):
+        return "openai-chat"
+    if path.endswith("/messages"):
+        return "anthropic-messages"
+    if "generateContent" in path:
+        return "gemini"
+    return "unknown"
+
+
+class Recorder:
+    """Forward every request to ``upstream`` and write the exchange as a case file.
+
+    Keys the client sends (``authorization``, ``x-api-key``) are passed upstream and never
+    written: cases hold the request body and the response only, as the corpus format says.
+
+    Args:
+        upstream: Base the request path is appended to, e.g. ``https://api.openai.com``
+            (a client using ``srv.base_url`` then reaches ``https://api.openai.com/v1/...``).
+        directory: Where cases go: ``<directory>/<dialect>/<provider>-<n>.json``.
+        provider: Provider name stored in the cases.
+        timeout: Seconds to wait for the upstream.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        directory: str | Path,
+        *,
+        provider: str = "unknown",
+        timeout: float = 120.0,
+    ) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.directory = Path(directory)
+        self.provider = provider
+        self.timeout = timeout
+        self.recorded: list[Path] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Recorder(upstream={self.upstream!r}, directory={str(self.directory)!r})"
+
+    async def forward(self, request: Request) -> Reply:
+        """Proxy one request (the blocking upstream call runs in a worker thread)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._exchange, request)
+
+    def _exchange(self, request: Request) -> Reply:
+        url = self.upstream + request.path
+        headers = {k: v for k, v in request.headers.items() if k not in _DROP_UP}
+        upstream = urllib.request.Request(
+            url + (f"?{request.query}" if request.query else ""),
+            data=request.body or None,
+            headers=headers,
+            method=request.method,
+        )
+        try:
+            with urllib.request.urlopen(upstream, timeout=self.timeout) as resp:
+                status, resp_headers, body = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, resp_headers, body = exc.code, exc.headers, exc.read()
+        except (urllib.error.URLError, OSError) as exc:
+            message = f"atoll_testing recorder: upstream {url} unreachable: {exc}"
+            return Reply(
+                502, b"application/json", msgspec.json.encode({"error": {"message": message}})
+            )
+        content_type = resp_headers.get("content-type", "application/octet-stream")
+        case = self._case(request, url, status, content_type, body)
+        self._save(case)
+        reply = case.reply()
+        reply.headers = [
+            (k.lower(), v)
+            for k, v in resp_headers.items()
+            if k.lower() not in _DROP_DOWN and k.lower() not in SECRET_HEADERS
+        ]
+        return reply
+
+    def _case(
+        self, request: Request, url: str, status: int, content_type: str, body: bytes
+    ) -> Case:
+        dialect = dialect_of(request.path)
+        stream = content_type.startswith("text/event-stream")
+        text = body.decode("utf-8", errors="replace")
+        expect, notes = compute_expect(dialect, text, stream, status)
+        try:
+            req_json: object = msgspec.json.decode(request.body) if request.body else None
+        except msgspec.DecodeError:
+            req_json = None
+            notes.append("request body was not JSON; stored as null")
+        return Case(
+            source=f"atoll_testing recorder @ {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+            dialect=dialect,
+            provider=self.provider,
+            stream=stream,
+            endpoint=f"{request.method} {url}",
+            exercises=f"recorded {request.method} {request.path}",
+            request=req_json,
+            response=CaseResponse(status=status, content_type=content_type, body=text),
+            expect=expect,
+            notes=notes,
+            recorded_body_form="verbatim",
+        )
+
+    def _save(self, case: Case) -> None:
+        with self._lock:
+            folder = self.directory / case.dialect
+            n = len(self.recorded) + 1
+            path = folder / f"{self.provider}-{n:04d}.json"
+            while path.exists():
+                n += 1
+                path = folder / f"{self.provider}-{n:04d}.json"
+            case.write(path)
+            self.recorded.append(path)

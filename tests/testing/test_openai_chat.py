@@ -1,0 +1,134 @@
+"""OpenAI chat completions over plain httpx: echo, streams with usage, the request log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from atoll_testing import FakeLLMServer
+
+Sse = Callable[[str], list[tuple[str, Any]]]
+BODY = {
+    "model": "echo",
+    "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hello there  world"},
+    ],
+}
+
+
+def test_echo_non_stream(server: FakeLLMServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post("/chat/completions", json=BODY)
+    assert resp.status_code == 200
+    assert resp.headers["content-type"] == "application/json"
+    data = resp.json()
+    assert data["object"] == "chat.completion"
+    assert data["model"] == "echo"
+    choice = data["choices"][0]
+    assert choice["message"] == {
+        "role": "assistant",
+        "content": "hello there  world",
+        "refusal": None,
+        "annotations": [],
+    }
+    assert choice["finish_reason"] == "stop"
+    # whitespace tokens: "be brief" (2) + "hello there  world" (3) in, 3 out
+    assert data["usage"]["prompt_tokens"] == 5
+    assert data["usage"]["completion_tokens"] == 3
+    assert data["usage"]["total_tokens"] == 8
+
+
+def test_echo_stream_with_usage(server: FakeLLMServer, sse: Sse) -> None:
+    body = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post("/chat/completions", json=body)
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert resp.headers["transfer-encoding"] == "chunked"
+    events = sse(resp.text)
+    assert events[-1] == ("message", "[DONE]")
+    chunks = [d for _, d in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert len({c["id"] for c in chunks}) == 1
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "hello there  world"
+    finish = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+    assert finish[-1] == "stop" and set(finish[:-1]) == {None}
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["completion_tokens"] == 3
+    assert all(c["usage"] is None for c in chunks[:-1])
+
+
+def test_stream_without_usage_has_no_usage_chunk(server: FakeLLMServer, sse: Sse) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post("/chat/completions", json={**BODY, "stream": True})
+    chunks = [d for _, d in sse(resp.text)[:-1]]
+    assert all("usage" not in c for c in chunks)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("count", [1, 200, 5000])
+def test_stream_n_model(server: FakeLLMServer, sse: Sse, count: int) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post(
+            "/chat/completions", json={"model": f"stream-{count}", "messages": [], "stream": True}
+        )
+    chunks = [d for _, d in sse(resp.text)[:-1]]
+    deltas = [c["choices"][0]["delta"]["content"] for c in chunks[1:-1]]
+    assert deltas == [f"tok{i} " for i in range(count)]
+
+
+def test_request_log_redacts_secrets_and_counts(server: FakeLLMServer) -> None:
+    server.clear()
+    headers = {
+        "Authorization": "Bearer sk-secret-123",
+        "x-api-key": "sk-ant-456",
+        "x-custom": "kept",
+    }
+    with httpx.Client(base_url=server.base_url, headers=headers) as client:
+        client.post("/chat/completions", json=BODY)
+        client.post("/chat/completions", json={**BODY, "model": "stream-3"})
+    log = server.requests
+    assert [r.model for r in log] == ["echo", "stream-3"]
+    assert log[0].method == "POST" and log[0].path == "/v1/chat/completions"
+    assert log[0].headers["authorization"] == "[redacted]"
+    assert log[0].headers["x-api-key"] == "[redacted]"
+    assert log[0].headers["x-custom"] == "kept"
+    assert "sk-secret" not in repr(log) and "sk-ant" not in repr(log)
+    assert log[0].json() == BODY
+    assert server.counts == {"echo": 1, "stream-3": 1}
+
+
+def test_unknown_model_is_openai_404(server: FakeLLMServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post("/chat/completions", json={**BODY, "model": "nope"})
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "model_not_found"
+
+
+def test_bad_body_is_400(server: FakeLLMServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        resp = client.post("/chat/completions", content=b'{"model": 3}')
+    assert resp.status_code == 400
+    assert resp.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.anyio
+async def test_async_context_manager_on_both_backends(sse: Sse) -> None:
+    async with FakeLLMServer() as srv:
+        assert srv.base_url.endswith("/v1")
+        assert srv.base_url.startswith("http://127.0.0.1:")
+        async with httpx.AsyncClient(base_url=srv.base_url) as client:
+            resp = await client.post("/chat/completions", json=BODY)
+            assert resp.json()["choices"][0]["message"]["content"] == "hello there  world"
+            async with client.stream(
+                "POST", "/chat/completions", json={**BODY, "stream": True}
+            ) as stream:
+                raw = b"".join([part async for part in stream.aiter_bytes()])
+        assert sse(raw.decode())[-1][1] == "[DONE]"
+        assert len(srv.requests) == 2
+    assert srv.port == 0  # stopped
