@@ -18,7 +18,7 @@ class _Event(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type")
     """Shared configuration of every stream event."""
 
 
-class MessageStart(_Event, tag="message_start"):
+class MessageStart(_Event, tag="message_start", kw_only=True):
     """The provider started a message.
 
     Attributes:
@@ -30,7 +30,7 @@ class MessageStart(_Event, tag="message_start"):
     model: str | None = None
 
 
-class TextDelta(_Event, tag="text_delta"):
+class TextDelta(_Event, tag="text_delta", kw_only=True):
     """A fragment of text.
 
     Attributes:
@@ -42,7 +42,7 @@ class TextDelta(_Event, tag="text_delta"):
     text: str
 
 
-class ThinkingDelta(_Event, tag="thinking_delta"):
+class ThinkingDelta(_Event, tag="thinking_delta", kw_only=True):
     """A fragment of reasoning text and/or its signature.
 
     Attributes:
@@ -56,7 +56,7 @@ class ThinkingDelta(_Event, tag="thinking_delta"):
     signature: str | None = None
 
 
-class RedactedThinkingDelta(_Event, tag="redacted_thinking_delta"):
+class RedactedThinkingDelta(_Event, tag="redacted_thinking_delta", kw_only=True):
     """Encrypted reasoning arrived for a block.
 
     Attributes:
@@ -68,7 +68,7 @@ class RedactedThinkingDelta(_Event, tag="redacted_thinking_delta"):
     data: str
 
 
-class ToolCallStart(_Event, tag="tool_call_start"):
+class ToolCallStart(_Event, tag="tool_call_start", kw_only=True):
     """A tool call began.
 
     Attributes:
@@ -82,7 +82,7 @@ class ToolCallStart(_Event, tag="tool_call_start"):
     name: str
 
 
-class ToolCallDelta(_Event, tag="tool_call_delta"):
+class ToolCallDelta(_Event, tag="tool_call_delta", kw_only=True):
     """A fragment of a tool call's argument JSON.
 
     Attributes:
@@ -94,7 +94,7 @@ class ToolCallDelta(_Event, tag="tool_call_delta"):
     arguments: str
 
 
-class ToolCallEnd(_Event, tag="tool_call_end"):
+class ToolCallEnd(_Event, tag="tool_call_end", kw_only=True):
     """A tool call's arguments are complete.
 
     Attributes:
@@ -104,7 +104,7 @@ class ToolCallEnd(_Event, tag="tool_call_end"):
     index: int
 
 
-class UsageUpdate(_Event, tag="usage"):
+class UsageUpdate(_Event, tag="usage", kw_only=True):
     """A cumulative usage snapshot. It replaces earlier ones field by field; never summed.
 
     Attributes:
@@ -114,7 +114,7 @@ class UsageUpdate(_Event, tag="usage"):
     usage: Usage
 
 
-class MessageEnd(_Event, tag="message_end"):
+class MessageEnd(_Event, tag="message_end", kw_only=True):
     """The provider finished the message.
 
     Attributes:
@@ -126,7 +126,7 @@ class MessageEnd(_Event, tag="message_end"):
     raw_finish_reason: str | None = None
 
 
-class StreamError(_Event, tag="error", rename={"type": "error_type"}):
+class StreamError(_Event, tag="error", rename={"type": "error_type"}, kw_only=True):
     """An error reported inside a stream (or raised while reading it).
 
     ``type`` is the error's kind; on the JSON wire it is stored as ``error_type`` because ``type``

@@ -17,7 +17,7 @@ class _Part(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type"):
     """Shared configuration of every part: keyword-only, tagged on ``type``."""
 
 
-class TextPart(_Part, tag="text"):
+class TextPart(_Part, tag="text", kw_only=True):
     """Plain text.
 
     Attributes:
@@ -27,7 +27,7 @@ class TextPart(_Part, tag="text"):
     text: str
 
 
-class ImagePart(_Part, tag="image"):
+class ImagePart(_Part, tag="image", kw_only=True):
     """An image, either by URL or as bytes with a media type.
 
     Attributes:
@@ -43,7 +43,7 @@ class ImagePart(_Part, tag="image"):
     detail: str | None = None
 
 
-class AudioPart(_Part, tag="audio"):
+class AudioPart(_Part, tag="audio", kw_only=True):
     """Audio bytes.
 
     Attributes:
@@ -55,7 +55,7 @@ class AudioPart(_Part, tag="audio"):
     media_type: str
 
 
-class DocumentPart(_Part, tag="document"):
+class DocumentPart(_Part, tag="document", kw_only=True):
     """A document such as a PDF, by bytes or URL.
 
     Attributes:
@@ -71,7 +71,7 @@ class DocumentPart(_Part, tag="document"):
     title: str | None = None
 
 
-class ToolCallPart(_Part, tag="tool_call"):
+class ToolCallPart(_Part, tag="tool_call", kw_only=True):
     """A call the model asked for.
 
     Attributes:
@@ -89,7 +89,7 @@ class ToolCallPart(_Part, tag="tool_call"):
     arguments_error: str | None = None
 
 
-class ThinkingPart(_Part, tag="thinking"):
+class ThinkingPart(_Part, tag="thinking", kw_only=True):
     """Reasoning text the model showed, with the provider's signature when it sends one.
 
     Attributes:
@@ -101,7 +101,7 @@ class ThinkingPart(_Part, tag="thinking"):
     signature: str | None = None
 
 
-class RedactedThinkingPart(_Part, tag="redacted_thinking"):
+class RedactedThinkingPart(_Part, tag="redacted_thinking", kw_only=True):
     """Reasoning the provider encrypted; sent back unchanged on the next turn.
 
     Attributes:
@@ -111,7 +111,7 @@ class RedactedThinkingPart(_Part, tag="redacted_thinking"):
     data: str
 
 
-class ToolResultPart(_Part, tag="tool_result"):
+class ToolResultPart(_Part, tag="tool_result", kw_only=True):
     """The result of a tool call, sent back to the model.
 
     Attributes:
