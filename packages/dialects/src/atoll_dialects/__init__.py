@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from ._anthropic import AnthropicMessagesDialect
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._exceptions import (
     APIError,
@@ -32,11 +33,13 @@ from ._exceptions import (
     TimeoutError,  # the issue names it so; it subclasses builtins.TimeoutError
     UnsupportedRequestError,
 )
+from ._openai_chat import OpenAIChatDialect
 
 __version__ = "0.1.0"
 
 __all__ = (
     "APIError",
+    "AnthropicMessagesDialect",
     "AtollError",
     "AuthenticationError",
     "BadRequestError",
@@ -47,6 +50,7 @@ __all__ = (
     "InvalidResponseError",
     "MissingAPIKeyError",
     "NotFoundError",
+    "OpenAIChatDialect",
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",

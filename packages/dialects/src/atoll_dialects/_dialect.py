@@ -121,6 +121,8 @@ class Dialect(ABC):
         body: bytes,
         provider: ProviderSpec | None = None,
         model: ModelSpec | None = None,
+        *,
+        request: ChatRequest | None = None,
     ) -> ChatResponse:
         """Parse a successful non-streaming response body.
 
@@ -128,6 +130,8 @@ class Dialect(ABC):
             body: The raw response body.
             provider: The provider's registry entry, for quirks (may be ``None``).
             model: The model's registry entry (may be ``None``).
+            request: The request that was sent; when it asked for structured output through a
+                forced tool, that tool's arguments come back as the reply's text.
 
         Returns:
             The neutral response.
@@ -138,12 +142,15 @@ class Dialect(ABC):
         self,
         provider: ProviderSpec | None = None,
         model: ModelSpec | None = None,
+        *,
+        request: ChatRequest | None = None,
     ) -> StreamDecoder:
         """Make a decoder for one streamed response.
 
         Args:
             provider: The provider's registry entry, for quirks (may be ``None``).
             model: The model's registry entry (may be ``None``).
+            request: The request that was sent (see ``parse``).
 
         Returns:
             A fresh decoder, used for exactly one stream.

@@ -1,0 +1,238 @@
+"""Anthropic Messages stream → neutral stream events.
+
+Block indexes are Anthropic's own. Server-side tool blocks (``server_tool_use``, their results,
+``mcp_tool_use``) run at the provider and are not client tool calls, so they produce no events.
+A ``tool_use`` block whose ``input_json_delta`` fragments were all empty takes its arguments from
+``content_block_start.input``. A tool block left open when the message stops (``max_tokens``)
+is closed so its truncated argument text is kept, not dropped. Usage in ``message_delta`` is a
+cumulative snapshot; cache counts are carried over from ``message_start`` when it omits them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from atoll_wire import (
+    MessageEnd,
+    MessageStart,
+    RedactedThinkingDelta,
+    ServerSentEvent,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+)
+
+from ._anthropic_wire import Block, Delta, StreamEventBody, WireUsage, event_decoder
+from ._dialect import StreamDecoder
+from ._encode import dumps, finish_reason
+from ._quirks import Quirks
+
+
+def normalise_usage(usage: WireUsage, quirks: Quirks) -> Usage:
+    """Anthropic usage → neutral usage: input includes cache reads and writes."""
+    cache_read = usage.cache_read_input_tokens
+    cache_write = usage.cache_creation_input_tokens
+    input_tokens = usage.input_tokens
+    if input_tokens is not None and not quirks.cache_tokens_in_input:
+        input_tokens += (cache_read or 0) + (cache_write or 0)
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+    )
+
+
+def start_input_text(value: Any) -> str:
+    """``content_block_start.input`` as argument text; ``{}`` and absent give ``""``."""
+    if value is None or value == {}:
+        return ""
+    return dumps(value).decode()
+
+
+@dataclass(slots=True)
+class _Block:
+    kind: str
+    """``text``, ``thinking``, ``redacted``, ``tool``, ``output`` (forced-tool JSON) or ``skip``."""
+    start_input: str = ""
+    fragments: bool = False
+    open: bool = True
+
+
+class AnthropicStreamDecoder(StreamDecoder):
+    """One Messages stream's state: block kinds, open tool blocks, stop reason and usage."""
+
+    def __init__(self, quirks: Quirks, output_tool: str | None = None) -> None:
+        self._quirks = quirks
+        self._output_tool = output_tool
+        self._blocks: dict[int, _Block] = {}
+        self._usage = WireUsage()
+        self._raw_finish: str | None = None
+        self._done = False
+        self._finished = False
+
+    @property
+    def done(self) -> bool:
+        """Whether ``message_stop`` has arrived."""
+        return self._done
+
+    def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
+        """Translate one server-sent event; ``ping`` and unknown events give nothing."""
+        if self._done or not event.data.strip():
+            return []
+        try:
+            body = event_decoder.decode(event.data)
+        except msgspec.DecodeError as exc:
+            message = f"undecodable event: {exc}"
+            return [StreamError(type="invalid_event", message=message, raw=event.data)]
+        kind = body.type or event.event
+        if kind == "content_block_delta":  # the hot path first
+            return self._delta(body)
+        if kind == "message_start":
+            return self._message_start(body)
+        if kind == "content_block_start":
+            return self._block_start(body)
+        if kind == "content_block_stop":
+            block = self._blocks.get(body.index if body.index is not None else -1)
+            return self._block_stop(body.index, block) if block is not None else []
+        if kind == "message_delta":
+            return self._message_delta(body)
+        if kind == "message_stop":
+            return self._close(complete=True)
+        if kind == "error":
+            return [self._error(body, event.data)]
+        return []
+
+    def finish(self) -> list[StreamEvent]:
+        """End of body: without ``message_stop`` no MessageEnd is sent (incomplete)."""
+        if self._done or self._finished:
+            return []
+        return self._close(complete=False)
+
+    # ------------------------------------------------------------------ internals
+
+    def _usage_update(self, usage: WireUsage) -> UsageUpdate:
+        current = self._usage
+        # message_delta may repeat only some fields; the rest keep message_start's values.
+        self._usage = WireUsage(
+            input_tokens=usage.input_tokens
+            if usage.input_tokens is not None
+            else current.input_tokens,
+            output_tokens=usage.output_tokens
+            if usage.output_tokens is not None
+            else current.output_tokens,
+            cache_read_input_tokens=usage.cache_read_input_tokens
+            if usage.cache_read_input_tokens is not None
+            else current.cache_read_input_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens
+            if usage.cache_creation_input_tokens is not None
+            else current.cache_creation_input_tokens,
+        )
+        return UsageUpdate(usage=normalise_usage(self._usage, self._quirks))
+
+    def _message_start(self, body: StreamEventBody) -> list[StreamEvent]:
+        message = body.message
+        if message is None:
+            return [MessageStart()]
+        out: list[StreamEvent] = [MessageStart(id=message.id, model=message.model)]
+        if message.usage is not None:
+            out.append(self._usage_update(message.usage))
+        return out
+
+    def _block_start(self, body: StreamEventBody) -> list[StreamEvent]:
+        index = body.index if body.index is not None else len(self._blocks)
+        block = body.content_block or Block()
+        if block.type == "text":
+            self._blocks[index] = _Block("text")
+            return [TextDelta(index=index, text=block.text)] if block.text else []
+        if block.type == "thinking":
+            self._blocks[index] = _Block("thinking")
+            # Emitted even when empty so the part exists to receive its signature.
+            return [
+                ThinkingDelta(index=index, text=block.thinking or "", signature=block.signature)
+            ]
+        if block.type == "redacted_thinking":
+            self._blocks[index] = _Block("redacted")
+            return [RedactedThinkingDelta(index=index, data=block.data or "")]
+        if block.type == "tool_use":
+            start = start_input_text(block.input)
+            if self._output_tool is not None and block.name == self._output_tool:
+                self._blocks[index] = _Block("output", start_input=start)
+                return []
+            self._blocks[index] = _Block("tool", start_input=start)
+            return [ToolCallStart(index=index, id=block.id or "", name=block.name or "")]
+        self._blocks[index] = _Block("skip")  # server tools and their results run remotely
+        return []
+
+    def _delta(self, body: StreamEventBody) -> list[StreamEvent]:
+        index = body.index if body.index is not None else -1
+        block = self._blocks.get(index)
+        delta = body.delta or Delta()
+        if block is None or block.kind == "skip":
+            return []
+        if delta.type == "text_delta" and delta.text:
+            return [TextDelta(index=index, text=delta.text)]
+        if delta.type == "thinking_delta" and delta.thinking:
+            return [ThinkingDelta(index=index, text=delta.thinking)]
+        if delta.type == "signature_delta" and delta.signature:
+            return [ThinkingDelta(index=index, signature=delta.signature)]
+        if delta.type == "input_json_delta" and delta.partial_json:
+            block.fragments = True
+            if block.kind == "output":
+                return [TextDelta(index=index, text=delta.partial_json)]
+            return [ToolCallDelta(index=index, arguments=delta.partial_json)]
+        return []  # citations and future delta types carry nothing we represent
+
+    def _block_stop(self, index: int | None, block: _Block) -> list[StreamEvent]:
+        if not block.open or index is None:
+            return []
+        block.open = False
+        out: list[StreamEvent] = []
+        if block.kind in ("tool", "output") and not block.fragments and block.start_input:
+            if block.kind == "tool":
+                out.append(ToolCallDelta(index=index, arguments=block.start_input))
+            else:
+                out.append(TextDelta(index=index, text=block.start_input))
+        if block.kind == "tool":
+            out.append(ToolCallEnd(index=index))
+        return out
+
+    def _message_delta(self, body: StreamEventBody) -> list[StreamEvent]:
+        if body.delta is not None and body.delta.stop_reason:
+            self._raw_finish = body.delta.stop_reason
+        return [self._usage_update(body.usage)] if body.usage is not None else []
+
+    def _error(self, body: StreamEventBody, raw_text: str) -> StreamError:
+        error = body.error
+        try:
+            raw: object = msgspec.json.decode(raw_text)
+        except msgspec.DecodeError:
+            raw = raw_text
+        return StreamError(
+            type=(error.type if error else None) or "error",
+            message=(error.message if error else None) or "the provider reported an error",
+            raw=raw,
+        )
+
+    def _close(self, *, complete: bool) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for index, block in self._blocks.items():
+            out.extend(self._block_stop(index, block))
+        self._finished = True
+        if complete:
+            self._done = True
+            out.append(
+                MessageEnd(
+                    finish_reason=finish_reason(self._raw_finish),
+                    raw_finish_reason=self._raw_finish,
+                )
+            )
+        return out

@@ -1,0 +1,93 @@
+"""Provider and model differences, read once from the registry into one flat record.
+
+Dialects never test a provider's name: they read a ``Quirks`` built here from the registry's
+``ProviderSpec`` (auth style, quirks data) and ``ModelSpec`` (capabilities). This module is the
+only place that knows the registry's field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atoll_registry import ModelSpec, ProviderSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Quirks:
+    """What a dialect needs to know about one provider and model.
+
+    Capability fields are ``None`` when the registry does not know; only a known ``False``
+    blocks a request.
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    stream_usage: bool = False
+    """The provider accepts ``stream_options: {"include_usage": true}``."""
+    max_tokens_field: str = "max_tokens"
+    """``max_tokens`` or ``max_completion_tokens`` (OpenAI reasoning models)."""
+    think_tag: str | None = None
+    """Reasoning arrives inline in the text between ``<tag>`` and ``</tag>`` (``think``)."""
+    empty_tool_call_ids: bool = False
+    """Tool call ids may be ``""``: give them unique ids so results can be matched."""
+    cache_tokens_in_input: bool = True
+    """The raw input count already includes cache reads and writes (else the dialect adds them)."""
+    native_output_format: bool = False
+    """Anthropic: the model takes ``output_config.format``; otherwise a forced tool is used."""
+    max_output_tokens: int | None = None
+    """The model's documented output limit, if known."""
+    tools: bool | None = None
+    vision: bool | None = None
+    audio: bool | None = None
+    documents: bool | None = None
+    json_schema: bool | None = None
+
+
+def _modality(model: ModelSpec, name: str, declared: bool | None) -> bool | None:
+    if declared is not None:
+        return declared
+    if model.input_modalities:
+        return name in model.input_modalities
+    return None
+
+
+def quirks_for(
+    provider: ProviderSpec | None, model: ModelSpec | None, *, anthropic: bool = False
+) -> Quirks:
+    """Read the registry's data for a provider and model into a ``Quirks`` record.
+
+    Args:
+        provider: The provider's registry entry, or ``None`` for the dialect's defaults.
+        model: The model's registry entry, or ``None`` (capabilities then unknown).
+        anthropic: Use the Anthropic dialect's defaults when ``provider`` is ``None`` (cache
+            tokens reported apart from input).
+
+    Returns:
+        The flat record the dialects read.
+    """
+    values: dict[str, object] = {"cache_tokens_in_input": not anthropic}
+    if provider is not None:
+        q = provider.quirks
+        values.update(
+            provider=provider.name,
+            stream_usage=q.stream_include_usage,
+            max_tokens_field=q.max_tokens_field,
+            think_tag=(q.think_tag or "think") if q.reasoning_field == "think_tags" else None,
+            empty_tool_call_ids=q.empty_tool_call_ids,
+            cache_tokens_in_input=q.cache_tokens_in_input,
+        )
+    if model is not None and model.known:
+        caps = model.capabilities
+        values.update(
+            model=model.request_name,
+            native_output_format=caps.json_schema is True,
+            max_output_tokens=model.max_output_tokens,
+            tools=caps.tools,
+            vision=_modality(model, "image", caps.vision),
+            audio=_modality(model, "audio", caps.audio),
+            documents=_modality(model, "pdf", None),
+            json_schema=caps.json_schema,
+        )
+    return Quirks(**values)  # pyright: ignore[reportArgumentType]

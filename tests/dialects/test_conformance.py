@@ -1,0 +1,206 @@
+"""Conformance: every openai-chat and anthropic-messages case of ../shared/corpus.
+
+Each case's body goes through the real SSEDecoder (whole, and in random-sized chunks) and the
+dialect's stream decoder, or through ``parse`` for JSON bodies, or through ``parse_error`` for
+HTTP errors; the normalised result must equal the case's ``expect``. Anthropic's ``expect``
+counts input tokens without cache reads and writes, while the neutral Usage includes them, so
+the comparison subtracts them back.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from atoll_dialects import AnthropicMessagesDialect, Dialect, OpenAIChatDialect
+from atoll_dialects._encode import tool_call_part
+from atoll_wire import (
+    ChatResponse,
+    Message,
+    MessageEnd,
+    MessageStart,
+    Part,
+    RedactedThinkingDelta,
+    RedactedThinkingPart,
+    SSEDecoder,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ThinkingDelta,
+    ThinkingPart,
+    ToolCallDelta,
+    ToolCallPart,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+)
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+DIALECTS: dict[str, Dialect] = {
+    "openai-chat": OpenAIChatDialect(),
+    "anthropic-messages": AnthropicMessagesDialect(),
+}
+
+
+def _case_names(dialect: str) -> list[str]:
+    folder = CORPUS / dialect
+    return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _load(corpus_dir: Path, dialect: str, name: str) -> dict[str, Any]:
+    return json.loads((corpus_dir / dialect / name).read_text(encoding="utf-8"))
+
+
+def _sse_events(body: bytes, sizes: random.Random | None) -> list[Any]:
+    decoder = SSEDecoder()
+    events: list[Any] = []
+    if sizes is None:
+        events.extend(decoder.feed(body))
+    else:
+        at = 0
+        while at < len(body):
+            step = sizes.randint(1, 97)
+            events.extend(decoder.feed(body[at : at + step]))
+            at += step
+    events.extend(decoder.flush())  # some recorded bodies end without the final blank line
+    return events
+
+
+def _stream(dialect: Dialect, body: bytes, sizes: random.Random | None) -> list[StreamEvent]:
+    decoder = dialect.stream_decoder()
+    out: list[StreamEvent] = []
+    for sse in _sse_events(body, sizes):
+        out.extend(decoder.feed(sse))
+    out.extend(decoder.finish())
+    return out
+
+
+def _accumulate(events: list[StreamEvent]) -> ChatResponse:
+    """A reference fold of events by index (independent of atoll_wire's accumulator)."""
+    parts: dict[int, Part] = {}
+    args: dict[int, str] = {}
+    usage = Usage()
+    start = MessageStart()
+    end: MessageEnd | None = None
+    for event in events:
+        if isinstance(event, MessageStart):
+            start = event
+        elif isinstance(event, TextDelta):
+            old = parts.get(event.index, TextPart(text=""))
+            assert isinstance(old, TextPart)
+            parts[event.index] = TextPart(text=old.text + event.text)
+        elif isinstance(event, ThinkingDelta):
+            prior = parts.get(event.index, ThinkingPart(text=""))
+            assert isinstance(prior, ThinkingPart)
+            parts[event.index] = ThinkingPart(
+                text=prior.text + event.text, signature=event.signature or prior.signature
+            )
+        elif isinstance(event, RedactedThinkingDelta):
+            parts[event.index] = RedactedThinkingPart(data=event.data)
+        elif isinstance(event, ToolCallStart):
+            parts[event.index] = ToolCallPart(id=event.id, name=event.name)
+            args[event.index] = ""
+        elif isinstance(event, ToolCallDelta):
+            args[event.index] += event.arguments
+        elif isinstance(event, UsageUpdate):
+            usage = usage.merge(event.usage)
+        elif isinstance(event, MessageEnd):
+            end = event
+    for index, raw in args.items():
+        call = parts[index]
+        assert isinstance(call, ToolCallPart)
+        parts[index] = tool_call_part(call.id, call.name, raw)
+    return ChatResponse(
+        id=start.id,
+        model=start.model,
+        message=Message(role="assistant", parts=[parts[i] for i in sorted(parts)]),
+        finish_reason=end.finish_reason if end else None,
+        raw_finish_reason=end.raw_finish_reason if end else None,
+        usage=usage,
+        incomplete=end is None,
+    )
+
+
+def _arguments(call: ToolCallPart) -> Any:
+    return call.arguments if call.arguments_error is None else call.raw_arguments
+
+
+def _normalise(response: ChatResponse, *, anthropic: bool) -> dict[str, Any]:
+    usage = response.usage
+    expected_usage: dict[str, int | None] | None = None
+    if usage.input_tokens is not None or usage.output_tokens is not None:
+        input_tokens = usage.input_tokens
+        if anthropic and input_tokens is not None:
+            input_tokens -= (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0)
+        expected_usage = {"input_tokens": input_tokens, "output_tokens": usage.output_tokens}
+    return {
+        "text": response.message.text or None,
+        "tool_calls": [
+            {"id": c.id, "name": c.name, "arguments": _arguments(c)}
+            for c in response.message.tool_calls
+        ],
+        "finish_reason": response.raw_finish_reason,
+        "usage": expected_usage,
+        "reasoning": response.message.thinking,
+    }
+
+
+def _check(case: dict[str, Any], response: ChatResponse, *, anthropic: bool) -> None:
+    expect = case["expect"]
+    got = _normalise(response, anthropic=anthropic)
+    for key in ("text", "tool_calls", "finish_reason", "usage"):
+        assert got[key] == expect[key], key
+    assert got["reasoning"] == expect.get("reasoning", "")
+
+
+def _check_stream_error(case: dict[str, Any], events: list[StreamEvent]) -> None:
+    expected = case["expect"].get("error")
+    errors = [e for e in events if isinstance(e, StreamError)]
+    if expected is None:
+        assert errors == []
+        return
+    assert expected["in_stream"]
+    assert len(errors) == 1
+    error = errors[0]
+    assert (error.type or None) == expected["type"]
+    assert error.code == (None if expected["code"] is None else str(expected["code"]))
+    assert error.message == expected["message"]
+
+
+def _run_case(corpus_dir: Path, dialect_name: str, name: str) -> None:
+    case = _load(corpus_dir, dialect_name, name)
+    dialect = DIALECTS[dialect_name]
+    anthropic = dialect_name == "anthropic-messages"
+    body = case["response"]["body"].encode("utf-8")
+    status = case["response"]["status"]
+    if status >= 400:
+        error = dialect.parse_error(status, {}, body, provider=case["provider"])
+        expected = case["expect"]["error"]
+        assert error.status == status
+        assert error.error_type == expected["type"]
+        assert error.code == expected["code"]
+        assert error.message == expected["message"]
+        return
+    if not case["stream"]:
+        _check(case, dialect.parse(body), anthropic=anthropic)
+        return
+    whole = _stream(dialect, body, None)
+    _check_stream_error(case, whole)
+    _check(case, _accumulate(whole), anthropic=anthropic)
+    for seed in range(3):
+        chunked = _stream(dialect, body, random.Random(seed))
+        assert chunked == whole
+
+
+@pytest.mark.parametrize("name", _case_names("openai-chat"))
+def test_openai_chat_case(corpus_dir: Path, name: str) -> None:
+    _run_case(corpus_dir, "openai-chat", name)
+
+
+@pytest.mark.parametrize("name", _case_names("anthropic-messages"))
+def test_anthropic_messages_case(corpus_dir: Path, name: str) -> None:
+    _run_case(corpus_dir, "anthropic-messages", name)
