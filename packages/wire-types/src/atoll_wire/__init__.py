@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from ._accumulator import StreamAccumulator, parse_tool_arguments
 from ._events import (
     MessageEnd,
     MessageStart,
@@ -103,6 +104,7 @@ __all__ = (
     "SSEEventTooLarge",
     "SSELineTooLong",
     "ServerSentEvent",
+    "StreamAccumulator",
     "StreamError",
     "StreamEvent",
     "SyncHttpResponse",
@@ -125,6 +127,7 @@ __all__ = (
     "UsageUpdate",
     "WireError",
     "WriteTimeout",
+    "parse_tool_arguments",
     "redact_headers",
     "redact_url",
 )
