@@ -1,10 +1,22 @@
-"""Async and sync Transport on libcurl (pycurl multi driven by anyio).
+"""atoll_curl: async and sync ``Transport`` on libcurl.
 
-This layer is not built yet: it exports nothing until its issue lands.
+``CurlTransport`` drives one pycurl ``CurlMulti`` per transport from anyio socket readiness, so it
+runs on asyncio and on trio with no thread per request; ``SyncCurlTransport`` is its blocking
+twin with the same options. Both implement atoll_wire's transport interface: connection pooling
+and keep-alive, TLS verification (system CA bundle or ``ca_bundle``), proxies from the
+environment, per-phase timeouts, a maximum response size, HTTP/2 when libcurl has it, and
+streaming bodies with backpressure.
+
+Example:
+    >>> from atoll_curl import CurlTransport
+    >>> transport = CurlTransport(max_connections=64)
 """
 
 from __future__ import annotations
 
+from ._async import CurlTransport
+from ._sync import SyncCurlTransport
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__ = ("CurlTransport", "SyncCurlTransport")

@@ -1,0 +1,134 @@
+"""Turn one ``HttpRequest`` plus the transport's ``CurlConfig`` into easy-handle options.
+
+Shared by the async and sync transports, so both send byte-for-byte the same request. Handles come
+from the pool freshly ``reset()``, so every option here starts from libcurl's default.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pycurl
+from atoll_wire import HttpRequest, Timeout
+
+from ._config import CurlConfig
+from ._transfer import Transfer
+
+USER_AGENT = f"atoll-curl/0.1.0 {pycurl.version.split()[1]}"
+"""Sent when the request names no ``User-Agent`` of its own."""
+
+_BUFFER_SIZE = 64 * 1024
+# Options pycurl does not name (values from curl.h); all exist in libcurl >= 7.54.
+_SUPPRESS_CONNECT_HEADERS = 265
+_PIPEWAIT = 237
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE = re.compile(r"[\r\n\0]")
+
+
+def check_url(url: str) -> None:
+    """Refuse anything but an absolute http(s) URL (libcurl would also speak file://, ftp://...).
+
+    Raises:
+        ValueError: The URL has another scheme, or none.
+    """
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("http", "https"):
+        raise ValueError(f"atoll_curl sends only http:// and https:// URLs, got scheme {scheme!r}")
+
+
+def header_lines(request: HttpRequest) -> list[str]:
+    """The request headers as libcurl's ``Name: value`` lines, validated.
+
+    Raises:
+        ValueError: A header name is not an HTTP token, or a value holds CR, LF or NUL
+            (header injection). The value itself is never echoed: it may be a credential.
+    """
+    lines: list[str] = []
+    has_type = has_agent = False
+    for name, value in request.headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"invalid HTTP header name {name!r}")
+        if _BAD_VALUE.search(value):
+            raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
+        lower = name.lower()
+        has_type = has_type or lower == "content-type"
+        has_agent = has_agent or lower == "user-agent"
+        # "Name:" would tell libcurl to drop the header; "Name;" sends it with an empty value.
+        lines.append(f"{name}: {value}" if value else f"{name};")
+    if request.body and not has_type:
+        lines.append("Content-Type:")  # libcurl would otherwise claim a urlencoded form
+    if not has_agent:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    lines.append("Expect:")  # no 100-continue round trip for large bodies
+    return lines
+
+
+def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: int | None) -> None:
+    """Set every option of ``transfer.easy`` for ``transfer.request``.
+
+    Args:
+        transfer: The transfer whose handle to configure (callbacks point at it).
+        config: The transport's options.
+        timeout: The resolved per-phase timeouts of this request.
+        limit: The body size limit, or None.
+
+    Raises:
+        ValueError: The URL or a header is invalid.
+    """
+    request = transfer.request
+    check_url(request.url)
+    easy = transfer.easy
+    setopt = easy.setopt
+    setopt(pycurl.URL, request.url)
+    setopt(pycurl.HTTPHEADER, header_lines(request))
+    _method(easy, request.method, request.body)
+    setopt(pycurl.HEADERFUNCTION, transfer.on_header)
+    setopt(pycurl.WRITEFUNCTION, transfer.on_write)
+    setopt(pycurl.NOSIGNAL, 1)
+    setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+    setopt(pycurl.BUFFERSIZE, _BUFFER_SIZE)
+    setopt(pycurl.ACCEPT_ENCODING, "")  # every encoding this libcurl decodes, decoded for us
+    setopt(_SUPPRESS_CONNECT_HEADERS, 1)  # a proxy's CONNECT reply is not the response
+    if timeout.connect is not None:
+        setopt(pycurl.CONNECTTIMEOUT_MS, max(1, round(timeout.connect * 1000)))
+    if limit is not None:
+        setopt(pycurl.MAXFILESIZE_LARGE, limit)
+    if config.http2:
+        setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+        setopt(_PIPEWAIT, 1)  # wait for a connection that may multiplex rather than open more
+    else:
+        setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
+    if config.max_keepalive_connections == 0:
+        setopt(pycurl.FORBID_REUSE, 1)
+    else:
+        setopt(pycurl.MAXAGE_CONN, max(1, round(config.keepalive_expiry)))
+    _tls(easy, config)
+    proxy = config.proxy_for(request.url)
+    setopt(pycurl.PROXY, proxy or "")  # "" stops libcurl from reading the environment itself
+    if proxy and config.no_proxy:
+        setopt(pycurl.NOPROXY, config.no_proxy)
+
+
+def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:
+    if method == "GET" and not body:
+        easy.setopt(pycurl.HTTPGET, 1)
+        return
+    if method == "HEAD":
+        easy.setopt(pycurl.NOBODY, 1)
+        return
+    if body or method in ("POST", "PUT", "PATCH"):
+        easy.setopt(pycurl.POSTFIELDSIZE_LARGE, len(body))
+        easy.setopt(pycurl.POSTFIELDS, body)
+    if method != "POST":
+        easy.setopt(pycurl.CUSTOMREQUEST, method)
+
+
+def _tls(easy: pycurl.Curl, config: CurlConfig) -> None:
+    if not config.verify:
+        easy.setopt(pycurl.SSL_VERIFYPEER, 0)
+        easy.setopt(pycurl.SSL_VERIFYHOST, 0)
+        return
+    if config.ca_file is not None:
+        easy.setopt(pycurl.CAINFO, config.ca_file)
+    if config.ca_dir is not None:
+        easy.setopt(pycurl.CAPATH, config.ca_dir)

@@ -1,0 +1,248 @@
+"""One request in flight: libcurl's header and body callbacks, the body buffer, the stall timer.
+
+libcurl calls :meth:`Transfer.on_header` once per header line and :meth:`Transfer.on_write` once
+per body chunk, synchronously, from inside ``socket_action``. Both only record what arrived; the
+consumer takes the body with :meth:`Transfer.take`. When more than ``high_water`` bytes wait
+unread, ``on_write`` answers ``WRITEFUNC_PAUSE``: libcurl keeps that chunk, stops reading the
+socket, and the kernel's flow control pushes back on the server. The reactor unpauses once the
+consumer has drained the buffer. That is the backpressure: memory per transfer stays below
+``high_water`` plus one chunk (at most ``BUFFERSIZE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import monotonic
+from typing import Protocol
+
+import pycurl
+from atoll_wire import HttpRequest, Timeout, TransportError
+
+from ._exceptions import ABORTED, FILESIZE_EXCEEDED, stall_timeout
+
+_PAUSE = pycurl.WRITEFUNC_PAUSE
+_BLANK = (b"\r\n", b"\n")
+
+
+class Waiter(Protocol):
+    """Something a waiting consumer sleeps on; the transfer sets it when anything changes."""
+
+    def set(self) -> None:
+        """Wake the consumer."""
+
+
+class Transfer:
+    """State of one request between ``add_handle`` and the consumer closing its response.
+
+    Attributes:
+        easy: The libcurl easy handle (owned by the reactor; do not use once ``done``).
+        request: The request being sent.
+        started: ``monotonic()`` when the transfer was handed to libcurl.
+        status: The final status code, once ``headers_complete``.
+        headers_complete: The final header block has ended.
+        done: libcurl finished the transfer (or it was aborted); no more callbacks.
+        code: libcurl's result once ``done`` (0 is success).
+        message: libcurl's error text once ``done``.
+        paused: ``on_write`` refused a chunk; the reactor must resume the transfer.
+        buffered: Body bytes waiting for the consumer.
+        received: Body bytes accepted so far (for the size limit).
+        too_large: The body passed ``limit``; libcurl aborts with a write error.
+        waiter: The consumer sleeping on this transfer, if any.
+        release: Called once when the transfer leaves the reactor (frees the pool slot).
+    """
+
+    __slots__ = (
+        "_lines",
+        "buffered",
+        "chunks",
+        "code",
+        "done",
+        "easy",
+        "headers_complete",
+        "high_water",
+        "last_activity",
+        "limit",
+        "message",
+        "paused",
+        "received",
+        "release",
+        "request",
+        "sent_at",
+        "started",
+        "status",
+        "too_large",
+        "upload_done",
+        "upload_seen",
+        "waiter",
+    )
+
+    def __init__(
+        self, easy: pycurl.Curl, request: HttpRequest, *, high_water: int, limit: int | None
+    ) -> None:
+        self.easy = easy
+        self.request = request
+        self.high_water = high_water
+        self.limit = limit
+        now = monotonic()
+        self.started = now
+        self.last_activity = now
+        self.sent_at: float | None = None
+        self.upload_seen = -1
+        self.upload_done = not request.body
+        self.status = 0
+        self.headers_complete = False
+        self._lines: list[bytes] = []
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.received = 0
+        self.paused = False
+        self.too_large = False
+        self.done = False
+        self.code = 0
+        self.message = ""
+        self.waiter: Waiter | None = None
+        self.release: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------------ libcurl callbacks
+    def on_header(self, line: bytes) -> None:
+        """HEADERFUNCTION: collect one header line; wake the consumer at the end of the block."""
+        if self.headers_complete:
+            return  # trailers of a chunked body: not part of the response headers
+        self.last_activity = monotonic()
+        if line.startswith(b"HTTP/"):
+            # A new block: the first one, or the one after an interim 1xx response.
+            self._lines = []
+            fields = line.split(None, 2)
+            self.status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+        elif line in _BLANK:
+            if 100 <= self.status < 200 and self.status != 101:
+                return  # 100 Continue, 103 Early Hints: the real response follows
+            self.headers_complete = True
+            self.wake()
+        else:
+            self._lines.append(line)
+
+    def on_write(self, data: bytes) -> int | None:
+        """WRITEFUNCTION: buffer one body chunk, or pause the transfer when the buffer is full."""
+        if self.buffered >= self.high_water:
+            self.paused = True
+            return _PAUSE  # libcurl keeps this chunk and hands it over again on resume
+        size = self.received + len(data)
+        limit = self.limit
+        if limit is not None and size > limit:
+            self.too_large = True
+            self.received = size
+            return 0  # anything but len(data) aborts the transfer (CURLE_WRITE_ERROR)
+        self.received = size
+        self.buffered += len(data)
+        self.chunks.append(data)
+        self.last_activity = monotonic()
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter.set()
+        return None
+
+    # ------------------------------------------------------------------ consumer side
+    def wake(self) -> None:
+        """Wake the consumer sleeping on this transfer, if any."""
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter.set()
+
+    def finish(self, code: int, message: str) -> None:
+        """Record libcurl's result; called before the easy handle is reset for reuse."""
+        if code and code != ABORTED:
+            self.connected()  # records when the request went out, while the timings exist
+            if code == FILESIZE_EXCEEDED:
+                announced = int(self.easy.getinfo(pycurl.CONTENT_LENGTH_DOWNLOAD_T))
+                self.received = max(self.received, announced)
+        self.done = True
+        self.code = code
+        self.message = message
+        self.wake()
+
+    def take(self) -> bytes:
+        """Hand over every buffered body byte (possibly ``b""``)."""
+        chunks = self.chunks
+        if not chunks:
+            return b""
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.buffered = 0
+        return data
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """The final response headers as ``(name, value)`` pairs, in arrival order."""
+        items: list[tuple[str, str]] = []
+        for raw in self._lines:
+            line = raw.decode("latin-1").rstrip("\r\n")
+            if line[:1] in (" ", "\t") and items:
+                # obs-fold: a continuation of the previous header's value
+                name, value = items[-1]
+                items[-1] = (name, f"{value} {line.strip()}")
+                continue
+            name, sep, value = line.partition(":")
+            if sep:
+                items.append((name.strip(), value.strip()))
+        return items
+
+    @property
+    def ready_headers(self) -> bool:
+        """True once ``send`` can return (headers complete) or must raise (done)."""
+        return self.headers_complete or self.done
+
+    @property
+    def ready_body(self) -> bool:
+        """True once the body iterator has something to yield or to raise."""
+        return bool(self.chunks) or self.done
+
+    # ------------------------------------------------------------------ stall detection
+    def connected(self) -> bool:
+        """True once the connection is up and the request started going out."""
+        if self.sent_at is not None:
+            return True
+        if self.done:
+            return self.headers_complete
+        pretransfer = self.easy.getinfo(pycurl.PRETRANSFER_TIME)
+        if pretransfer <= 0:
+            return False
+        sent_at = self.started + pretransfer
+        self.sent_at = sent_at
+        self.last_activity = max(self.last_activity, sent_at)
+        return True
+
+    def deadline(self, timeout: Timeout) -> float | None:
+        """When to next check this transfer for a stall (read or write timeout), or None."""
+        limit = timeout.read
+        if not self.upload_done and timeout.write is not None:
+            limit = timeout.write
+        return None if limit is None else self.last_activity + limit
+
+    def stalled(self, timeout: Timeout) -> TransportError | None:
+        """Decide, at a deadline from :meth:`deadline`, whether the transfer timed out.
+
+        Returns:
+            The timeout error to raise, or None when the transfer made progress (or is still
+            connecting: libcurl's own connect timeout covers that phase). Either way the next
+            :meth:`deadline` lies in the future.
+        """
+        now = monotonic()
+        if self.done or self.paused or not self.connected():
+            self.last_activity = now
+            return None
+        if not self.upload_done:
+            uploaded = int(self.easy.getinfo(pycurl.SIZE_UPLOAD_T))
+            if uploaded >= len(self.request.body) or self.status:
+                self.upload_done = True
+            elif uploaded != self.upload_seen:
+                self.upload_seen = uploaded
+                self.last_activity = now
+                return None
+            elif timeout.write is not None:
+                return stall_timeout(self.request, timeout.write, writing=True)
+        read = timeout.read
+        if read is not None and now - self.last_activity >= read:
+            return stall_timeout(self.request, read, writing=False)
+        return None
