@@ -22,6 +22,7 @@ from ._exceptions import (
 from ._faults import Fault
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
+from ._recorder import Recorder
 from ._script import Rule, Script, ToolCall, Turn
 from ._server import FakeLLMServer
 
@@ -37,6 +38,7 @@ __all__: tuple[str, ...] = (
     "Fault",
     "FaultSyntaxError",
     "RecordedRequest",
+    "Recorder",
     "Replay",
     "Rule",
     "Script",

@@ -133,7 +133,12 @@ class Replay:
         )
         loaded: list[Case] = []
         for item in items:
-            loaded.extend([item] if isinstance(item, Case) else load_cases(item).values())
+            if isinstance(item, Case):
+                loaded.append(item)
+            elif not Path(item).exists():
+                raise CaseFormatError(str(item), "no such file or folder")
+            else:
+                loaded.extend(load_cases(item).values())
         if not loaded:
             raise CaseFormatError(str(cases), "no case to replay")
         self.cases = loaded

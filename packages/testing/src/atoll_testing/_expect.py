@@ -74,6 +74,12 @@ def _oa_text(content: Any) -> str:
     return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
 
 
+def _mistral_thinking(content: Any) -> str:
+    """Mistral's ``{"type": "thinking", "thinking": [text parts]}`` content parts."""
+    parts = [_d(p) for p in _l(content)]
+    return "".join(_oa_text(p.get("thinking")) for p in parts if p.get("type") == "thinking")
+
+
 def _oa_usage(value: Any) -> dict[str, Any] | None:
     usage = _d(value)
     if not usage:
@@ -100,6 +106,7 @@ def _openai(body: str, stream: bool, status: int) -> dict[str, Any]:
             msg = _d(choice.get("delta" if stream else "message"))
             text += _oa_text(msg.get("content"))
             reasoning += str(msg.get("reasoning_content") or msg.get("reasoning") or "")
+            reasoning += _mistral_thinking(msg.get("content"))
             for n, call in enumerate(map(_d, _l(msg.get("tool_calls")))):
                 slot = calls.setdefault(call.get("index", n), {"id": None, "name": None, "raw": ""})
                 fn = _d(call.get("function"))

@@ -58,6 +58,8 @@ class Recorder:
             (a client using ``srv.base_url`` then reaches ``https://api.openai.com/v1/...``).
         directory: Where cases go: ``<directory>/<dialect>/<provider>-<n>.json``.
         provider: Provider name stored in the cases.
+        license: Licence the recordings are released under; the corpus format wants it at the
+            end of ``source`` (``MIT``, ``Apache-2.0`` or a ``BSD`` variant pass its checker).
         timeout: Seconds to wait for the upstream.
     """
 
@@ -67,9 +69,11 @@ class Recorder:
         directory: str | Path,
         *,
         provider: str = "unknown",
+        license: str = "MIT",
         timeout: float = 120.0,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.license = license
         self.directory = Path(directory)
         self.provider = provider
         self.timeout = timeout
@@ -127,7 +131,8 @@ class Recorder:
             req_json = None
             notes.append("request body was not JSON; stored as null")
         return Case(
-            source=f"atoll_testing recorder @ {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+            source=f"atoll_testing recorder @ {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+            f" ({self.license})",
             dialect=dialect,
             provider=self.provider,
             stream=stream,

@@ -21,7 +21,7 @@ from ._inputs import ChatInput
 _WORDS = re.compile(r"\s*\S+\s*|\s+")
 
 
-class ToolCall(msgspec.Struct, kw_only=True, frozen=True):
+class ToolCall(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """A tool call the model makes.
 
     Attributes:
@@ -41,7 +41,7 @@ class ToolCall(msgspec.Struct, kw_only=True, frozen=True):
         return msgspec.json.encode(self.arguments).decode()
 
 
-class Turn(msgspec.Struct, kw_only=True, frozen=True):
+class Turn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One assistant reply, rendered in whichever dialect the request used.
 
     Attributes:

@@ -170,8 +170,9 @@ class FakeLLMServer:
         self._bound_port = 0
 
     def serve_forever(self) -> None:
-        """Start and block until interrupted (the ``serve`` command)."""
-        self.start()
+        """Start (unless started) and block until interrupted (the ``serve`` command)."""
+        if self._thread is None:
+            self.start()
         try:
             while self._thread is not None and self._thread.is_alive():
                 self._thread.join(0.5)

@@ -1,0 +1,69 @@
+"""``python -m atoll_testing serve --port 8787``: run the fake server as a process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._exceptions import AtollTestingError
+from ._recorder import Recorder
+from ._script import Script
+from ._server import FakeLLMServer, Model
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m atoll_testing", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve OpenAI and Anthropic endpoints until interrupted")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port to bind (0: any free port)")
+    serve.add_argument("--api-key", default=None, help="require this key (Bearer or x-api-key)")
+    serve.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        metavar="MODEL=FILE",
+        help="serve a JSON script file as MODEL (repeatable)",
+    )
+    serve.add_argument("--cases", action="append", default=[], help="case file or folder to replay")
+    serve.add_argument("--record-upstream", default=None, help="proxy to this base URL and record")
+    serve.add_argument("--record-dir", default="recorded", help="where recorded cases go")
+    serve.add_argument("--provider", default="unknown", help="provider name in recorded cases")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        models: dict[str, Model] = {}
+        for item in args.script:
+            name, eq, path = str(item).partition("=")
+            if not eq or not name:
+                print(f"--script needs MODEL=FILE, got {item!r}", file=sys.stderr)
+                return 2
+            models[name] = Script.from_file(path)
+        recorder = None
+        if args.record_upstream:
+            recorder = Recorder(args.record_upstream, args.record_dir, provider=args.provider)
+        server = FakeLLMServer(
+            models=models,
+            api_key=args.api_key,
+            cases=args.cases or None,
+            recorder=recorder,
+            host=args.host,
+            port=args.port,
+        )
+        server.start()
+    except AtollTestingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"atoll_testing serving on {server.base_url} (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,135 @@
+"""Embeddings, model lists, auth, and the command line."""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from atoll_testing import FakeLLMServer
+
+
+def test_embeddings_are_deterministic_unit_vectors(server: FakeLLMServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        one = client.post("/embeddings", json={"model": "emb", "input": ["a cat", "a dog"]}).json()
+        two = client.post(
+            "/embeddings", json={"model": "emb", "input": "a cat", "dimensions": 5}
+        ).json()
+        again = client.post("/embeddings", json={"model": "emb", "input": ["a cat"]}).json()
+    assert one["object"] == "list" and one["model"] == "emb"
+    vectors = [d["embedding"] for d in one["data"]]
+    assert [d["index"] for d in one["data"]] == [0, 1]
+    assert len(vectors[0]) == 8 and vectors[0] != vectors[1]
+    assert math.isclose(sum(v * v for v in vectors[0]), 1.0, rel_tol=1e-5)
+    assert again["data"][0]["embedding"] == vectors[0]
+    assert len(two["data"][0]["embedding"]) == 5
+    assert one["usage"] == {"prompt_tokens": 4, "total_tokens": 4}
+
+
+def test_embeddings_base64(server: FakeLLMServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        floats = client.post("/embeddings", json={"model": "e", "input": "x"}).json()
+        b64 = client.post(
+            "/embeddings", json={"model": "e", "input": "x", "encoding_format": "base64"}
+        ).json()
+        bad = client.post(
+            "/embeddings", json={"model": "e", "input": "x", "encoding_format": "hex"}
+        )
+    raw = base64.b64decode(b64["data"][0]["embedding"])
+    decoded = struct.unpack(f"<{len(raw) // 4}f", raw)
+    assert [round(v, 5) for v in decoded] == [round(v, 5) for v in floats["data"][0]["embedding"]]
+    assert bad.status_code == 400
+
+
+def test_models_in_both_shapes() -> None:
+    with FakeLLMServer(models={"mine": lambda r: None}).run_in_thread() as srv:  # type: ignore[arg-type,return-value]
+        with httpx.Client(base_url=srv.base_url) as client:
+            oa = client.get("/models").json()
+            an = client.get("/models", headers={"anthropic-version": "2023-06-01"}).json()
+            one = client.get("/models/mine").json()
+            missing = client.get("/models/nope")
+    assert oa["object"] == "list"
+    assert {m["id"] for m in oa["data"]} >= {"echo", "mine"}
+    assert all(m["object"] == "model" for m in oa["data"])
+    assert an["has_more"] is False and all(m["type"] == "model" for m in an["data"])
+    assert one["id"] == "mine"
+    assert missing.status_code == 404
+
+
+def test_unknown_route_is_404(server: FakeLLMServer) -> None:
+    resp = httpx.get(server.url + "/v2/whatever")
+    assert resp.status_code == 404
+    assert "no route" in resp.json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def locked() -> Iterator[FakeLLMServer]:
+    srv = FakeLLMServer(api_key="sk-right")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+CHAT = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+MSG = {**CHAT, "max_tokens": 5}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"authorization": "Bearer sk-right"}, 200),
+        ({"x-api-key": "sk-right"}, 200),
+        ({"authorization": "Bearer sk-wrong"}, 401),
+        ({"authorization": "sk-right"}, 401),
+        ({}, 401),
+    ],
+)
+def test_auth(locked: FakeLLMServer, headers: dict[str, str], status: int) -> None:
+    oa = httpx.post(locked.base_url + "/chat/completions", json=CHAT, headers=headers)
+    an = httpx.post(locked.url + "/v1/messages", json=MSG, headers=headers)
+    assert (oa.status_code, an.status_code) == (status, status)
+    if status == 401:
+        assert oa.json()["error"]["code"] == "invalid_api_key"
+        assert an.json()["error"]["type"] == "authentication_error"
+        assert "sk-wrong" not in oa.text + an.text
+    assert "sk-right" not in repr(locked)
+
+
+def test_cli_serve() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atoll_testing", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "serving on http://127.0.0.1:" in line
+        base = line.split("serving on ")[1].split()[0]
+        resp = httpx.post(base + "/chat/completions", json=CHAT)
+        assert resp.json()["choices"][0]["message"]["content"] == "hi"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode is not None
+
+
+def test_cli_rejects_bad_script_arg() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "atoll_testing", "serve", "--port", "0", "--script", "nofile"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "MODEL=FILE" in done.stderr
