@@ -83,7 +83,7 @@ def test_equality_and_hash_use_id_only() -> None:
 def test_to_dict_is_json_safe_and_names_the_kind() -> None:
     n = Note(text="hi", tags=["x"], metadata={"k": [1, {"z": None}]})
     data = n.to_dict()
-    assert data["kind"] == "Note"
+    assert data["kind"] == Note.kind() == f"{__name__}.Note"
     assert json.loads(json.dumps(data)) == data
     assert Renamed().to_dict()["kind"] == "renamed-note"
     assert Element().to_dict()["kind"] == "Element"
@@ -107,19 +107,19 @@ def test_unknown_kind_is_a_clear_error() -> None:
     with pytest.raises(UnknownKindError) as info:
         Element.from_dict({"kind": "NoSuchThing"})
     assert info.value.kind == "NoSuchThing"
-    assert "Note" in info.value.known
+    assert Note.kind() in info.value.known
     with pytest.raises(UnknownKindError):
         Element.from_dict({"kind": ["list"]})
 
 
 def test_malformed_data_names_the_field() -> None:
     with pytest.raises(MalformedDataError, match="text") as info:
-        Element.from_dict({"kind": "Note", "text": 5})
+        Element.from_dict({"kind": Note.kind(), "text": 5})
     assert info.value.details[0]["loc"] == ["text"]
     with pytest.raises(MalformedDataError, match="mapping"):
-        Element.from_dict([("kind", "Note")])  # type: ignore[arg-type]
+        Element.from_dict([("kind", Note.kind())])  # type: ignore[arg-type]
     with pytest.raises(MalformedDataError, match="surprise: Extra"):
-        Element.from_dict({"kind": "Note", "surprise": 1})
+        Element.from_dict({"kind": Note.kind(), "surprise": 1})
 
 
 def test_regression_7_from_dict_never_mutates_input() -> None:
@@ -150,8 +150,16 @@ def test_regression_7_from_dict_never_imports_modules_named_in_data() -> None:
 def test_two_classes_cannot_claim_one_kind() -> None:
     with pytest.raises(TypeError, match="already registered"):
 
-        class Note(Element):  # a different class named like the module-level Note
-            pass
+        class Clash(Element):
+            __element_kind__ = "renamed-note"  # already claimed by Renamed
+
+
+def test_same_named_classes_in_different_places_do_not_collide() -> None:
+    class Note(Element):  # local class named like the module-level Note
+        other: int = 0
+
+    assert Note.kind() != globals()["Note"].kind()
+    assert type(Element.from_dict(Note(other=2).to_dict())) is Note
 
 
 @given(text=st.text(max_size=20), tags=st.lists(st.text(max_size=5), max_size=3), meta=metadata)

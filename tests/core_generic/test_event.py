@@ -174,7 +174,7 @@ async def test_events_serialize_with_their_execution() -> None:
     ev = Add(a=4, b=5)
     await ev.run()
     data = json.loads(json.dumps(ev.to_dict()))
-    assert data["kind"] == "Add" and data["execution"]["status"] == "completed"
+    assert data["kind"] == Add.kind() and data["execution"]["status"] == "completed"
     back = Element.from_dict(data)
     assert isinstance(back, Add)
     assert back.status is EventStatus.COMPLETED and back.response == 9

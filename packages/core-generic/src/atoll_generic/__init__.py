@@ -7,6 +7,7 @@ collections of elements in a :class:`Pile` with a :class:`Progression`.
 
 from __future__ import annotations
 
+from ._adapters import Adapter
 from ._element import Element
 from ._event import ErrorInfo, Event, EventStatus, Execution
 from ._exceptions import (
@@ -25,10 +26,13 @@ from ._exceptions import (
     QueueFull,
     UnknownKindError,
 )
+from ._pile import Pile
+from ._progression import Progression
 
 __version__ = "0.1.0"
 
 __all__: tuple[str, ...] = (
+    "Adapter",
     "AtollGenericError",
     "BudgetExhaustedError",
     "Element",
@@ -45,7 +49,9 @@ __all__: tuple[str, ...] = (
     "LimitError",
     "LimitExceededError",
     "MalformedDataError",
+    "Pile",
     "PileBusyError",
+    "Progression",
     "QueueFull",
     "UnknownKindError",
 )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ._exceptions import MalformedDataError, UnknownKindError
 
-__all__ = ["Element", "kind_of", "registered_kinds"]
+__all__ = ["Element", "class_for_kind", "kind_of", "registered_kinds"]
 
 UTC = dt.UTC
 
@@ -33,9 +33,19 @@ def registered_kinds() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
+def class_for_kind(kind: object) -> type[Element] | None:
+    """Return the class registered under ``kind``, or None (never imports anything)."""
+    return _REGISTRY.get(kind) if isinstance(kind, str) else None
+
+
 def kind_of(cls: type[Element]) -> str:
-    """Return the kind name a class serializes under."""
-    return cls.__dict__.get("__element_kind__") or cls.__name__
+    """Return the kind name a class serializes under.
+
+    ``__element_kind__`` set in the class body wins; otherwise ``module.QualifiedName``, which
+    cannot collide between unrelated classes (a lookup key only: nothing is ever imported).
+    """
+    explicit: str | None = cls.__dict__.get("__element_kind__")
+    return explicit or f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _register(cls: type[Element]) -> None:
@@ -75,8 +85,10 @@ def _parse_created_at(value: object) -> dt.datetime:
 class Element(BaseModel):
     """An identified, timestamped object that serializes to a JSON-safe dict with a ``kind``.
 
-    Equality and hashing use ``id`` only. Subclasses register themselves under their class name
-    (or ``__element_kind__`` when set in the class body) so :meth:`from_dict` can rebuild them.
+    Equality and hashing use ``id`` only. Subclasses register themselves when defined, under
+    ``__element_kind__`` if the class body sets it (recommended for anything persisted: a short,
+    stable name such as ``"CallEvent"``), else under ``module.QualifiedName``, so
+    :meth:`from_dict` can rebuild them.
 
     Example:
         >>> class Note(Element):
@@ -97,7 +109,7 @@ class Element(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Free-form JSON-safe annotations."""
 
-    __element_kind__: ClassVar[str | None] = None
+    __element_kind__: ClassVar[str | None] = "Element"
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -149,6 +149,8 @@ class Event(Element):
         ...         return self.a + self.b
     """
 
+    __element_kind__ = "Event"
+
     execution: Execution = Field(default_factory=Execution)
     """Status, timing, response and error of this event."""
 
