@@ -15,28 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from atoll_dialects import AnthropicMessagesDialect, Dialect, OpenAIChatDialect
-from atoll_dialects._encode import tool_call_part
+from atoll_dialects import (
+    AnthropicMessagesDialect,
+    APIError,
+    BadRequestError,
+    Dialect,
+    OpenAIChatDialect,
+)
+from atoll_dialects._exceptions import error_from_stream_event
 from atoll_wire import (
     ChatResponse,
-    Message,
-    MessageEnd,
-    MessageStart,
-    Part,
-    RedactedThinkingDelta,
-    RedactedThinkingPart,
     SSEDecoder,
+    StreamAccumulator,
     StreamError,
     StreamEvent,
-    TextDelta,
-    TextPart,
-    ThinkingDelta,
-    ThinkingPart,
-    ToolCallDelta,
     ToolCallPart,
-    ToolCallStart,
-    Usage,
-    UsageUpdate,
 )
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -80,49 +73,10 @@ def _stream(dialect: Dialect, body: bytes, sizes: random.Random | None) -> list[
 
 
 def _accumulate(events: list[StreamEvent]) -> ChatResponse:
-    """A reference fold of events by index (independent of atoll_wire's accumulator)."""
-    parts: dict[int, Part] = {}
-    args: dict[int, str] = {}
-    usage = Usage()
-    start = MessageStart()
-    end: MessageEnd | None = None
+    acc = StreamAccumulator()
     for event in events:
-        if isinstance(event, MessageStart):
-            start = event
-        elif isinstance(event, TextDelta):
-            old = parts.get(event.index, TextPart(text=""))
-            assert isinstance(old, TextPart)
-            parts[event.index] = TextPart(text=old.text + event.text)
-        elif isinstance(event, ThinkingDelta):
-            prior = parts.get(event.index, ThinkingPart(text=""))
-            assert isinstance(prior, ThinkingPart)
-            parts[event.index] = ThinkingPart(
-                text=prior.text + event.text, signature=event.signature or prior.signature
-            )
-        elif isinstance(event, RedactedThinkingDelta):
-            parts[event.index] = RedactedThinkingPart(data=event.data)
-        elif isinstance(event, ToolCallStart):
-            parts[event.index] = ToolCallPart(id=event.id, name=event.name)
-            args[event.index] = ""
-        elif isinstance(event, ToolCallDelta):
-            args[event.index] += event.arguments
-        elif isinstance(event, UsageUpdate):
-            usage = usage.merge(event.usage)
-        elif isinstance(event, MessageEnd):
-            end = event
-    for index, raw in args.items():
-        call = parts[index]
-        assert isinstance(call, ToolCallPart)
-        parts[index] = tool_call_part(call.id, call.name, raw)
-    return ChatResponse(
-        id=start.id,
-        model=start.model,
-        message=Message(role="assistant", parts=[parts[i] for i in sorted(parts)]),
-        finish_reason=end.finish_reason if end else None,
-        raw_finish_reason=end.raw_finish_reason if end else None,
-        usage=usage,
-        incomplete=end is None,
-    )
+        acc.add(event)
+    return acc.response()
 
 
 def _arguments(call: ToolCallPart) -> Any:
@@ -204,3 +158,24 @@ def test_openai_chat_case(corpus_dir: Path, name: str) -> None:
 @pytest.mark.parametrize("name", _case_names("anthropic-messages"))
 def test_anthropic_messages_case(corpus_dir: Path, name: str) -> None:
     _run_case(corpus_dir, "anthropic-messages", name)
+
+
+@pytest.mark.parametrize(
+    ("dialect_name", "name", "cls"),
+    [
+        ("openai-chat", "groq-stream-error-event-midstream.json", BadRequestError),
+        ("openai-chat", "openrouter-stream-error-in-chunk.json", BadRequestError),
+    ],
+)
+def test_mid_stream_error_becomes_typed_error_with_partial(
+    corpus_dir: Path, dialect_name: str, name: str, cls: type[APIError]
+) -> None:
+    case = _load(corpus_dir, dialect_name, name)
+    events = _stream(DIALECTS[dialect_name], case["response"]["body"].encode(), None)
+    partial = _accumulate(events)
+    assert partial.error is not None
+    error = error_from_stream_event(partial.error, partial, provider=case["provider"])
+    assert type(error) is cls
+    assert error.partial is partial
+    assert error.message == case["expect"]["error"]["message"]
+    assert partial.message.thinking == case["expect"]["reasoning"]

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from ._anthropic import AnthropicMessagesDialect
+from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._exceptions import (
     APIError,
@@ -34,6 +35,11 @@ from ._exceptions import (
     UnsupportedRequestError,
 )
 from ._openai_chat import OpenAIChatDialect
+from ._result import Attempt, ClientResponse
+from ._retry import RetryDecision, RetryPolicy
+from ._stream import ChatStream
+from ._sync_client import SyncChatStream, SyncClient
+from ._target import Target
 
 __version__ = "0.1.0"
 
@@ -41,9 +47,13 @@ __all__ = (
     "APIError",
     "AnthropicMessagesDialect",
     "AtollError",
+    "Attempt",
     "AuthenticationError",
     "BadRequestError",
     "CapabilityError",
+    "ChatStream",
+    "Client",
+    "ClientResponse",
     "ConflictError",
     "Dialect",
     "Embeddings",
@@ -54,9 +64,14 @@ __all__ = (
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryDecision",
+    "RetryPolicy",
     "ServerError",
     "StreamDecoder",
     "StreamInterrupted",
+    "SyncChatStream",
+    "SyncClient",
+    "Target",
     "TimeoutError",
     "UnsupportedRequestError",
 )

@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 import msgspec
-from atoll_wire import FinishReason, ImagePart, Message, ToolCallPart
+from atoll_wire import FinishReason, ImagePart, Message, ToolCallPart, parse_tool_arguments
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
@@ -40,28 +40,9 @@ def image_url(part: ImagePart) -> str:
     return f"data:{part.media_type};base64,{b64(part.data)}"
 
 
-def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parse tool-call argument text into a dict, reporting why when it is not a JSON object.
-
-    Empty text means no arguments (``{}``): providers send ``""`` for argument-less calls.
-
-    Returns:
-        ``(arguments, error)``: on failure ``({}, reason)``, so nothing is guessed.
-    """
-    if not raw.strip():
-        return {}, None
-    try:
-        value: object = _decoder.decode(raw)
-    except msgspec.DecodeError as exc:
-        return {}, f"arguments are not valid JSON: {exc}"
-    if not isinstance(value, dict):
-        return {}, f"arguments are JSON but not an object (got {type(value).__name__})"
-    return value, None  # pyright: ignore[reportUnknownVariableType]
-
-
 def tool_call_part(call_id: str, name: str, raw: str) -> ToolCallPart:
     """Build a ToolCallPart keeping the exact argument text and any parse error."""
-    arguments, error = parse_arguments(raw)
+    arguments, error = parse_tool_arguments(raw)
     return ToolCallPart(
         id=call_id, name=name, arguments=arguments, raw_arguments=raw, arguments_error=error
     )

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from atoll_wire import ChatResponse
+    from atoll_wire import ChatResponse, StreamError
 
 __all__ = [
     "APIError",
@@ -57,6 +57,7 @@ __all__ = [
     "InvalidResponseError",
     "error_from_response",
     "error_from_stream_error",
+    "error_from_stream_event",
     "parse_retry_after",
     "redact_headers",
     "redact_text",
@@ -505,5 +506,39 @@ def error_from_stream_error(
         error_type=error_type or None,
         code=code,
         body=body,
+        partial=partial,
+    )
+
+
+def error_from_stream_event(
+    event: StreamError,
+    partial: ChatResponse,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    request_id: str | None = None,
+) -> APIError:
+    """Turn a ``StreamError`` event into the typed error to raise, carrying ``partial``.
+
+    Args:
+        event: The StreamError a stream decoder produced.
+        partial: What the stream delivered so far (usually ``StreamAccumulator.response()``).
+        provider: The provider name.
+        model: The model name.
+        request_id: The request id from the response headers, if known.
+
+    Returns:
+        The most specific APIError subclass (StreamInterrupted when nothing more specific).
+    """
+    raw = event.raw
+    return error_from_stream_error(
+        error_type=event.type,
+        message=event.message,
+        status=event.status,
+        code=event.code,
+        body=raw if isinstance(raw, str) else "",
+        provider=provider,
+        model=model,
+        request_id=request_id,
         partial=partial,
     )

@@ -31,10 +31,11 @@ from atoll_wire import (
     ToolCallStart,
     Usage,
     UsageUpdate,
+    parse_tool_arguments,
 )
 
 from ._dialect import StreamDecoder
-from ._encode import finish_reason, parse_arguments
+from ._encode import finish_reason
 from ._openai_wire import Chunk, Delta, ErrorBody, ToolCall, WireUsage, chunk_decoder, raw_decoder
 from ._quirks import Quirks
 from ._think_tags import ThinkTagSplitter
@@ -244,7 +245,7 @@ class OpenAIStreamDecoder(StreamDecoder):
         if fragment.id or not name or not call.started or not call.arguments:
             return False
         # No id at all: a name after complete arguments can only start another call.
-        return parse_arguments(call.arguments)[1] is None
+        return parse_tool_arguments(call.arguments)[1] is None
 
     def _tool_fragment(self, fragment: ToolCall, position: int, out: list[StreamEvent]) -> None:
         key = fragment.index if fragment.index is not None else position
