@@ -1,10 +1,65 @@
 """Models, providers, capabilities, quirks and prices as packaged data with provenance.
 
-This layer is not built yet: it exports nothing until its issue lands.
+Everything is offline: the facts ship as JSON files inside the package and are read on first
+use, never at import time and never from the network::
+
+    from atoll_registry import Registry
+
+    registry = Registry.default()
+    spec = registry.resolve("gpt4om")            # alias -> openai/gpt-4o-mini
+    provider = registry.provider(spec.provider)  # base URL, auth, dialect, quirks
+    cost = registry.cost(spec, usage)            # Decimal breakdown, or None if a price is unknown
+
+See docs/registry.md for the data format, overrides and the cost convention.
 """
 
 from __future__ import annotations
 
+from ._cost import Cost, CostUnknown, TokenUsage
+from ._document import PriceTable, RegistryDocument
+from ._exceptions import (
+    AmbiguousModelError,
+    RegistryDataError,
+    RegistryError,
+    UnknownModelError,
+    UnknownProviderError,
+)
+from ._registry import Registry
+from ._types import (
+    AuthStyle,
+    Capabilities,
+    Dialect,
+    MaxTokensField,
+    Modality,
+    ModelSpec,
+    Price,
+    ProviderQuirks,
+    ProviderSpec,
+    ReasoningField,
+)
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__ = (
+    "AmbiguousModelError",
+    "AuthStyle",
+    "Capabilities",
+    "Cost",
+    "CostUnknown",
+    "Dialect",
+    "MaxTokensField",
+    "Modality",
+    "ModelSpec",
+    "Price",
+    "PriceTable",
+    "ProviderQuirks",
+    "ProviderSpec",
+    "ReasoningField",
+    "Registry",
+    "RegistryDataError",
+    "RegistryDocument",
+    "RegistryError",
+    "TokenUsage",
+    "UnknownModelError",
+    "UnknownProviderError",
+)

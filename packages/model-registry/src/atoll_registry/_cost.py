@@ -1,0 +1,201 @@
+"""Cost of one call from neutral token usage and a model's price rows, exactly, in Decimal.
+
+The usage convention is atoll_wire's neutral one: ``input_tokens`` counts every input token,
+cache reads and cache writes included, and ``reasoning_tokens`` is part of ``output_tokens``.
+So the billable buckets are::
+
+    uncached input = input_tokens - cache_read_tokens - cache_write_tokens   @ input
+    cached input   = cache_read_tokens                                       @ cache_read
+    cache write    = cache_write_tokens                                      @ cache_write
+    output         = output_tokens - reasoning_tokens                        @ output
+    reasoning      = reasoning_tokens                                        @ reasoning or output
+
+A bucket with tokens in it and no price makes the whole cost unknown: nothing is ever priced
+at zero, or at another bucket's rate, by guess.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+import msgspec
+
+from ._types import ModelSpec, Price
+
+__all__ = ["Cost", "CostUnknown", "TokenUsage", "compute_cost"]
+
+_ZERO = Decimal(0)
+
+
+class TokenUsage(Protocol):
+    """The token counts cost needs; ``atoll_wire.Usage`` satisfies it. ``None`` is unknown."""
+
+    @property
+    def input_tokens(self) -> int | None:
+        """All input tokens, cache reads and writes included."""
+        ...
+
+    @property
+    def output_tokens(self) -> int | None:
+        """All output tokens, reasoning included."""
+        ...
+
+    @property
+    def cache_read_tokens(self) -> int | None:
+        """Input tokens read from cache (a subset of input)."""
+        ...
+
+    @property
+    def cache_write_tokens(self) -> int | None:
+        """Input tokens written to cache (a subset of input)."""
+        ...
+
+    @property
+    def reasoning_tokens(self) -> int | None:
+        """Reasoning tokens (a subset of output)."""
+        ...
+
+
+class Cost(msgspec.Struct, frozen=True, kw_only=True):
+    """What one call cost in USD, by bucket; ``total`` is their exact sum.
+
+    ``output`` is the non-reasoning output; ``reasoning`` the reasoning part of the output.
+    """
+
+    model: str
+    """The model's qualified name (``provider/id``)."""
+    input: Decimal
+    """Uncached input tokens."""
+    cached_input: Decimal
+    """Cache reads."""
+    cache_write: Decimal
+    """Cache writes."""
+    output: Decimal
+    """Output tokens other than reasoning."""
+    reasoning: Decimal
+    """Reasoning tokens."""
+    total: Decimal
+    """The sum of the buckets."""
+    price: Price
+    """The price row used, with its source and as-of date."""
+    currency: str = "USD"
+    """Always USD."""
+
+
+class CostUnknown(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a cost could not be computed.
+
+    Attributes mirror the checks: ``missing_prices`` names price fields needed but unknown,
+    ``missing_usage`` names usage counts that were ``None``.
+    """
+
+    model: str
+    """The model's qualified name."""
+    reason: str
+    """One sentence a person can act on."""
+    missing_prices: tuple[str, ...] = ()
+    """Price fields (``input``, ``cache_read``...) that were needed and unknown."""
+    missing_usage: tuple[str, ...] = ()
+    """Usage fields that were ``None`` but are needed."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _as_day(at: date | datetime | None) -> date:
+    if at is None:
+        return _today()
+    if isinstance(at, datetime):
+        return (at.astimezone(UTC) if at.tzinfo else at).date()
+    return at
+
+
+def _per_million(tokens: int, rate: Decimal | None) -> Decimal:
+    # Only called with a known rate or zero tokens (checked before).
+    if not tokens or rate is None:
+        return _ZERO
+    return (rate * tokens).scaleb(-6)
+
+
+def _buckets(usage: TokenUsage) -> tuple[int, int, int, int, int] | tuple[str, ...]:
+    """(uncached, cache_read, cache_write, plain_output, reasoning) or the missing field names."""
+    missing = tuple(
+        name for name in ("input_tokens", "output_tokens") if getattr(usage, name) is None
+    )
+    if missing:
+        return missing
+    total_in = usage.input_tokens or 0
+    total_out = usage.output_tokens or 0
+    # Subsets that are not reported mean "no breakdown": everything is billed at the base rate.
+    read = usage.cache_read_tokens or 0
+    write = usage.cache_write_tokens or 0
+    reasoning = usage.reasoning_tokens or 0
+    return total_in - read - write, read, write, total_out - reasoning, reasoning
+
+
+def compute_cost(
+    spec: ModelSpec, usage: TokenUsage, at: date | datetime | None = None
+) -> Cost | CostUnknown:
+    """Price ``usage`` on ``spec`` at the moment ``at`` (default: now, UTC).
+
+    Args:
+        spec: The model, with its price rows.
+        usage: Neutral token counts.
+        at: When the call happened, to pick the price in force then.
+
+    Returns:
+        A ``Cost`` breakdown, or a ``CostUnknown`` saying what was missing or inconsistent.
+    """
+    name = spec.qualified_name
+    buckets = _buckets(usage)
+    if isinstance(buckets[0], str):
+        missing = tuple(str(b) for b in buckets)
+        return CostUnknown(
+            model=name,
+            reason=f"usage does not report {', '.join(missing)}",
+            missing_usage=missing,
+        )
+    uncached, read, write, plain_out, reasoning = (int(b) for b in buckets)
+    if min(uncached, read, write, plain_out, reasoning) < 0:
+        return CostUnknown(
+            model=name,
+            reason=(
+                "inconsistent usage: cache reads/writes exceed input tokens or reasoning "
+                "exceeds output tokens (is the usage in the neutral convention?)"
+            ),
+        )
+    if not spec.prices:
+        why = "is not in the registry" if not spec.known else "has no known price"
+        return CostUnknown(model=name, reason=f"{name} {why}", missing_prices=("input", "output"))
+    row = spec.price_at(_as_day(at), uncached + read + write)
+    if row is None:
+        return CostUnknown(model=name, reason=f"no price for {name} is in force on that date")
+    reasoning_rate = row.reasoning if row.reasoning is not None else row.output
+    needed = (
+        ("input", uncached, row.input),
+        ("cache_read", read, row.cache_read),
+        ("cache_write", write, row.cache_write),
+        ("output", plain_out, row.output),
+        ("reasoning" if row.reasoning is not None else "output", reasoning, reasoning_rate),
+    )
+    gaps = tuple(dict.fromkeys(field for field, n, rate in needed if n and rate is None))
+    if gaps:
+        return CostUnknown(
+            model=name,
+            reason=f"{name} has no {', '.join(gaps)} price but the usage needs it",
+            missing_prices=gaps,
+        )
+    parts = [_per_million(n, rate) for _, n, rate in needed]
+    return Cost(
+        model=name,
+        input=parts[0],
+        cached_input=parts[1],
+        cache_write=parts[2],
+        output=parts[3],
+        reasoning=parts[4],
+        total=sum(parts, _ZERO),
+        price=row,
+    )

@@ -1,0 +1,257 @@
+"""Regenerate atoll_registry's price table from the genai-prices package (a dev-only dependency).
+
+Usage::
+
+    uv run --no-sync python scripts/update_registry.py            # rewrite prices.json
+    uv run --no-sync python scripts/update_registry.py --check    # exit 1 if it would change
+
+It reads the hand-maintained ``providers.json`` and ``models.json`` of atoll_registry, finds each
+model in genai-prices (by an explicit reference below, else by its api name, id or snapshots, with
+genai-prices' own matching rules), converts the prices to our rows and writes ``prices.json``
+with provenance on every row: the package and version, the provider's pricing page, and the
+date the figures were taken (``--as-of``, default today UTC).
+
+What is converted: input, output, cache read, cache write (5-minute), 1-hour cache write and
+separately priced reasoning, per million tokens; start-date constraints become
+``effective_from``; long-context tiers become extra rows with ``above_input_tokens``. What is
+not (audio/image tokens, web searches, off-peak hours, batch or priority service tiers) is
+named in the row's ``note`` so nobody mistakes it for complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from atoll_registry import Price, PriceTable, RegistryDocument
+from atoll_registry._document import decode_document, merge_documents
+from genai_prices.data import providers as genai_providers
+from genai_prices.types import (
+    ConditionalPrice,
+    ModelInfo,
+    ModelPrice,
+    Provider,
+    StartDateConstraint,
+    TieredPrices,
+    TimeOfDateConstraint,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "packages/model-registry/src/atoll_registry/data"
+
+# Our provider name -> genai-prices provider id. Providers absent here have no price source.
+PROVIDER_MAP = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "mistral": "mistral",
+    "xai": "x-ai",
+    "gemini": "google",
+    "together": "together",
+    "fireworks": "fireworks",
+    "cerebras": "cerebras",
+    "openrouter": "openrouter",
+}
+
+# (provider, model id) -> genai-prices model id, where name matching would pick the wrong entry.
+EXPLICIT = {
+    ("mistral", "mistral-large-2512"): "mistral-large-2512",
+}
+
+# genai-prices price keys -> our Price fields.
+FIELD_MAP = {
+    "input_mtok": "input",
+    "output_mtok": "output",
+    "cache_read_mtok": "cache_read",
+    "cache_write_mtok": "cache_write",
+    "cache_write_1h_mtok": "cache_write_1h",
+    "output_reasoning_mtok": "reasoning",
+}
+
+
+@dataclass
+class Conversion:
+    rows: list[Price]
+    upstream: str
+
+
+def _find(provider: Provider, spec_names: list[str]) -> ModelInfo | None:
+    for name in spec_names:
+        by_id = next((m for m in provider.models if m.id == name), None)
+        if by_id is not None:
+            return by_id
+    for name in spec_names:
+        found = provider.find_model(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _rows_for(
+    prices: ModelPrice, start: date | None, source: str, as_of: date, note: str | None
+) -> list[Price]:
+    values: dict[str, Decimal | TieredPrices] = {}
+    unmodelled: list[str] = []
+    for key, value in vars(prices).items():
+        if key.startswith("_") or value is None:
+            continue
+        if key in FIELD_MAP:
+            values[FIELD_MAP[key]] = value
+        else:
+            unmodelled.append(key)
+    notes = [note] if note else []
+    if unmodelled:
+        notes.append("not modelled: " + ", ".join(sorted(unmodelled)))
+    starts = sorted(
+        {0, *(t.start for v in values.values() if isinstance(v, TieredPrices) for t in v.tiers)}
+    )
+    rows: list[Price] = []
+    for threshold in starts:
+        fields: dict[str, Any] = {}
+        for name, value in values.items():
+            if isinstance(value, TieredPrices):
+                chosen = value.base
+                for tier in value.tiers:
+                    if tier.start <= threshold and threshold:
+                        chosen = tier.price
+                fields[name] = chosen
+            else:
+                fields[name] = value
+        rows.append(
+            Price(
+                source=source,
+                as_of=as_of,
+                effective_from=start,
+                above_input_tokens=threshold,
+                note="; ".join(notes) or None,
+                **fields,
+            )
+        )
+    return rows
+
+
+def convert(model: ModelInfo, provider: Provider, as_of: date) -> Conversion | None:
+    pkg = f"genai-prices {version('genai-prices')}"
+    page = (provider.pricing_urls or [""])[0]
+    source = f"{pkg}: {provider.id}/{model.id}" + (f" ({page})" if page else "")
+    base_note = (
+        "batch, flex and priority service tiers not modelled" if model.price_variants else None
+    )
+    conditionals: list[ConditionalPrice] = (
+        [ConditionalPrice(prices=model.prices)]
+        if isinstance(model.prices, ModelPrice)
+        else model.prices
+    )
+    rows: list[Price] = []
+    off_peak: list[str] = []
+    for conditional in conditionals:
+        constraint = conditional.constraint
+        if isinstance(constraint, TimeOfDateConstraint):
+            off_peak.append(f"{_hhmm(constraint.start_time)}-{_hhmm(constraint.end_time)} UTC")
+            continue
+        start = constraint.start_date if isinstance(constraint, StartDateConstraint) else None
+        rows.extend(_rows_for(conditional.prices, start, source, as_of, base_note))
+    if off_peak:
+        extra = "off-peak discount " + ", ".join(off_peak) + " not modelled"
+        rows = [
+            msgspec.structs.replace(r, note="; ".join(filter(None, [r.note, extra]))) for r in rows
+        ]
+    rows = [r for r in rows if r.input is not None or r.output is not None]
+    if not rows:
+        return None
+    return Conversion(rows=rows, upstream=f"{provider.id}/{model.id}")
+
+
+def build(as_of: date) -> tuple[RegistryDocument, list[str]]:
+    docs = [
+        (decode_document((DATA / name).read_bytes(), name), name)
+        for name in ("providers.json", "models.json")
+    ]
+    _, models = merge_documents(docs)
+    by_id = {p.id: p for p in genai_providers}
+    tables: list[PriceTable] = []
+    missing: list[str] = []
+    for (provider_name, model_id), spec in sorted(models.items()):
+        upstream_id = PROVIDER_MAP.get(provider_name)
+        if upstream_id is None:
+            missing.append(f"{provider_name}/{model_id} (no price source for provider)")
+            continue
+        upstream = by_id[upstream_id]
+        explicit = EXPLICIT.get((provider_name, model_id))
+        names = [explicit] if explicit else [spec.api_name, spec.id, *spec.snapshots]
+        found = _find(upstream, [n for n in names if n])
+        converted = convert(found, upstream, as_of) if found else None
+        if converted is None:
+            missing.append(f"{provider_name}/{model_id}")
+            continue
+        tables.append(
+            PriceTable(
+                provider=provider_name,
+                model=model_id,
+                prices=tuple(converted.rows),
+                upstream=converted.upstream,
+            )
+        )
+    doc = RegistryDocument(
+        description=(
+            "GENERATED by scripts/update_registry.py from the genai-prices package; do not edit. "
+            "USD per million tokens. Override prices in your own file (ATOLL_REGISTRY)."
+        ),
+        generated_by="scripts/update_registry.py",
+        prices=tuple(tables),
+    )
+    return doc, missing
+
+
+def render(doc: RegistryDocument) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(doc), indent=1) + b"\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description="Regenerate atoll_registry prices.json from genai-prices."
+    )
+    parser.add_argument("--as-of", type=date.fromisoformat, default=datetime.now(UTC).date())
+    parser.add_argument("--check", action="store_true", help="exit 1 if prices.json would change")
+    args = parser.parse_args(argv)
+    doc, missing = build(args.as_of)
+    target = DATA / "prices.json"
+    data = render(doc)
+    for line in missing:
+        print(f"no price: {line}", file=sys.stderr)
+    print(
+        f"{len(doc.prices)} models priced, {len(missing)} without a price source", file=sys.stderr
+    )
+    if args.check:
+        current = target.read_bytes() if target.exists() else b""
+        # Compare without the as-of dates so a check on another day passes.
+        old = decode_document(current, "prices.json") if current else RegistryDocument()
+
+        def strip(d: RegistryDocument) -> bytes:
+            tables = [
+                msgspec.structs.replace(
+                    t, prices=tuple(msgspec.structs.replace(r, as_of=date.min) for r in t.prices)
+                )
+                for t in d.prices
+            ]
+            return render(msgspec.structs.replace(d, prices=tuple(tables)))
+
+        return 0 if strip(old) == strip(doc) else 1
+    target.write_bytes(data)
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

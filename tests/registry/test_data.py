@@ -1,0 +1,165 @@
+"""The packaged data files: schema, coverage, provenance, and freshness against genai-prices."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import msgspec
+import pytest
+from atoll_registry import Registry, RegistryDocument
+
+DATA = Path(str(files("atoll_registry").joinpath("data")))
+FILES = ("providers.json", "models.json", "prices.json")
+
+ISSUE_PROVIDERS = {
+    "openai",
+    "anthropic",
+    "groq",
+    "deepseek",
+    "mistral",
+    "ollama",
+    "vllm",
+    "llama.cpp",
+    "nvidia-nim",
+    "openrouter",
+    "together",
+    "fireworks",
+    "cerebras",
+    "xai",
+    "gemini",
+}
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return Registry.load()
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return msgspec.json.schema(RegistryDocument)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_file_validates_against_json_schema(name: str, schema: dict[str, Any]) -> None:
+    document = json.loads((DATA / name).read_text())
+    jsonschema.validate(document, schema)
+
+
+def test_schema_rejects_a_typo(schema: dict[str, Any]) -> None:
+    bad = {
+        "providers": [
+            {
+                "name": "x",
+                "dialect": "openai-chat",
+                "auth": "bearer",
+                "source": "s",
+                "as_of": "2026-01-01",
+                "base_ulr": "http://x",
+            }
+        ]
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_coverage(registry: Registry) -> None:
+    models = registry.models()
+    assert len(models) >= 80
+    assert len({m.provider for m in models}) >= 10
+    assert {p.name for p in registry.providers()} >= ISSUE_PROVIDERS
+
+
+def test_every_price_has_provenance(registry: Registry) -> None:
+    rows = [(m, p) for m in registry.models() for p in m.prices]
+    assert len(rows) >= 80
+    for model, price in rows:
+        assert price.source.startswith("genai-prices "), model.qualified_name
+        assert isinstance(price.as_of, date)
+        assert price.input is not None or price.output is not None
+
+
+def test_every_model_and_provider_cites_documentation(registry: Registry) -> None:
+    for model in registry.models():
+        assert model.source and model.source.startswith("https://"), model.qualified_name
+        assert model.as_of is not None
+        assert model.api_name, model.qualified_name
+    for provider in registry.providers():
+        assert provider.source.startswith("https://"), provider.name
+
+
+def test_aliases_are_unique(registry: Registry) -> None:
+    seen: dict[str, str] = {}
+    for model in registry.models():
+        for alias in model.aliases:
+            assert alias not in seen, f"{alias} on {seen.get(alias)} and {model.qualified_name}"
+            seen[alias] = model.qualified_name
+    for alias in ("gpt4o", "gpt4om", "claudeh", "claudes", "claudeo"):
+        assert alias in seen
+
+
+def test_provider_facts(registry: Registry) -> None:
+    anthropic = registry.provider("anthropic")
+    assert anthropic.dialect == "anthropic-messages"
+    assert anthropic.auth == "x-api-key"
+    assert anthropic.headers["anthropic-version"] == "2023-06-01"
+    assert anthropic.quirks.cache_tokens_in_input is False
+    assert anthropic.quirks.max_tokens_required
+    openai = registry.provider("openai")
+    assert (openai.dialect, openai.auth, openai.api_key_env) == (
+        "openai-chat",
+        "bearer",
+        "OPENAI_API_KEY",
+    )
+    assert openai.quirks.max_tokens_field == "max_completion_tokens"
+    assert registry.provider("deepseek").quirks.reasoning_field == "reasoning_content"
+    assert registry.provider("groq").quirks.reasoning_field == "reasoning"
+    assert registry.provider("together").quirks.reasoning_field == "think_tags"
+    assert registry.provider("gemini").quirks.empty_tool_call_ids
+    assert registry.provider("ollama").quirks.tool_calls_single_index
+    assert registry.provider("ollama").base_url == "http://localhost:11434/v1"
+    for local in ("vllm", "llama.cpp"):
+        spec = registry.provider(local)
+        assert spec.local and spec.base_url_required and not spec.key_required
+        assert (
+            spec.with_base_url("http://127.0.0.1:8000/v1/").base_url == "http://127.0.0.1:8000/v1"
+        )
+    for provider in registry.providers():
+        if not provider.local:
+            assert provider.base_url and provider.base_url.startswith("https://"), provider.name
+            assert provider.api_key_env and provider.key_required, provider.name
+        else:
+            assert provider.default_price is not None and provider.default_price.input == 0
+
+
+def test_auth_headers_never_leak_into_repr(registry: Registry) -> None:
+    anthropic = registry.provider("anthropic")
+    headers = anthropic.auth_headers("sk-secret")
+    assert headers == {"anthropic-version": "2023-06-01", "x-api-key": "sk-secret"}
+    assert registry.provider("groq").auth_headers("k") == {"Authorization": "Bearer k"}
+    assert registry.provider("ollama").auth_headers("k") == {}
+    assert "sk-secret" not in repr(anthropic)
+
+
+def test_prices_json_matches_genai_prices() -> None:
+    """The committed table is what scripts/update_registry.py generates (as-of dates aside)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "update_registry", root / "scripts/update_registry.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["update_registry"] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        assert module.main(["--check"]) == 0
+    finally:
+        del sys.modules["update_registry"]
