@@ -1,0 +1,81 @@
+"""build() against the packaged registry: every provider's quirks reach the request body."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from atoll_dialects import AnthropicMessagesDialect, Dialect, OpenAIChatDialect
+from atoll_registry import Registry
+from atoll_wire import ChatRequest, Message
+
+DIALECTS: dict[str, Dialect] = {
+    "openai-chat": OpenAIChatDialect(),
+    "anthropic-messages": AnthropicMessagesDialect(),
+}
+
+
+def _providers() -> list[str]:
+    return sorted(p.name for p in Registry.default().providers() if p.dialect in DIALECTS)
+
+
+@pytest.mark.parametrize("name", _providers())
+def test_every_provider_builds_a_streaming_request(name: str) -> None:
+    registry = Registry.default()
+    provider = registry.provider(name)
+    models = registry.models(name)
+    model = models[0] if models else None
+    base_url = provider.base_url or "http://127.0.0.1:8000/v1"
+    request = ChatRequest(
+        model=model.request_name if model else "local-model",
+        messages=[Message.system("s"), Message.user("hi")],
+        max_tokens=64,
+        stream=True,
+    )
+    http = DIALECTS[provider.dialect].build(request, provider, model, "secret-key-123456", base_url)
+    body = json.loads(http.body)
+    assert b"secret-key-123456" not in http.body
+    assert body["stream"] is True
+    quirks = provider.quirks
+    if provider.dialect == "anthropic-messages":
+        assert http.url.endswith("/messages")
+        assert http.headers["anthropic-version"]
+        assert body["system"] == "s"
+        assert body["max_tokens"] == 64
+    else:
+        assert http.url == base_url.rstrip("/") + "/chat/completions"
+        assert body[quirks.max_tokens_field] == 64
+        assert ("stream_options" in body) == quirks.stream_include_usage
+    if provider.auth == "bearer":
+        assert http.headers["Authorization"] == "Bearer secret-key-123456"
+    elif provider.auth == "x-api-key":
+        assert http.headers["x-api-key"] == "secret-key-123456"
+    else:
+        assert "Authorization" not in http.headers
+
+
+def test_registry_quirks_drive_parsing() -> None:
+    registry = Registry.default()
+    together = registry.provider("together")
+    body = json.dumps(
+        {
+            "choices": [
+                {"index": 0, "message": {"content": "<think>r</think>a"}, "finish_reason": "stop"}
+            ]
+        }
+    ).encode()
+    parsed = OpenAIChatDialect().parse(body, together)
+    assert (parsed.message.thinking, parsed.message.text) == ("r", "a")
+    gemini = registry.provider("gemini")
+    calls = {
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "tool_calls": [{"id": "", "function": {"name": "f", "arguments": "{}"}}]
+                },
+            }
+        ]
+    }
+    parsed = OpenAIChatDialect().parse(json.dumps(calls).encode(), gemini)
+    assert parsed.message.tool_calls[0].id.startswith("call_")
