@@ -18,6 +18,7 @@ from ._strict import Schema, drop_strict_nulls, strict_schema
 from ._validation import InvalidJSON, SchemaValidator, loads, pydantic_issues
 
 T = TypeVar("T")
+M = TypeVar("M")  # the class parameter of the spec `of` builds (not the bound class T)
 
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 # A reply wrapped in a Markdown code fence, ```json ... ```; the closing fence may be missing.
@@ -61,12 +62,12 @@ class OutputSpec(Generic[T]):
     @classmethod
     def of(
         cls,
-        target: type[T],
+        target: type[M],
         *,
         name: str | None = None,
         description: str | None = None,
         strict: bool = True,
-    ) -> OutputSpec[T]: ...
+    ) -> OutputSpec[M]: ...
 
     @overload
     @classmethod
@@ -82,12 +83,12 @@ class OutputSpec(Generic[T]):
     @classmethod
     def of(
         cls,
-        target: type[T] | Mapping[str, Any],
+        target: type[M] | Mapping[str, Any],
         *,
         name: str | None = None,
         description: str | None = None,
         strict: bool = True,
-    ) -> OutputSpec[T] | OutputSpec[dict[str, Any]]:
+    ) -> OutputSpec[M] | OutputSpec[dict[str, Any]]:
         """An output spec for a pydantic model, dataclass, TypedDict, other type, or raw schema.
 
         Args:
@@ -126,9 +127,8 @@ class OutputSpec(Generic[T]):
         original.pop("description", None)
         self._original = original
         self._schema = strict_schema(original, name=spec_name) if strict else original
-        self._validator = (
-            SchemaValidator(self._schema, spec_name) if self._adapter is None else None
-        )
+        # As for tools: validate against the original once strict nulls are dropped.
+        self._validator = SchemaValidator(original, spec_name) if self._adapter is None else None
         return self
 
     @property
@@ -191,12 +191,12 @@ class OutputSpec(Generic[T]):
         return self._validate(copy.deepcopy(value), "")
 
     def _validate(self, value: object, text: str) -> T:
+        if self._strict:
+            drop_strict_nulls(value, self._original)
         if self._validator is not None:
             issues = self._validator.issues(value)
             if issues:
                 raise OutputValidationError(self._name, issues, text)
-        if self._strict:
-            drop_strict_nulls(value, self._original)
         if self._adapter is None:
             return cast(T, value)
         try:

@@ -246,7 +246,10 @@ class Tool:
         self._parameters: Schema = (
             strict_schema(binder.schema, name=name) if strict else binder.schema
         )
-        self._validator = SchemaValidator(self._parameters, name)
+        # Validation runs against the original schema after strict nulls are dropped: every
+        # value the strict form admits passes, and so does a call that simply omits an optional
+        # property (some servers ignore the strict flag).
+        self._validator = SchemaValidator(binder.schema, name)
         self._spec = ToolSpec(
             name=name, description=description, parameters=self._parameters, strict=strict or None
         )
@@ -340,13 +343,13 @@ class Tool:
             raise ToolArgumentsError(
                 self._name, [exc.issue], call_id=call_id, raw_arguments=raw, source=source
             ) from None
+        if self._strict:
+            drop_strict_nulls(data, self._binder.schema)
         issues = self._validator.issues(data)
         if issues:
             raise ToolArgumentsError(
                 self._name, issues, call_id=call_id, raw_arguments=raw, source=source
             )
-        if self._strict:
-            drop_strict_nulls(data, self._binder.schema)
         return data
 
     def bind(

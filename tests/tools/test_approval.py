@@ -1,0 +1,179 @@
+"""Approval flows: approve, deny with a reason, edit (re-validated), defaults, console helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from atoll_tools import (
+    ApprovalDecision,
+    ApprovalRequest,
+    ConsoleApprover,
+    Tool,
+    ToolArgumentsError,
+    ToolDeniedError,
+    ToolSet,
+    approve_all,
+    deny_all,
+)
+from atoll_wire import TextPart, ToolCallPart, ToolResultPart
+
+pytestmark = pytest.mark.anyio
+
+
+def text_of(result: ToolResultPart) -> str:
+    part = result.content[0]
+    assert isinstance(part, TextPart)
+    return part.text
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete_file(self, path: str, force: bool = False) -> str:
+        """Delete a file."""
+        self.deleted.append(path)
+        return f"deleted {path}"
+
+
+def make(approval: Any = None) -> tuple[ToolSet, Recorder]:
+    recorder = Recorder()
+    tools = ToolSet(
+        [Tool(recorder.delete_file, requires_approval=True), Tool(lambda: "free", name="free")],
+        approval=approval,
+    )
+    return tools, recorder
+
+
+def delete(path: str = "/tmp/x") -> ToolCallPart:
+    return ToolCallPart(id="d1", name="delete_file", raw_arguments=f'{{"path": "{path}"}}')
+
+
+async def test_default_policy_denies_without_calling() -> None:
+    tools, recorder = make()
+    result = await tools.execute(delete())
+    assert result.is_error
+    assert "non-interactive" in text_of(result)
+    assert recorder.deleted == []
+    # tools that do not need approval are unaffected
+    free = await tools.execute(ToolCallPart(id="f", name="free"))
+    assert text_of(free) == "free" and not free.is_error
+
+
+async def test_approve_runs_the_call_and_sees_validated_arguments() -> None:
+    requests: list[ApprovalRequest] = []
+
+    def approver(request: ApprovalRequest) -> ApprovalDecision:
+        requests.append(request)
+        return ApprovalDecision.approve()
+
+    tools, recorder = make(approver)
+    result = await tools.execute(delete("/a"))
+    assert text_of(result) == "deleted /a" and recorder.deleted == ["/a"]
+    assert requests[0].tool.name == "delete_file"
+    assert requests[0].call.id == "d1"
+    assert requests[0].arguments == {"path": "/a"}
+
+
+async def test_deny_with_reason_is_an_error_result_or_raises() -> None:
+    async def approver(request: ApprovalRequest) -> ApprovalDecision:
+        await anyio.lowlevel.checkpoint()
+        return ApprovalDecision.deny("not in the home directory")
+
+    tools, recorder = make(approver)
+    result = await tools.execute(delete())
+    assert result.is_error
+    assert text_of(result) == "The call to tool 'delete_file' was denied: not in the home directory"
+    with pytest.raises(ToolDeniedError) as info:
+        await tools.execute(delete(), raise_errors=True)
+    assert info.value.reason == "not in the home directory" and info.value.call_id == "d1"
+    assert recorder.deleted == []
+
+
+async def test_edited_arguments_are_validated_again_and_used() -> None:
+    edits: list[dict[str, Any]] = [{"path": "/safe", "force": True}, {"path": 5}]
+
+    def approver(request: ApprovalRequest) -> ApprovalDecision:
+        return ApprovalDecision.approve(edits.pop(0))
+
+    tools, recorder = make(approver)
+    result = await tools.execute(delete("/danger"))
+    assert text_of(result) == "deleted /safe" and recorder.deleted == ["/safe"]
+    bad = await tools.execute(delete("/danger"))
+    assert bad.is_error
+    assert "edited by the approver" in text_of(bad)
+    assert recorder.deleted == ["/safe"]
+
+
+async def test_edited_invalid_arguments_raise_with_source() -> None:
+    tools, _ = make(lambda request: ApprovalDecision.approve({"nope": 1}))
+    with pytest.raises(ToolArgumentsError) as info:
+        await tools.execute(delete(), raise_errors=True)
+    assert info.value.source == "approval"
+
+
+async def test_invalid_model_arguments_never_reach_the_approver() -> None:
+    asked: list[ApprovalRequest] = []
+
+    def approver(request: ApprovalRequest) -> ApprovalDecision:
+        asked.append(request)
+        return ApprovalDecision.approve()
+
+    tools, _ = make(approver)
+    result = await tools.execute(ToolCallPart(id="x", name="delete_file", raw_arguments="{}"))
+    assert result.is_error and asked == []
+
+
+async def test_stock_policies_and_bad_callbacks() -> None:
+    tools, recorder = make(approve_all)
+    assert not (await tools.execute(delete())).is_error and recorder.deleted == ["/tmp/x"]
+    tools, _ = make(deny_all)
+    assert (await tools.execute(delete())).is_error
+    tools, _ = make(lambda request: "yes")
+    with pytest.raises(TypeError, match="not ApprovalDecision"):
+        await tools.execute(delete())
+
+
+def scripted(answers: list[str]) -> tuple[ConsoleApprover, list[str]]:
+    shown: list[str] = []
+
+    def read(prompt: str) -> str:
+        shown.append(prompt)
+        if not answers:
+            raise EOFError
+        return answers.pop(0)
+
+    return ConsoleApprover(input=read, output=shown.append), shown
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (["y"], ApprovalDecision.approve()),
+        (["YES"], ApprovalDecision.approve()),
+        (["n", "too risky"], ApprovalDecision.deny("too risky")),
+        (["no", ""], ApprovalDecision.deny("the user denied this call")),
+        (
+            ["maybe", "e", "not json", "e", "[1]", "e", '{"path": "/b"}'],
+            ApprovalDecision.approve({"path": "/b"}),
+        ),
+        ([], ApprovalDecision.deny("no answer from the user (end of input)")),
+    ],
+)
+async def test_console_approver_dialogue(answers: list[str], expected: ApprovalDecision) -> None:
+    approver, shown = scripted(list(answers))
+    tools, _ = make(approver)
+    request = ApprovalRequest(tool=tools["delete_file"], call=delete(), arguments={"path": "/a"})
+    decision = await approver(request)
+    assert decision == expected
+    assert shown[0].startswith("The model wants to call 'delete_file' with:")
+    assert '"path": "/a"' in shown[0]
+
+
+async def test_console_approver_inside_a_toolset() -> None:
+    approver, _ = scripted(["e", '{"path": "/edited"}'])
+    tools, recorder = make(approver)
+    result = await tools.execute(delete("/orig"))
+    assert text_of(result) == "deleted /edited" and recorder.deleted == ["/edited"]
