@@ -640,3 +640,15 @@ def test_undecodable_chunk_is_reported_not_raised() -> None:
     events = run([sse("{not json")])
     assert isinstance(events[0], StreamError)
     assert events[0].type == "invalid_chunk"
+
+
+def test_documents_follow_input_modalities() -> None:
+    request = ChatRequest(
+        model="m1", messages=[Message(role="user", parts=[DocumentPart(data=b"%PDF")])]
+    )
+    vision = ModelSpec(id="m1", provider="acme", input_modalities=("text", "image"))
+    assert body_of(request, spec=vision)["messages"][0]["content"][0]["type"] == "file"
+    text_only = ModelSpec(id="m1", provider="acme", input_modalities=("text",))
+    with pytest.raises(CapabilityError) as info:
+        body_of(request, spec=text_only)
+    assert info.value.capability == "documents"

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from ._anthropic import AnthropicMessagesDialect
+from ._call_event import CallEvent
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._exceptions import (
@@ -35,6 +36,7 @@ from ._exceptions import (
     UnsupportedRequestError,
 )
 from ._openai_chat import OpenAIChatDialect
+from ._ratelimit import RateLimits
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, RetryPolicy
 from ._stream import ChatStream
@@ -50,6 +52,7 @@ __all__ = (
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "CallEvent",
     "CapabilityError",
     "ChatStream",
     "Client",
@@ -64,6 +67,7 @@ __all__ = (
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimits",
     "RetryDecision",
     "RetryPolicy",
     "ServerError",

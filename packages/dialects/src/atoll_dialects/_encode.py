@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import msgspec
-from atoll_wire import FinishReason, ImagePart, Message, ToolCallPart, parse_tool_arguments
+from atoll_wire import FinishReason, ImagePart, ToolCallPart, parse_tool_arguments
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder()
 
 
 def dumps(value: object) -> bytes:
     """Encode a JSON-able value to compact UTF-8 bytes."""
     return _encoder.encode(value)
-
-
-def loads(data: bytes | str) -> Any:
-    """Decode JSON text (no schema)."""
-    return _decoder.decode(data)
 
 
 def b64(data: bytes) -> str:
@@ -78,8 +71,3 @@ def finish_reason(raw: str | None) -> FinishReason | None:
     if raw is None:
         return None
     return _OPENAI_FINISH.get(raw, "other")
-
-
-def system_text(messages: list[Message]) -> str:
-    """All system messages' text, joined by blank lines."""
-    return "\n\n".join(m.text for m in messages if m.role == "system")

@@ -7,7 +7,7 @@ only place that knows the registry's field names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,6 +53,15 @@ def _modality(model: ModelSpec, name: str, declared: bool | None) -> bool | None
     return None
 
 
+def _documents(model: ModelSpec) -> bool | None:
+    # Providers that read images also take PDFs as pages (OpenAI converts them), and the data
+    # rarely lists "pdf" separately: only a model documented as reading neither is refused.
+    modalities = model.input_modalities
+    if not modalities:
+        return None
+    return "pdf" in modalities or "image" in modalities
+
+
 def quirks_for(
     provider: ProviderSpec | None, model: ModelSpec | None, *, anthropic: bool = False
 ) -> Quirks:
@@ -67,10 +76,11 @@ def quirks_for(
     Returns:
         The flat record the dialects read.
     """
-    values: dict[str, object] = {"cache_tokens_in_input": not anthropic}
+    quirks = Quirks(cache_tokens_in_input=not anthropic)
     if provider is not None:
         q = provider.quirks
-        values.update(
+        quirks = replace(
+            quirks,
             provider=provider.name,
             stream_usage=q.stream_include_usage,
             max_tokens_field=q.max_tokens_field,
@@ -80,14 +90,15 @@ def quirks_for(
         )
     if model is not None and model.known:
         caps = model.capabilities
-        values.update(
+        quirks = replace(
+            quirks,
             model=model.request_name,
             native_output_format=caps.json_schema is True,
             max_output_tokens=model.max_output_tokens,
             tools=caps.tools,
             vision=_modality(model, "image", caps.vision),
             audio=_modality(model, "audio", caps.audio),
-            documents=_modality(model, "pdf", None),
+            documents=_documents(model),
             json_schema=caps.json_schema,
         )
-    return Quirks(**values)  # pyright: ignore[reportArgumentType]
+    return quirks
