@@ -71,7 +71,7 @@ _decoder: msgspec.json.Decoder[RegistryDocument] | None = None
 
 
 def _get_decoder() -> msgspec.json.Decoder[RegistryDocument]:
-    # Built on first use: importing msgspec.json pulls in inspect, a few ms of import time.
+    # Built on first use, so importing the package prepares nothing it may never need.
     global _decoder
     if _decoder is None:
         import msgspec.json
