@@ -82,6 +82,11 @@ class Client:
         """The resolved models, in fallback order."""
         return self._engine.targets
 
+    @property
+    def registry(self) -> Registry:
+        """The registry prices and model facts come from."""
+        return self._engine.registry
+
     def __repr__(self) -> str:
         names = [t.label for t in self._engine.targets]
         return f"Client(models={names!r}, transport={type(self._transport).__name__})"
@@ -143,7 +148,10 @@ class Client:
                 await response.aclose()
                 assert body is not None
                 result = engine.finish(
-                    target, target.dialect.parse(body, target.provider, target.model), history
+                    target,
+                    target.dialect.parse(body, target.provider, target.model),
+                    history,
+                    response.headers,
                 )
             except BaseException as error:
                 span.fail(error)

@@ -7,6 +7,7 @@ send, sleep and read, so retry, fallback and cost rules live here once.
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from atoll_wire import (
 
 from ._deadline import Deadline
 from ._exceptions import APIError, StreamInterrupted, TimeoutError
+from ._ratelimit import parse_rate_limits
 from ._result import Attempt, ClientResponse, with_record
 from ._retry import RetryDecision, RetryPolicy
 from ._target import Target
@@ -110,9 +112,13 @@ class Engine:
         return isinstance(error, APIError) and error.status in self.retry.retry_statuses
 
     def finish(
-        self, target: Target, response: ChatResponse, history: list[Attempt]
+        self,
+        target: Target,
+        response: ChatResponse,
+        history: list[Attempt],
+        headers: Mapping[str, str] | None = None,
     ) -> ClientResponse:
-        """Attach provider, cost (or why it is unknown) and the attempt record."""
+        """Attach provider, cost (or why it is unknown), rate limits and the attempt record."""
         if response.provider is None:
             response = msgspec.structs.replace(response, provider=target.provider.name)
         cost: Cost | None = None
@@ -123,7 +129,12 @@ class Engine:
             cost = outcome if isinstance(outcome, Cost) else None
             note = None if cost is not None else getattr(outcome, "reason", "price unknown")
         return with_record(
-            response, served_by=target.label, attempts=history, cost=cost, cost_note=note
+            response,
+            served_by=target.label,
+            attempts=history,
+            cost=cost,
+            cost_note=note,
+            rate_limits=parse_rate_limits(headers, time.time()) if headers else None,
         )
 
 

@@ -60,6 +60,7 @@ class ChatStream:
         self._accumulator = StreamAccumulator()
         self._events: AsyncGenerator[StreamEvent, None] | None = None
         self._result: ClientResponse | None = None
+        self._headers: dict[str, str] = {}
 
     # ------------------------------------------------------------------ context manager
 
@@ -95,7 +96,9 @@ class ChatStream:
         """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
         if self._result is not None:
             return self._result
-        return self._engine.finish(self._target, self._accumulator.response(), self.attempts)
+        return self._engine.finish(
+            self._target, self._accumulator.response(), self.attempts, self._headers
+        )
 
     @property
     def target(self) -> Target:
@@ -129,6 +132,7 @@ class ChatStream:
                     read=False,
                     first_attempt=self._number,
                 )
+                self._headers = self._http_response.headers
                 self._accumulator = StreamAccumulator(provider=target.provider.name)
                 return
             except Exception as error:
@@ -240,5 +244,5 @@ class ChatStream:
             code=event.code,
             provider=target.provider.name,
             model=target.request_model,
-            partial=self._engine.finish(target, self._accumulator.response(), self.attempts),
+            partial=self.response,
         )

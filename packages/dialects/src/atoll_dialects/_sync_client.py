@@ -106,12 +106,15 @@ class SyncClient:
             span = CallSpan(self._tracer, "chat", target, request, capture_content=self._capture)
             try:
                 http = engine.http_request(target, request, deadline)
-                _, body = sync_send_with_retries(
+                response, body = sync_send_with_retries(
                     engine, self._transport, target, http, deadline, history, span, read=True
                 )
                 assert body is not None
                 result = engine.finish(
-                    target, target.dialect.parse(body, target.provider, target.model), history
+                    target,
+                    target.dialect.parse(body, target.provider, target.model),
+                    history,
+                    response.headers,
                 )
             except BaseException as error:
                 span.fail(error)
@@ -252,6 +255,7 @@ class SyncChatStream:
         self._http_response: SyncHttpResponse | None = None
         self._accumulator = StreamAccumulator()
         self._result: ClientResponse | None = None
+        self._headers: dict[str, str] = {}
 
     def __enter__(self) -> Self:
         self._open()
@@ -277,7 +281,9 @@ class SyncChatStream:
         """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
         if self._result is not None:
             return self._result
-        return self._engine.finish(self._target, self._accumulator.response(), self.attempts)
+        return self._engine.finish(
+            self._target, self._accumulator.response(), self.attempts, self._headers
+        )
 
     def _open(self) -> None:
         engine = self._engine
@@ -301,6 +307,7 @@ class SyncChatStream:
                     read=False,
                     first_attempt=self._number,
                 )
+                self._headers = self._http_response.headers
                 self._accumulator = StreamAccumulator(provider=target.provider.name)
                 return
             except Exception as error:
@@ -385,5 +392,5 @@ class SyncChatStream:
             code=event.code,
             provider=target.provider.name,
             model=target.request_model,
-            partial=self._engine.finish(target, self._accumulator.response(), self.attempts),
+            partial=self.response,
         )
