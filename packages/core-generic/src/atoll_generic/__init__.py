@@ -26,7 +26,18 @@ from ._exceptions import (
     QueueFull,
     UnknownKindError,
 )
+from ._executor import Executor, Progress, ProgressCallback
+from ._limiters import (
+    BudgetLimiter,
+    Clock,
+    Limiter,
+    RequestLimiter,
+    Reservation,
+    SystemClock,
+    TokenLimiter,
+)
 from ._pile import Pile
+from ._processor import PermissionHook, Processor
 from ._progression import Progression
 
 __version__ = "0.1.0"
@@ -35,11 +46,14 @@ __all__: tuple[str, ...] = (
     "Adapter",
     "AtollGenericError",
     "BudgetExhaustedError",
+    "BudgetLimiter",
+    "Clock",
     "Element",
     "ErrorInfo",
     "Event",
     "EventStatus",
     "Execution",
+    "Executor",
     "ExecutorClosedError",
     "IllegalTransitionError",
     "IndexOutOfRangeError",
@@ -48,10 +62,19 @@ __all__: tuple[str, ...] = (
     "ItemTypeError",
     "LimitError",
     "LimitExceededError",
+    "Limiter",
     "MalformedDataError",
+    "PermissionHook",
     "Pile",
     "PileBusyError",
+    "Processor",
+    "Progress",
+    "ProgressCallback",
     "Progression",
     "QueueFull",
+    "RequestLimiter",
+    "Reservation",
+    "SystemClock",
+    "TokenLimiter",
     "UnknownKindError",
 )

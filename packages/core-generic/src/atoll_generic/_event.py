@@ -127,7 +127,8 @@ class Execution(BaseModel):
             IllegalTransitionError: ``target`` is not reachable from the current status.
             ValueError: ``target`` is not a status name.
         """
-        target = EventStatus(target)
+        if type(target) is not EventStatus:
+            target = EventStatus(target)
         current: EventStatus = vars(self)["status"]
         if target not in _ALLOWED[current]:
             raise IllegalTransitionError(current.value, target.value, event_id)

@@ -78,13 +78,24 @@ class Pile(Generic[T]):
         items: Initial elements, in order.
         item_type: Accepted type or tuple of types (default: any Element).
         strict: Require the exact type(s), not subclasses.
+        maxlen: Keep at most this many elements; adding more evicts the oldest (like
+            ``collections.deque``). None means unbounded.
 
     Example:
         >>> pile = Pile([a, b], item_type=Note)  # doctest: +SKIP
         >>> pile[str(a.id)] is a, pile[0] is a, a in pile  # doctest: +SKIP
     """
 
-    __slots__ = ("__weakref__", "_guard", "_items", "_keys", "_strict", "_types", "_watchers")
+    __slots__ = (
+        "__weakref__",
+        "_guard",
+        "_items",
+        "_keys",
+        "_maxlen",
+        "_strict",
+        "_types",
+        "_watchers",
+    )
     _adapters: ClassVar[dict[str, Adapter]] = {}
 
     def __init__(
@@ -93,7 +104,11 @@ class Pile(Generic[T]):
         *,
         item_type: type[T] | tuple[type[T], ...] | None = None,
         strict: bool = False,
+        maxlen: int | None = None,
     ) -> None:
+        if maxlen is not None and maxlen < 0:
+            raise ValueError(f"maxlen must be None or >= 0, got {maxlen}")
+        self._maxlen = maxlen
         types = item_type if isinstance(item_type, tuple) else (item_type or Element,)
         for t in types:
             if not (isinstance(t, type) and issubclass(t, Element)):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -135,6 +150,11 @@ class Pile(Generic[T]):
             return [self._check(items)]
         return [self._check(i) for i in items]
 
+    @property
+    def maxlen(self) -> int | None:
+        """The size bound, or None."""
+        return self._maxlen
+
     def _like(self, items: Iterable[T] = ()) -> Pile[T]:
         new: Pile[T] = type(self)(item_type=self._types, strict=self._strict)  # type: ignore[arg-type]
         new._items.update((i.id, i) for i in items)
@@ -163,6 +183,11 @@ class Pile(Generic[T]):
 
     def _notify(self, added: list[T]) -> list[Any]:
         # Called with the mutex held after a change.
+        maxlen = self._maxlen
+        if maxlen is not None:
+            items = self._items
+            while len(items) > maxlen:
+                items.popitem(last=False)  # evict the oldest
         if added and self._watchers:
             for watcher in self._watchers:
                 watcher._pending.extend(added)  # pyright: ignore[reportPrivateUsage]
@@ -613,6 +638,7 @@ class Pile(Generic[T]):
             "kind": "Pile",
             "item_type": [kind_of(t) for t in self._types],
             "strict": self._strict,
+            "maxlen": self._maxlen,
             "items": [i.to_dict() for i in self._snapshot("to_dict")],
         }
 
@@ -634,7 +660,10 @@ class Pile(Generic[T]):
             raise MalformedDataError("Pile", "'item_type' and 'items' must be lists")
         types = tuple(_class_for(k) for k in cast("list[object]", raw_types))
         items = [Element.from_dict(i) for i in raw_items]  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
-        return cls(items, item_type=types, strict=bool(data.get("strict", False)))  # pyright: ignore[reportArgumentType]
+        maxlen: object = data.get("maxlen")
+        if maxlen is not None and not isinstance(maxlen, int):
+            raise MalformedDataError("Pile", "'maxlen' must be an integer or null")
+        return cls(items, item_type=types, strict=bool(data.get("strict", False)), maxlen=maxlen)  # pyright: ignore[reportArgumentType]
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:

@@ -1,0 +1,162 @@
+"""Executor: a Processor that keeps results, streams completions and reports progress."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Literal, NamedTuple
+
+import anyio
+
+from ._event import Event, EventStatus
+from ._limiters import Limiter
+from ._pile import Pile
+from ._processor import PermissionHook, Processor
+
+__all__ = ["Executor", "Progress", "ProgressCallback"]
+
+
+class Progress(NamedTuple):
+    """A progress snapshot, for progress bars."""
+
+    done: int
+    """Events finished in any terminal status."""
+    failed: int
+    """Of those, FAILED ones."""
+    in_flight: int
+    """Events running now."""
+    queued: int
+    """Events waiting to start."""
+
+
+ProgressCallback = Callable[[Progress], None]
+"""Called after each event finishes, with the new :class:`Progress`."""
+
+
+class _Listener:
+    __slots__ = ("event", "pending")
+
+    def __init__(self) -> None:
+        self.pending: deque[Event] = deque()
+        self.event = anyio.Event()
+
+
+class Executor(Processor):
+    """Run events concurrently and collect them by outcome.
+
+    ``completed``, ``failed``, ``skipped`` and ``cancelled`` are Piles of finished events; with
+    ``retention`` each keeps only the most recent ones so memory stays bounded on long runs
+    (``counts`` keeps the totals).
+
+    Example:
+        >>> async with Executor(max_concurrency=8) as ex:  # doctest: +SKIP
+        ...     for event in events:
+        ...         await ex.submit(event)
+        ...     async for done in ex.as_completed():
+        ...         print(done.status, done.response)
+
+    Args:
+        max_concurrency: Events in flight at most.
+        queue_size: Events waiting at most (backpressure beyond).
+        limiters: Limiters each event reserves from, in order.
+        permission: Hook deciding whether an event may start.
+        on_deny: ``"skip"`` or ``"requeue"`` for denied events.
+        max_requeues: Denials tolerated per event under ``"requeue"``.
+        requeue_delay: Seconds before a denied event re-enters the queue.
+        retention: Keep at most this many events in each result Pile (None: all; 0: none).
+        on_progress: Called with a :class:`Progress` after each event finishes.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_concurrency: int = 16,
+        queue_size: int = 1024,
+        limiters: Sequence[Limiter] = (),
+        permission: PermissionHook | None = None,
+        on_deny: Literal["skip", "requeue"] = "skip",
+        max_requeues: int = 3,
+        requeue_delay: float = 0.05,
+        retention: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        super().__init__(
+            max_concurrency=max_concurrency,
+            queue_size=queue_size,
+            limiters=limiters,
+            permission=permission,
+            on_deny=on_deny,
+            max_requeues=max_requeues,
+            requeue_delay=requeue_delay,
+        )
+        self.retention = retention
+        self.on_progress = on_progress
+        self.completed: Pile[Event] = Pile(item_type=Event, maxlen=retention)
+        """COMPLETED events (the most recent ``retention`` of them)."""
+        self.failed: Pile[Event] = Pile(item_type=Event, maxlen=retention)
+        """FAILED events."""
+        self.skipped: Pile[Event] = Pile(item_type=Event, maxlen=retention)
+        """SKIPPED events (denied by the permission hook, refused by a budget)."""
+        self.cancelled: Pile[Event] = Pile(item_type=Event, maxlen=retention)
+        """CANCELLED events."""
+        self._piles = {
+            EventStatus.COMPLETED: self.completed,
+            EventStatus.FAILED: self.failed,
+            EventStatus.SKIPPED: self.skipped,
+            EventStatus.CANCELLED: self.cancelled,
+        }
+        self.counts: dict[EventStatus, int] = dict.fromkeys(self._piles, 0)
+        """Totals per terminal status, independent of ``retention``."""
+        self._listeners: list[_Listener] = []
+
+    def _finish(self, event: Event) -> None:
+        status: EventStatus = vars(event.execution)["status"]
+        self.counts[status] += 1
+        if self.retention != 0:
+            self._piles[status].include(event)
+        for listener in self._listeners:
+            listener.pending.append(event)
+            listener.event.set()
+        super()._finish(event)
+        if self.on_progress is not None:
+            self.on_progress(self.progress())
+
+    def progress(self) -> Progress:
+        """The current :class:`Progress`."""
+        counts = self.counts
+        done = sum(counts.values())
+        return Progress(done, counts[EventStatus.FAILED], self._in_flight, self._queued)
+
+    async def as_completed(self, *, until_closed: bool = False) -> AsyncIterator[Event]:
+        """Yield events as they finish (any terminal status), in finishing order.
+
+        Covers every event that finishes after the call. Ends when nothing submitted is left
+        unfinished, or -- with ``until_closed`` -- only once the executor is closed (useful
+        when another task is still submitting). Events that finished earlier are in the
+        result Piles.
+        """
+        listener = _Listener()
+        self._listeners.append(listener)
+        try:
+            while True:
+                while listener.pending:
+                    yield listener.pending.popleft()
+                if until_closed:
+                    if self._state == "closed" and not self._unfinished:
+                        return
+                elif not self._unfinished:
+                    return
+                listener.event = anyio.Event()
+                if listener.pending:
+                    continue
+                await self._wait_listener(listener, until_closed)
+        finally:
+            self._listeners.remove(listener)
+
+    async def _wait_listener(self, listener: _Listener, until_closed: bool) -> None:
+        if not until_closed:
+            await listener.event.wait()
+            return
+        # Closing does not finish an event, so also re-check the state now and then.
+        with anyio.move_on_after(0.05):
+            await listener.event.wait()
