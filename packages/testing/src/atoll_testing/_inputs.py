@@ -149,7 +149,8 @@ class _ABlock(msgspec.Struct):
     id: str | None = None
     name: str | None = None
     tool_use_id: str | None = None
-    content: str | list[_ABlock] | None = None
+    # Server-tool result blocks carry an object here; only text content matters to us.
+    content: str | list[_ABlock] | dict[str, object] | None = None
     is_error: bool = False
 
 
@@ -173,8 +174,8 @@ class _ARequest(msgspec.Struct):
 _A_DECODER = msgspec.json.Decoder(_ARequest)
 
 
-def _a_text(content: str | list[_ABlock] | None) -> str:
-    if content is None:
+def _a_text(content: str | list[_ABlock] | dict[str, object] | None) -> str:
+    if content is None or isinstance(content, dict):
         return ""
     if isinstance(content, str):
         return content
