@@ -219,3 +219,8 @@ class _Body:
     async def aclose(self) -> None:
         """Abort the transfer if it is still running (its connection is then closed)."""
         self._reactor.abort(self._transfer)
+
+    def __del__(self) -> None:
+        # A response dropped unclosed (e.g. its task was cancelled outside ``async with``)
+        # must not hold its connection and pool slot until the transport closes.
+        self._reactor.orphan(self._transfer)

@@ -95,7 +95,11 @@ def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: i
         setopt(pycurl.MAXFILESIZE_LARGE, limit)
     if config.http2:
         setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
-        setopt(_PIPEWAIT, 1)  # wait for a connection that may multiplex rather than open more
+        if request.url[:6].lower() == "https:":
+            # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
+            # rather than open more. Never for http://: libcurl would queue behind a busy
+            # HTTP/1.1 connection (2TLS means cleartext is HTTP/1.1 only).
+            setopt(_PIPEWAIT, 1)
     else:
         setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
     if config.max_keepalive_connections == 0:

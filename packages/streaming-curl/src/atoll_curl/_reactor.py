@@ -52,7 +52,16 @@ class Reactor:
         http2: Allow HTTP/2 multiplexing.
     """
 
-    __slots__ = ("_active", "_closed", "_idle", "_idle_cap", "_multi", "_selector", "_timer")
+    __slots__ = (
+        "_active",
+        "_closed",
+        "_idle",
+        "_idle_cap",
+        "_multi",
+        "_orphans",
+        "_selector",
+        "_timer",
+    )
 
     def __init__(self, *, max_connections: int, max_keepalive: int, http2: bool) -> None:
         self._selector = _new_selector()
@@ -68,6 +77,7 @@ class Reactor:
         self._active: dict[pycurl.Curl, Transfer] = {}
         self._idle: list[pycurl.Curl] = []
         self._idle_cap = max_connections
+        self._orphans: list[Transfer] = []
         self._closed = False
 
     # ------------------------------------------------------------------ libcurl callbacks
@@ -128,8 +138,24 @@ class Reactor:
         easy.reset()
         self._idle.append(easy)
 
+    def orphan(self, transfer: Transfer) -> None:
+        """Queue the transfer of a response dropped without being closed, for abort.
+
+        Called from ``__del__``, which may run anywhere (even inside a libcurl callback), so it
+        only records; the next :meth:`start` or :meth:`dispatch` aborts the transfer.
+        """
+        if not transfer.done:
+            self._orphans.append(transfer)
+
+    def _abort_orphans(self) -> None:
+        orphans, self._orphans = self._orphans, []
+        for transfer in orphans:
+            self.abort(transfer)
+
     def start(self, transfer: Transfer) -> None:
         """Hand a configured transfer to libcurl and let it make what progress it can now."""
+        if self._orphans:
+            self._abort_orphans()
         easy = transfer.easy
         self._multi.add_handle(easy)
         self._active[easy] = transfer
@@ -163,6 +189,8 @@ class Reactor:
         """Feed ready sockets (from ``select``) to libcurl, then run timers and reap."""
         if self._closed:
             return
+        if self._orphans:
+            self._abort_orphans()
         action = self._multi.socket_action
         for key, mask in ready:
             flags = (_IN if mask & _READ else 0) | (_OUT if mask & _WRITE else 0)

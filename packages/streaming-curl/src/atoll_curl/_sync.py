@@ -244,3 +244,7 @@ class _SyncBody:
     def close(self) -> None:
         """Abort the transfer if it is still running (its connection is then closed)."""
         self._engine.abort(self._transfer)
+
+    def __del__(self) -> None:
+        # Dropped unclosed: queue the abort for the next time anyone uses the transport.
+        self._engine.reactor.orphan(self._transfer)

@@ -156,8 +156,10 @@ class Transfer:
         if code and code != ABORTED:
             self.connected()  # records when the request went out, while the timings exist
             if code == FILESIZE_EXCEEDED:
-                announced = int(self.easy.getinfo(pycurl.CONTENT_LENGTH_DOWNLOAD_T))
-                self.received = max(self.received, announced)
+                # libcurl stops at the limit itself: at least one byte more had arrived.
+                announced = self._declared_length()
+                floor = 0 if self.limit is None else self.limit + 1
+                self.received = max(self.received, announced, floor)
         self.done = True
         self.code = code
         self.message = message
@@ -187,6 +189,12 @@ class Transfer:
             if sep:
                 items.append((name.strip(), value.strip()))
         return items
+
+    def _declared_length(self) -> int:
+        for name, value in self.header_items():
+            if name.lower() == "content-length" and value.isdigit():
+                return int(value)
+        return -1
 
     @property
     def ready_headers(self) -> bool:
