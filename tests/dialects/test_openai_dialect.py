@@ -25,6 +25,7 @@ from atoll_wire import (
     MessageStart,
     OutputSchema,
     ServerSentEvent,
+    StreamAccumulator,
     StreamError,
     StreamEvent,
     TextDelta,
@@ -652,3 +653,23 @@ def test_documents_follow_input_modalities() -> None:
     with pytest.raises(CapabilityError) as info:
         body_of(request, spec=text_only)
     assert info.value.capability == "documents"
+
+
+def test_an_id_arriving_after_the_name_is_filled_in() -> None:
+    events = run(
+        [
+            chunk({"tool_calls": [tc(0, None, "f", '{"a":')]}),
+            chunk({"tool_calls": [tc(0, "late", None, "1}")]}),
+            sse("[DONE]"),
+        ]
+    )
+    starts = [e for e in events if isinstance(e, ToolCallStart)]
+    assert starts == [
+        ToolCallStart(index=0, id="", name="f"),
+        ToolCallStart(index=0, id="late", name="f"),
+    ]
+    acc = StreamAccumulator()
+    for event in events:
+        acc.add(event)
+    calls = acc.response().message.tool_calls
+    assert [(c.id, c.name, c.arguments) for c in calls] == [("late", "f", {"a": 1})]

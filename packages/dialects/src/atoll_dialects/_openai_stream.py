@@ -266,6 +266,8 @@ class OpenAIStreamDecoder(StreamDecoder):
         assert call is not None
         if not call.id and fragment.id:
             call.id = fragment.id
+            if call.started and not call.output:  # a late id: restate the start to fill it in
+                out.append(ToolCallStart(index=call.index, id=call.id, name=call.name))
         if name and not call.name:
             call.name = name
         if not call.started and call.name:
