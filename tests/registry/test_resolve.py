@@ -15,6 +15,8 @@ from atoll_registry import (
     UnknownProviderError,
 )
 from atoll_wire import Usage
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +106,10 @@ def test_ambiguous_bare_name(registry: Registry) -> None:
     with pytest.raises(AmbiguousModelError) as info:
         registry.resolve("openai/gpt-oss-120b")  # openai does not list it; three hosts do
     assert "groq/openai/gpt-oss-120b" in info.value.candidates
+    # An OpenRouter id is never silently routed through OpenRouter when it reads as provider/model.
+    with pytest.raises(AmbiguousModelError) as info:
+        registry.resolve("anthropic/claude-sonnet-4.5")
+    assert info.value.candidates == ("openrouter/anthropic/claude-sonnet-4.5",)
 
 
 def test_unknown_provider_suggests(registry: Registry) -> None:
@@ -126,6 +132,9 @@ def test_unknown_model_suggests(registry: Registry) -> None:
     with pytest.raises(UnknownModelError) as info:
         registry.resolve("zzzzzzzz")
     assert info.value.suggestions == ()
+    for empty in ("ollama/", "openai/  ", ""):
+        with pytest.raises(UnknownModelError):
+            registry.resolve(empty)
 
 
 def test_resolve_is_cached_and_stable(registry: Registry) -> None:
@@ -280,3 +289,55 @@ def test_bad_files_raise_typed_errors(tmp_path: Path, content: str, fragment: st
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RegistryDataError, match="cannot read"):
         Registry.load(tmp_path / "absent.json")
+
+
+def test_explicit_construction_and_listing() -> None:
+    base = Registry.load()
+    registry = Registry(
+        providers=[base.provider("groq")],
+        models=[base.resolve("gl70"), ModelSpec(id="tiny", provider="groq")],
+    )
+    assert len(registry) == 2 and repr(registry) == "Registry(providers=1, models=2)"
+    assert [m.id for m in registry.models("groq")] == ["llama-3.3-70b-versatile", "tiny"]
+    assert registry.models("openai") == []
+    assert registry.provider_for("tiny").name == "groq"
+    assert (
+        registry.provider_for(registry.resolve("gl70")).base_url == "https://api.groq.com/openai/v1"
+    )
+    assert registry.resolve("tiny").api_name == "tiny"
+    with pytest.raises(RegistryDataError):
+        Registry(models=[ModelSpec(id="x", provider="groq")])
+    assert 42 not in registry and "nope" not in registry
+
+
+def test_every_listed_name_round_trips(registry: Registry) -> None:
+    for model in registry.models():
+        assert registry.resolve(model.qualified_name).qualified_name == model.qualified_name
+        assert registry.resolve(f"{model.provider}/{model.api_name}").qualified_name == (
+            model.qualified_name
+        )
+        for alias in model.aliases:
+            assert registry.resolve(alias).qualified_name == model.qualified_name
+        for snapshot in model.snapshots:
+            spec = registry.resolve(f"{model.provider}/{snapshot}")
+            assert (spec.qualified_name, spec.api_name) == (model.qualified_name, snapshot)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda provider, rest: f"{provider}/{rest}",
+            st.sampled_from(["openai", "anthropic", "ollama", "groq", "opnai", "meta-llama"]),
+            st.text(max_size=30),
+        ),
+    )
+)
+def test_resolve_never_fails_untyped(registry: Registry, name: str) -> None:
+    try:
+        spec = registry.resolve(name)
+    except (UnknownModelError, UnknownProviderError):
+        return
+    assert isinstance(spec, ModelSpec) and spec.provider in {p.name for p in registry.providers()}
+    assert spec.request_name

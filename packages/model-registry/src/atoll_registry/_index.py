@@ -3,7 +3,8 @@
 Resolution order for a name (first hit wins):
 
 1. ``provider/model`` where the provider is known and the model (id, alias, snapshot or api
-   name) is listed under it;
+   name) is listed under it; when it is not, but the whole name is another provider's model id
+   (``openai/gpt-oss-120b`` on Groq), that is an ambiguity error rather than a silent reroute;
 2. a bare id, alias, snapshot or api name, exact case first, then case-insensitive; several
    providers serving it is an ambiguity error;
 3. steps 1-2 again with a date suffix removed (``-2024-08-06``, ``-20250929``), keeping the
@@ -87,21 +88,28 @@ class NameIndex:
 
     def _lookup(self, name: str) -> ModelSpec | None:
         provider, sep, _ = name.partition("/")
+        candidates = self.bare.get(name) or self.bare_folded.get(name.lower()) or []
+        unique = sorted({c.qualified_name: c for c in candidates}.items())
         if sep and provider in self.providers:
             hit = self.qualified.get(name) or self.qualified_folded.get(name.lower())
             if hit is not None:
                 return hit
-        candidates = self.bare.get(name) or self.bare_folded.get(name.lower())
-        if not candidates:
+            # "openai/gpt-oss-120b" is not OpenAI's but is Groq's (and others') model id:
+            # routing it to either silently would surprise someone, so ask.
+            if unique:
+                raise AmbiguousModelError(name, tuple(q for q, _ in unique))
             return None
-        unique = list({c.qualified_name: c for c in candidates}.values())
         if len(unique) > 1:
-            raise AmbiguousModelError(name, tuple(sorted(c.qualified_name for c in unique)))
-        return unique[0]
+            raise AmbiguousModelError(name, tuple(q for q, _ in unique))
+        return unique[0][1] if unique else None
 
     def _unlisted(self, name: str) -> ModelSpec:
         provider_name, sep, model = name.partition("/")
-        if sep and provider_name in self.providers and model:
+        if sep and provider_name in self.providers:
+            if not model.strip():
+                raise UnknownModelError(
+                    name, message=f"model name {name!r} has nothing after the provider"
+                )
             provider = self.providers[provider_name]
             prices = (provider.default_price,) if provider.default_price else ()
             return ModelSpec(
