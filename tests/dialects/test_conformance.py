@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from atoll_curl import SyncCurlTransport
 from atoll_dialects import (
     AnthropicMessagesDialect,
     APIError,
@@ -23,8 +26,12 @@ from atoll_dialects import (
     OpenAIChatDialect,
 )
 from atoll_dialects._exceptions import error_from_stream_event
+from atoll_registry import ProviderQuirks, ProviderSpec
+from atoll_testing import FakeLLMServer
 from atoll_wire import (
+    ChatRequest,
     ChatResponse,
+    Message,
     SSEDecoder,
     StreamAccumulator,
     StreamError,
@@ -179,3 +186,60 @@ def test_mid_stream_error_becomes_typed_error_with_partial(
     assert error.partial is partial
     assert error.message == case["expect"]["error"]["message"]
     assert partial.message.thinking == case["expect"]["reasoning"]
+
+
+# ---------------------------------------------------------------- over a real socket
+
+
+@pytest.fixture(scope="module")
+def replay_server() -> Iterator[FakeLLMServer]:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    server = FakeLLMServer(cases=[CORPUS / "openai-chat", CORPUS / "anthropic-messages"])
+    with server.run_in_thread() as running:
+        yield running
+
+
+def _stream_case_names() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for dialect in DIALECTS:
+        for name in _case_names(dialect):
+            case = json.loads((CORPUS / dialect / name).read_text(encoding="utf-8"))
+            if case["stream"] and case["response"]["status"] < 400:
+                found.append((dialect, name))
+    return found
+
+
+@pytest.mark.parametrize(("dialect_name", "name"), _stream_case_names())
+def test_stream_case_over_http(
+    replay_server: FakeLLMServer, corpus_dir: Path, dialect_name: str, name: str
+) -> None:
+    """The built request reaches a real server; the streamed reply decodes to ``expect``."""
+    case = _load(corpus_dir, dialect_name, name)
+    dialect = DIALECTS[dialect_name]
+    spec = ProviderSpec(
+        name="replay",
+        dialect="anthropic-messages" if dialect_name == "anthropic-messages" else "openai-chat",
+        auth="bearer",
+        source="test",
+        as_of=date(2026, 1, 1),
+        quirks=ProviderQuirks(cache_tokens_in_input=dialect_name != "anthropic-messages"),
+    )
+    request = ChatRequest(
+        model=name.removesuffix(".json"), messages=[Message.user("x")], stream=True
+    )
+    http = dialect.build(request, spec, None, "test-key", replay_server.base_url)
+    decoder, sse, acc = dialect.stream_decoder(spec), SSEDecoder(), StreamAccumulator()
+    events: list[StreamEvent] = []
+    with SyncCurlTransport() as transport, transport.send(http) as response:
+        assert response.status == 200
+        for data in response.iter_bytes():
+            for event in sse.feed(data):
+                events.extend(decoder.feed(event))
+    for event in sse.flush():
+        events.extend(decoder.feed(event))
+    events.extend(decoder.finish())
+    for event in events:
+        acc.add(event)
+    _check_stream_error(case, events)
+    _check(case, acc.response(), anthropic=dialect_name == "anthropic-messages")
