@@ -132,3 +132,24 @@ async def test_async_context_manager_on_both_backends(sse: Sse) -> None:
         assert sse(raw.decode())[-1][1] == "[DONE]"
         assert len(srv.requests) == 2
     assert srv.port == 0  # stopped
+
+
+def test_query_secrets_are_redacted(server: FakeLLMServer) -> None:
+    httpx.post(server.base_url + "/chat/completions?key=AIzaSECRET&alt=sse", json=BODY)
+    entry = server.requests[-1]
+    assert "AIzaSECRET" not in entry.query
+    assert "alt=sse" in entry.query
+
+
+def test_streams_decode_with_atoll_wire(server: FakeLLMServer) -> None:
+    from atoll_wire import SSEDecoder
+
+    with (
+        httpx.Client(base_url=server.base_url) as client,
+        client.stream("POST", "/chat/completions", json={**BODY, "stream": True}) as resp,
+    ):
+        decoder = SSEDecoder()
+        events = [e for part in resp.iter_bytes() for e in decoder.feed(part)]
+        events.extend(decoder.flush())
+    assert events[-1].data == "[DONE]"
+    assert all(e.event == "message" for e in events)

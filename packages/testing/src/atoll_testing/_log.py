@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-
-SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
-)
-REDACTED = "[redacted]"
+from atoll_wire import redact_headers, redact_url
 
 
 class RecordedRequest(msgspec.Struct, kw_only=True):
@@ -18,9 +14,9 @@ class RecordedRequest(msgspec.Struct, kw_only=True):
     Attributes:
         method: HTTP method.
         path: Request path (no query string).
-        query: Query string ("" when none).
+        query: Query string ("" when none); secret parameters (``key=``...) hold ``[redacted]``.
         headers: Lower-cased headers; secret ones (``authorization``, ``x-api-key``, ...) hold
-            ``"[redacted]"``.
+            ``"[redacted]"`` (atoll_wire's redaction policy, shared by the whole project).
         body: The raw body.
         model: The model the body asked for, when the endpoint has one.
     """
@@ -41,6 +37,12 @@ class RecordedRequest(msgspec.Struct, kw_only=True):
         return msgspec.json.decode(self.body)
 
 
-def redact(headers: dict[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` with secret values replaced."""
-    return {k: (REDACTED if k in SECRET_HEADERS else v) for k, v in headers.items()}
+def record(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> RecordedRequest:
+    """A log entry with secrets already replaced (nothing secret is ever stored)."""
+    if query:
+        query = redact_url("?" + query)[1:]
+    return RecordedRequest(
+        method=method, path=path, query=query, headers=redact_headers(headers), body=body
+    )

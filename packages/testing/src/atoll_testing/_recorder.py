@@ -14,7 +14,6 @@ import msgspec
 from ._cases import Case, CaseResponse
 from ._expect import compute_expect
 from ._http import Request
-from ._log import SECRET_HEADERS
 from ._reply import Reply
 
 # Not forwarded upstream: hop-by-hop, and accept-encoding so the body is recorded as text.
@@ -111,10 +110,9 @@ class Recorder:
         case = self._case(request, url, status, content_type, body)
         self._save(case)
         reply = case.reply()
+        # Response headers go back to the local client only; cases never store headers.
         reply.headers = [
-            (k.lower(), v)
-            for k, v in resp_headers.items()
-            if k.lower() not in _DROP_DOWN and k.lower() not in SECRET_HEADERS
+            (k.lower(), v) for k, v in resp_headers.items() if k.lower() not in _DROP_DOWN
         ]
         return reply
 

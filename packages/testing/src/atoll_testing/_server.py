@@ -23,7 +23,8 @@ from ._exceptions import AtollTestingError, FaultSyntaxError, ServerStartError
 from ._faults import Fault, ratelimit_headers
 from ._http import HttpProtocol, Request
 from ._inputs import ChatInput, parse_anthropic, parse_openai
-from ._log import RecordedRequest, redact
+from ._log import RecordedRequest
+from ._log import record as log_entry
 from ._reply import JSON, Reply
 from ._script import ModelFn, Turn, echo, stream_model
 
@@ -234,13 +235,7 @@ class FakeLLMServer:
     def _handle(self, request: Request) -> Reply | Awaitable[Reply]:
         path = request.path
         anthropic = path.endswith("/messages") or path.endswith("/count_tokens")
-        record = RecordedRequest(
-            method=request.method,
-            path=path,
-            query=request.query,
-            headers=redact(request.headers),
-            body=request.body,
-        )
+        record = log_entry(request.method, path, request.query, request.headers, request.body)
         with self._lock:
             self._log.append(record)
         self._current = record
