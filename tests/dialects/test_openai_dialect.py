@@ -673,3 +673,19 @@ def test_an_id_arriving_after_the_name_is_filled_in() -> None:
         acc.add(event)
     calls = acc.response().message.tool_calls
     assert [(c.id, c.name, c.arguments) for c in calls] == [("late", "f", {"a": 1})]
+
+
+def test_bad_image_part_and_argument_less_tool() -> None:
+    with pytest.raises(UnsupportedRequestError, match="ImagePart"):
+        body_of(
+            ChatRequest(
+                model="m1", messages=[Message(role="user", parts=[TextPart(text="x"), ImagePart()])]
+            )
+        )
+    body = body_of(ChatRequest(model="m1", messages=[user()], tools=[ToolSpec(name="now")]))
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {"name": "now", "parameters": {"type": "object", "properties": {}}},
+        }
+    ]

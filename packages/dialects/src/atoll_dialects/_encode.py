@@ -7,6 +7,8 @@ import base64
 import msgspec
 from atoll_wire import FinishReason, ImagePart, ToolCallPart, parse_tool_arguments
 
+from ._exceptions import UnsupportedRequestError
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -24,12 +26,12 @@ def image_url(part: ImagePart) -> str:
     """The URL to send for an image: its own URL, or a ``data:`` URL made from its bytes.
 
     Raises:
-        ValueError: The part has neither a URL nor bytes with a media type.
+        UnsupportedRequestError: The part has neither a URL nor bytes with a media type.
     """
     if part.url:
         return part.url
     if part.data is None or not part.media_type:
-        raise ValueError("ImagePart needs `url`, or `data` together with `media_type`")
+        raise UnsupportedRequestError("ImagePart needs `url`, or `data` together with `media_type`")
     return f"data:{part.media_type};base64,{b64(part.data)}"
 
 

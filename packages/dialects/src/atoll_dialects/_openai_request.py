@@ -141,7 +141,11 @@ def _tool_choice(choice: ToolChoice) -> str | JSON:
 
 
 def _tool(name: str, description: str | None, parameters: JSON, strict: bool | None) -> JSON:
-    function: JSON = {"name": name, "parameters": parameters}
+    # An argument-less tool still needs an object schema: some servers reject ``{}``.
+    function: JSON = {
+        "name": name,
+        "parameters": parameters or {"type": "object", "properties": {}},
+    }
     if description:
         function["description"] = description
     if strict is not None:
