@@ -17,6 +17,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
 from ._exceptions import ToolDefinitionError, ValidationIssue, excerpt
+from ._fastcheck import compile_check
 
 MAX_ISSUES = 8
 _MESSAGE_LIMIT = 240
@@ -102,13 +103,14 @@ class SchemaValidator:
         ToolDefinitionError: When ``schema`` is not a valid Draft 2020-12 schema.
     """
 
-    __slots__ = ("_validator",)
+    __slots__ = ("_fast", "_validator")
 
     def __init__(self, schema: Mapping[str, Any], name: str) -> None:
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             raise ToolDefinitionError(name, f"invalid JSON Schema: {exc.message}") from exc
+        self._fast = compile_check(schema)
         self._validator = cast(
             Validator,
             jsonschema.Draft202012Validator(
@@ -118,6 +120,8 @@ class SchemaValidator:
 
     def issues(self, value: object) -> list[ValidationIssue]:
         """The problems with ``value``; empty when it is valid."""
+        if self._fast is not None and self._fast(value):
+            return []
         errors = iter(self._validator.iter_errors(cast(Any, value)))
         first = next(errors, None)
         if first is None:
