@@ -28,7 +28,6 @@ An error raised in the middle of a stream exposes what arrived before it as ``ex
 from __future__ import annotations
 
 import builtins
-import email.utils
 import json
 import re
 import time
@@ -159,6 +158,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return max(float(raw), 0.0)
     except ValueError:
         pass
+    import email.utils  # only HTTP dates need it; keeps the package import light
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
