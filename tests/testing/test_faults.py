@@ -279,3 +279,23 @@ def test_fault_parse_never_crashes(spec: str) -> None:
         Fault.parse(spec)
     except FaultSyntaxError:
         pass
+
+
+def test_close_after_response_and_connection_counter() -> None:
+    with FakeLLMServer().run_in_thread() as srv, httpx.Client(base_url=srv.base_url) as client:
+        body = {"model": "echo", "messages": []}
+        for _ in range(3):
+            assert client.post("/chat/completions", json=body).status_code == 200
+        assert srv.connections_opened == 1  # keep-alive: one connection for three requests
+        closed = client.post("/chat/completions", json=body, headers={"x-atoll-fault": "close"})
+        assert closed.headers["connection"] == "close"
+        assert client.post("/chat/completions", json=body).status_code == 200
+        assert srv.connections_opened == 2
+        srv.clear()
+        assert srv.connections_opened == 0
+
+
+@pytest.mark.parametrize("extra", ["", "; delay=0.01"])
+def test_drop_without_response(server: FakeLLMServer, extra: str) -> None:
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
+        _post(server, "openai", "drop" + extra)

@@ -38,6 +38,8 @@ class Fault(msgspec.Struct, kw_only=True, frozen=True):
         malformed: Insert a malformed JSON event after this many events (non-stream: a
             truncated JSON body).
         no_done: End the stream cleanly but without ``[DONE]`` / ``message_stop``.
+        close: Answer normally, then close the connection (``connection: close``).
+        drop: Close the connection without sending any response.
         error_event: Send a dialect-shaped error event after this many events, then end.
         headers: Extra response headers, as ``(name, value)`` pairs.
         ratelimit: Rate-limit headers as ``(kind, field, value)``; rendered as
@@ -57,6 +59,8 @@ class Fault(msgspec.Struct, kw_only=True, frozen=True):
     disconnect_events: int | None = None
     malformed: int | None = None
     no_done: bool = False
+    close: bool = False
+    drop: bool = False
     error_event: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     ratelimit: tuple[tuple[str, str, str], ...] = ()
@@ -118,7 +122,7 @@ class Fault(msgspec.Struct, kw_only=True, frozen=True):
 
 def _scalar(spec: str, item: str, name: str, value: str, has_value: bool) -> tuple[str, object]:
     key = name.replace("-", "_")
-    if name == "no-done":
+    if name in ("no-done", "close", "drop"):
         return key, _boolean(spec, item, value) if has_value else True
     if not has_value:
         raise FaultSyntaxError(spec, item, "needs a value (name=value)")

@@ -117,9 +117,10 @@ def stream_plan(reply: Reply) -> tuple[list[bytes], bool]:
 class HttpProtocol(asyncio.Protocol):
     """One client connection."""
 
-    def __init__(self, handler: Handler, connections: set[HttpProtocol]) -> None:
+    def __init__(self, handler: Handler, connections: set[HttpProtocol], opened: list[int]) -> None:
         self._handler = handler
         self._connections = connections
+        self._opened = opened
         self._buffer = bytearray()
         self._busy = False
         self._closed = False
@@ -132,6 +133,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._opened[0] += 1
         sock = transport.get_extra_info("socket")
         if sock is not None:
             # Without it, Nagle holds the tail of each response until the client's delayed
@@ -252,6 +254,11 @@ class HttpProtocol(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         fault = reply.fault
+        if fault is not None:
+            if fault.drop:
+                self._close()
+                return
+            keep_alive = keep_alive and not fault.close
         if reply.events is None:
             body = reply.body
             if fault is not None and fault.malformed is not None:
@@ -287,7 +294,7 @@ class HttpProtocol(asyncio.Protocol):
                 await asyncio.sleep(fault.delay)
             if self._closed:
                 return
-            if fault is None or not fault.chunk_delay:
+            if fault is None or not fault.chunk_delay or fault.drop:
                 self._send_now(reply, keep_alive)
             else:
                 await self._send_paced(reply, fault, keep_alive)
@@ -306,6 +313,7 @@ class HttpProtocol(asyncio.Protocol):
     async def _send_paced(self, reply: Reply, fault: Fault, keep_alive: bool) -> None:
         transport = self._transport
         assert transport is not None
+        keep_alive = keep_alive and not fault.close
         if reply.events is None:
             body = reply.body[: len(reply.body) // 2] if fault.malformed is not None else reply.body
             head = response_head(

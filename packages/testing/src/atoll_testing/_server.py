@@ -86,6 +86,7 @@ class FakeLLMServer:
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
         self._connections: set[HttpProtocol] = set()
+        self._opened = [0]  # connections accepted; a list so the protocol can bump it
         # The record of the request being handled (handling is single-threaded, on the loop).
         self._current = RecordedRequest(method="", path="")
 
@@ -122,9 +123,20 @@ class FakeLLMServer:
         with self._lock:
             return dict(self._counts)
 
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted so far (to check a client's keep-alive pooling)."""
+        return self._opened[0]
+
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open right now."""
+        return len(self._connections)
+
     def clear(self) -> None:
-        """Forget logged requests, counters and injected faults."""
+        """Forget logged requests, counters (connections too) and injected faults."""
         with self._lock:
+            self._opened[0] = 0
             self._log.clear()
             self._counts.clear()
             self._injected.clear()
@@ -203,7 +215,7 @@ class FakeLLMServer:
         try:
             server = loop.run_until_complete(
                 loop.create_server(
-                    lambda: HttpProtocol(self._handle, self._connections),
+                    lambda: HttpProtocol(self._handle, self._connections, self._opened),
                     self.host,
                     self._port,
                     backlog=1024,
