@@ -104,13 +104,17 @@ class Driver:
                 if left <= 0:
                     return
                 wait = left if wait is None else min(wait, left)
-            if wait is None:
-                await anyio.wait_readable(fd)
-            elif wait > 0:
-                with anyio.move_on_after(wait):
+            reactor.sleep_begin(wait)
+            try:
+                if wait is None:
                     await anyio.wait_readable(fd)
-            else:
-                await anyio.lowlevel.checkpoint()  # a due timer: let other tasks run first
+                elif wait > 0:
+                    with anyio.move_on_after(wait):
+                        await anyio.wait_readable(fd)
+                else:
+                    await anyio.lowlevel.checkpoint()  # a due timer: let other tasks run first
+            finally:
+                reactor.sleep_end()
             reactor.poll()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import selectors
+import socket
 from time import monotonic
 
 import pycurl
@@ -59,12 +60,21 @@ class Reactor:
         "_idle_cap",
         "_multi",
         "_orphans",
+        "_poked",
         "_selector",
+        "_sleep_deadline",
+        "_sleeping",
         "_timer",
+        "_wake_r",
+        "_wake_w",
     )
 
     def __init__(self, *, max_connections: int, max_keepalive: int, http2: bool) -> None:
         self._selector = _new_selector()
+        # Lets close() wake a thread blocked in select (closing an epoll fd does not).
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._selector.register(self._wake_r, _READ)
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
         multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
@@ -78,6 +88,9 @@ class Reactor:
         self._idle: list[pycurl.Curl] = []
         self._idle_cap = max_connections
         self._orphans: list[Transfer] = []
+        self._sleeping = False
+        self._sleep_deadline: float | None = None
+        self._poked = False
         self._closed = False
 
     # ------------------------------------------------------------------ libcurl callbacks
@@ -99,7 +112,32 @@ class Reactor:
             selector.register(fd, events)
 
     def _on_timer(self, ms: int) -> None:
-        self._timer = None if ms < 0 else monotonic() + ms / 1000
+        timer = None if ms < 0 else monotonic() + ms / 1000
+        self._timer = timer
+        if self._sleeping and timer is not None:
+            until = self._sleep_deadline
+            if until is None or timer < until:
+                # Someone else's call (a new request, a resume) wants libcurl called back
+                # sooner than the sleeping driver planned to wake: wake it to recompute.
+                self._poke()
+
+    def _poke(self) -> None:
+        if not self._poked:
+            self._poked = True
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"!")
+
+    # ------------------------------------------------------------------ sleeping
+    def sleep_begin(self, wait: float | None) -> None:
+        """Note that the driver is about to block for ``wait`` seconds (None: until an event)."""
+        self._sleeping = True
+        self._sleep_deadline = None if wait is None else monotonic() + wait
+
+    def sleep_end(self) -> None:
+        """Note that the driver is awake again; finishes a :meth:`close` made meanwhile."""
+        self._sleeping = False
+        if self._closed:
+            self._release_descriptors()
 
     # ------------------------------------------------------------------ state
     @property
@@ -192,7 +230,13 @@ class Reactor:
         if self._orphans:
             self._abort_orphans()
         action = self._multi.socket_action
+        wake_fd = self._wake_r.fileno()
         for key, mask in ready:
+            if key.fd == wake_fd:
+                with contextlib.suppress(OSError):
+                    self._wake_r.recv(4096)
+                self._poked = False
+                continue
             flags = (_IN if mask & _READ else 0) | (_OUT if mask & _WRITE else 0)
             try:
                 action(key.fd, flags)
@@ -263,4 +307,16 @@ class Reactor:
         for easy in self._idle:
             easy.close()
         self._idle.clear()
+        if self._sleeping:
+            # Closing an epoll descriptor does not wake a thread blocked on it, and closing the
+            # wake socket would unregister it first: poke, and let the sleeper release them.
+            self._poke()
+        else:
+            self._release_descriptors()
+
+    def _release_descriptors(self) -> None:
+        if self._wake_w.fileno() < 0:
+            return
         self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()

@@ -1,8 +1,9 @@
 """``SyncCurlTransport``: the blocking transport, on the same reactor and options as the async one.
 
-Each call that needs progress blocks in ``select`` on the reactor's one descriptor, then runs
-libcurl under a lock. The wait itself holds no lock, so several threads can share one transport
-(and its connection pool): whichever wakes first dispatches, the others find their data buffered.
+A call that needs progress drives libcurl itself: one thread at a time blocks in ``select`` on
+the reactor's one descriptor (without the lock) and dispatches for everybody under the lock;
+other threads sleep on their transfer's ``threading.Event`` until their data is buffered, so
+several threads share one transport and one connection pool.
 Nothing runs in the background: a response body is read from the network only while someone
 iterates it, so a slow consumer pauses the transfer exactly as on the async path.
 """
@@ -135,7 +136,7 @@ class SyncCurlTransport(SyncTransport):
 class _Engine:
     """The reactor, its lock and the pool slots shared by a transport and its responses."""
 
-    __slots__ = ("config", "lock", "reactor", "slots")
+    __slots__ = ("_leading", "_waiting", "config", "lock", "reactor", "slots")
 
     def __init__(self, config: CurlConfig) -> None:
         self.config = config
@@ -146,6 +147,8 @@ class _Engine:
         )
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(config.max_connections)
+        self._leading = False
+        self._waiting: dict[Transfer, None] = {}
 
     def start(self, request: HttpRequest, timeout: Timeout, limit: int | None) -> Transfer:
         """Configure a transfer for ``request`` and hand it to libcurl (a slot is held)."""
@@ -177,21 +180,58 @@ class _Engine:
     def _wait_until(
         self, transfer: Transfer, ready: attrgetter[bool], deadline: float | None
     ) -> bool:
+        # Leader/follower, as on the async path: one thread sleeps in select() and dispatches
+        # for everybody; the others sleep on their transfer's Event. (epoll wakes only one
+        # thread per event, so threads all sleeping in select() would miss each other's data.)
+        with self.lock:
+            try:
+                while not ready(transfer):
+                    if self.reactor.closed:
+                        raise closed_error(transfer.request)
+                    if deadline is not None and monotonic() >= deadline:
+                        return False
+                    if self._leading:
+                        self._follow(transfer, deadline)
+                    else:
+                        self._leading = True
+                        try:
+                            self._lead(transfer, ready, deadline)
+                        finally:
+                            self._leading = False
+                return True
+            finally:
+                if not self._leading and self._waiting:
+                    next(iter(self._waiting)).wake()
+
+    def _follow(self, transfer: Transfer, deadline: float | None) -> None:
+        event = threading.Event()
+        transfer.waiter = event
+        self._waiting[transfer] = None
+        self.lock.release()
+        try:
+            event.wait(None if deadline is None else max(0.0, deadline - monotonic()))
+        finally:
+            self.lock.acquire()
+            transfer.waiter = None
+            self._waiting.pop(transfer, None)
+
+    def _lead(self, transfer: Transfer, ready: attrgetter[bool], deadline: float | None) -> None:
         reactor = self.reactor
-        lock = self.lock
-        while not ready(transfer):
-            if reactor.closed:
-                raise closed_error(transfer.request)
+        while not ready(transfer) and not reactor.closed:
             wait = reactor.timeout()
             if deadline is not None:
                 left = deadline - monotonic()
                 if left <= 0:
-                    return False
+                    return
                 wait = left if wait is None else min(wait, left)
-            events = reactor.wait(wait)  # no lock held: other threads may dispatch meanwhile
-            with lock:
-                reactor.dispatch(events)
-        return True
+            reactor.sleep_begin(wait)
+            self.lock.release()  # others may start, resume or abort transfers meanwhile
+            try:
+                events = reactor.wait(wait)
+            finally:
+                self.lock.acquire()
+                reactor.sleep_end()
+            reactor.dispatch(events)
 
     def abort(self, transfer: Transfer) -> None:
         """Take ``transfer`` out of libcurl (closing a half-read connection)."""
