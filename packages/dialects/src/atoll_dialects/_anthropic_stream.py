@@ -58,6 +58,10 @@ def start_input_text(value: Any) -> str:
     return dumps(value).decode()
 
 
+def _newer(new: int | None, old: int | None) -> int | None:
+    return old if new is None else new
+
+
 @dataclass(slots=True)
 class _Block:
     kind: str
@@ -123,18 +127,14 @@ class AnthropicStreamDecoder(StreamDecoder):
         current = self._usage
         # message_delta may repeat only some fields; the rest keep message_start's values.
         self._usage = WireUsage(
-            input_tokens=usage.input_tokens
-            if usage.input_tokens is not None
-            else current.input_tokens,
-            output_tokens=usage.output_tokens
-            if usage.output_tokens is not None
-            else current.output_tokens,
-            cache_read_input_tokens=usage.cache_read_input_tokens
-            if usage.cache_read_input_tokens is not None
-            else current.cache_read_input_tokens,
-            cache_creation_input_tokens=usage.cache_creation_input_tokens
-            if usage.cache_creation_input_tokens is not None
-            else current.cache_creation_input_tokens,
+            input_tokens=_newer(usage.input_tokens, current.input_tokens),
+            output_tokens=_newer(usage.output_tokens, current.output_tokens),
+            cache_read_input_tokens=_newer(
+                usage.cache_read_input_tokens, current.cache_read_input_tokens
+            ),
+            cache_creation_input_tokens=_newer(
+                usage.cache_creation_input_tokens, current.cache_creation_input_tokens
+            ),
         )
         return UsageUpdate(usage=normalise_usage(self._usage, self._quirks))
 
