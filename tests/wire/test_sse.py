@@ -245,3 +245,30 @@ def test_encode_rejects_line_breaks_in_single_line_fields() -> None:
     with pytest.raises(ValueError, match="NUL"):
         ServerSentEvent(id="a\x00", data="x").encode()
     assert ServerSentEvent(data="a\nb").encode() == b"data: a\ndata: b\n\n"
+
+
+_value = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30
+)
+_extra_line = st.sampled_from(["", ": keep-alive", "id: 9", "event: e", "data:x", "retry: 5"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(_value, st.one_of(st.none(), _extra_line)), max_size=12),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.lists(st.integers(0, 10_000)),
+    st.booleans(),
+)
+def test_data_only_streams_split_anywhere(
+    items: list[tuple[str, str | None]], newline: str, cuts: list[int], flush: bool
+) -> None:
+    # Mostly the one-data-line shape the fast path takes, with other lines mixed in.
+    text = ""
+    for value, extra in items:
+        if extra is not None:
+            text += extra + newline
+        text += f"data: {value}{newline}{newline}"
+    body = text.encode()
+    chunks = _split(body, cuts)
+    assert _decode(chunks, flush=flush) == _reference(body, flush=flush)

@@ -7,7 +7,8 @@ from typing import Any, TypeAlias
 import msgspec
 
 
-class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True):
+# gc=False: decoded wire data never forms reference cycles; untracked structs allocate faster.
+class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Every plain wire struct: keyword-only, defaults left out when encoding."""
 
 

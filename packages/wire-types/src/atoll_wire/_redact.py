@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 
@@ -59,6 +58,9 @@ def redact_url(url: str) -> str:
     """
     if "?" not in url and "@" not in url:
         return url
+    # Imported here: urllib.parse costs more import time than the rest of this package.
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -14,12 +14,12 @@ import msgspec
 
 from ._exceptions import SSEEventTooLarge, SSELineTooLong
 
-_BOM = "\ufeff"
+_BOM_BYTES = b"\xef\xbb\xbf"
 DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
-class ServerSentEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServerSentEvent(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     r"""One dispatched server-sent event.
 
     Attributes:
@@ -93,13 +93,15 @@ class SSEDecoder:
     """
 
     __slots__ = (
-        "_buf",
+        "_clean",
         "_data",
         "_data_size",
         "_event",
         "_last_id",
         "_max_event",
         "_max_line",
+        "_pending",
+        "_pending_size",
         "_retry",
         "_skip_lf",
         "_started",
@@ -115,9 +117,13 @@ class SSEDecoder:
             raise ValueError("SSE size limits must be positive")
         self._max_line = max_line_bytes
         self._max_event = max_event_bytes
-        self._buf = bytearray()
+        # Bytes of an unfinished line, kept as a list: joining once when the line completes
+        # avoids quadratic copying when a long line arrives in many small reads.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._skip_lf = False  # the last chunk ended in CR: a leading LF belongs to it
-        self._started = False  # BOM handling happens once, on the first decoded text
+        self._started = False  # BOM handling happens once, at the start of the stream
+        self._clean = True  # no half-built event (data, event type or retry) is pending
         self._data: list[str] = []
         self._data_size = 0
         self._event = ""
@@ -131,6 +137,11 @@ class SSEDecoder:
         """The last event ID buffer (what a reconnect sends as ``Last-Event-ID``)."""
         return self._last_id
 
+    def _too_long(self, size: int) -> SSELineTooLong:
+        return SSELineTooLong(
+            f"SSE line longer than {self._max_line} bytes", limit=self._max_line, size=size
+        )
+
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one chunk and return the events it completed (often none or one).
 
@@ -141,38 +152,73 @@ class SSEDecoder:
             SSELineTooLong: A line passed ``max_line_bytes``.
             SSEEventTooLarge: An event's data passed ``max_event_bytes``.
         """
-        if not chunk:
+        if self._skip_lf or b"\r" in chunk:
+            return self._feed_cr(chunk)
+        end = chunk.rfind(b"\n") + 1
+        pending = self._pending
+        if not end:
+            # No line completed: the common case for small network reads.
+            if chunk:
+                pending.append(chunk)
+                self._pending_size += len(chunk)
+                if self._pending_size > self._max_line:
+                    raise self._too_long(self._pending_size)
             return []
-        buf = self._buf
-        if self._skip_lf:
+        if pending:
+            pending.append(chunk)
+            chunk = b"".join(pending)
+            end += self._pending_size
+            pending.clear()
+        if end < len(chunk):
+            raw = chunk[:end]
+            rest = chunk[end:]
+            if len(rest) > self._max_line:
+                raise self._too_long(len(rest))
+            pending.append(rest)
+            self._pending_size = len(rest)
+        else:
+            raw = chunk
+            self._pending_size = 0
+        # Fast path for the common shape, tried first; see _single_data_events.
+        if self._clean and self._started and raw.startswith(b"data: "):
+            events = self._single_data_events(raw)
+            if events is not None:
+                return events
+        return self._complete(raw, False)
+
+    def _feed_cr(self, chunk: bytes) -> list[ServerSentEvent]:
+        """``feed`` for chunks holding a CR, or right after a chunk that ended in one."""
+        if self._skip_lf and chunk:
             self._skip_lf = False
             if chunk[0] == 10:  # LF completing a CRLF split across chunks
                 chunk = chunk[1:]
-                if not chunk:
-                    return []
-        start = len(buf)
-        buf += chunk
-        end = buf.rfind(b"\n", start)
-        cr = buf.rfind(b"\r", start)
-        if cr > end:
-            end = cr
-        if end < 0:
-            if len(buf) > self._max_line:
-                raise SSELineTooLong(
-                    f"SSE line longer than {self._max_line} bytes",
-                    limit=self._max_line,
-                    size=len(buf),
-                )
+        if not chunk:
             return []
-        text = buf[: end + 1].decode("utf-8", "replace")
-        del buf[: end + 1]
-        if len(buf) > self._max_line:
-            raise SSELineTooLong(
-                f"SSE line longer than {self._max_line} bytes", limit=self._max_line, size=len(buf)
-            )
-        if not buf and text[-1] == "\r":
-            self._skip_lf = True
-        return self._lines(text, end + 1 > self._max_line)
+        has_cr = b"\r" in chunk
+        if not has_cr and b"\n" not in chunk:
+            # No line completed: the common case for small network reads.
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size > self._max_line:
+                raise self._too_long(self._pending_size)
+            return []
+        if self._pending:
+            self._pending.append(chunk)
+            chunk = b"".join(self._pending)
+            self._pending = []
+        end = (max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) if has_cr else chunk.rfind(b"\n")) + 1
+        if end < len(chunk):
+            rest = chunk[end:]
+            chunk = chunk[:end]
+            if len(rest) > self._max_line:
+                raise self._too_long(len(rest))
+            self._pending.append(rest)
+            self._pending_size = len(rest)
+        else:
+            self._pending_size = 0
+            if has_cr and chunk[-1] == 13:
+                self._skip_lf = True
+        return self._complete(chunk, has_cr)
 
     def flush(self) -> list[ServerSentEvent]:
         """End of stream: treat buffered bytes as a last line and dispatch a pending event.
@@ -180,38 +226,70 @@ class SSEDecoder:
         The spec discards an event that is not followed by a blank line; servers that end the
         stream that way need this. The decoder is reset for reuse afterwards.
         """
-        text = bytes(self._buf).decode("utf-8", "replace")
-        self._buf.clear()
+        raw = b"".join(self._pending)
+        self._pending = []
+        self._pending_size = 0
         self._skip_lf = False
+        if len(raw) > self._max_line:
+            raise self._too_long(len(raw))
         # The unterminated tail (if any) is the last line; one more terminator is the blank
         # line that dispatches.
-        events = self._lines((text + "\n" if text else "") + "\n", len(text) > self._max_line)
+        events = self._complete((raw + b"\n" if raw else b"") + b"\n", b"\r" in raw)
         self._started = False  # a reconnected stream may start with a BOM again
         return events
 
-    def _lines(self, text: str, check_lines: bool) -> list[ServerSentEvent]:
+    def _complete(self, raw: bytes, has_cr: bool) -> list[ServerSentEvent]:
+        """Process complete lines (``raw`` ends with a terminator).
+
+        Work stays on bytes (single-byte scans) and UTF-8 is decoded once per data value or
+        line: decoding a whole chunk first would make every later scan and slice pay for the
+        widest character in it (one emoji turns the text into 4-byte units).
+        """
         if not self._started:
             self._started = True
-            if text.startswith(_BOM):
-                text = text[1:]
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        lines.pop()  # the text ends with a terminator: the last item is always ""
-        if check_lines:
-            self._check_lines(lines)
-        return self._process(lines)
-
-    def _check_lines(self, lines: list[str]) -> None:
-        limit = self._max_line
-        for line in lines:
-            if len(line) > limit // 4 and _utf8_len(line) > limit:
-                raise SSELineTooLong(
-                    f"SSE line longer than {limit} bytes", limit=limit, size=_utf8_len(line)
-                )
-
-    def _process(self, lines: list[str]) -> list[ServerSentEvent]:
+            if raw.startswith(_BOM_BYTES):
+                raw = raw[3:]
+        if has_cr:
+            raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if len(raw) > self._max_line:
+            self._check_lines(raw)
+        if self._clean and raw.startswith(b"data: "):
+            fast = self._single_data_events(raw)
+            if fast is not None:
+                return fast
+        # Everything else (comments, ``event:``, ``id:``, multi-line data, partial events)
+        # goes through the line-by-line interpreter; both paths follow the spec exactly.
+        lines = raw.decode("utf-8", "replace").split("\n")
+        lines.pop()  # ``raw`` ends with a terminator: the last item is always ""
         events: list[ServerSentEvent] = []
+        self._process(lines, events)
+        self._clean = not self._data and not self._event and self._retry is None
+        return events
+
+    def _single_data_events(self, raw: bytes) -> list[ServerSentEvent] | None:
+        """Decode ``raw`` at C speed if it is only events of one ``data: `` line each.
+
+        One split on "blank line, then ``data: ``" yields the values; the LF count proves no
+        value spans two lines. Returns None when ``raw`` has any other shape.
+        """
+        if not raw.endswith(b"\n\n") or len(raw) > self._max_line or len(raw) > self._max_event:
+            return None
+        values = raw.split(b"\n\ndata: ")
+        if raw.count(b"\n") != 2 * len(values):
+            return None
+        values[0] = values[0][6:]
+        values[-1] = values[-1][:-2]
+        last_id = self._last_id
+        return [ServerSentEvent(data=v.decode("utf-8", "replace"), id=last_id) for v in values]
+
+    def _check_lines(self, raw: bytes) -> None:
+        limit = self._max_line
+        for line in raw.split(b"\n"):
+            if len(line) > limit:
+                raise self._too_long(len(line))
+
+    def _process(self, lines: list[str], events: list[ServerSentEvent]) -> None:
+        """Interpret complete lines one by one, appending dispatched events to ``events``."""
         data = self._data
         for line in lines:
             if line.startswith("data:"):
@@ -246,7 +324,6 @@ class SSEDecoder:
                 if colon and value[:1] == " ":
                     value = value[1:]
                 self._field(field, value)
-        return events
 
     def _field(self, field: str, value: str) -> None:
         if field == "event":
