@@ -1,10 +1,30 @@
-"""Async and sync Transport on httpx.
+"""atoll_httpx: atoll_wire's Transport interface on httpx (async and sync).
 
-This layer is not built yet: it exports nothing until its issue lands.
+``HttpxTransport`` (async, asyncio or trio) and ``SyncHttpxTransport`` (blocking) send an
+``atoll_wire.HttpRequest`` and return a response whose body streams as you iterate it. They pool
+and keep connections alive, verify TLS (optionally against your own CA bundle), honour proxy
+environment variables, apply connect/read/write/pool timeouts, cap the response size, speak
+HTTP/2 when ``h2`` is installed, and raise only ``atoll_wire.TransportError`` subclasses.
+httpx is preferred; httpx2 (the maintained fork) is used when it is the one installed, or when
+asked for with ``backend="httpx2"``.
+
+Example:
+    >>> import anyio
+    >>> from atoll_wire import HttpRequest
+    >>> from atoll_httpx import HttpxTransport
+    >>> async def main() -> None:
+    ...     async with HttpxTransport() as transport:
+    ...         request = HttpRequest("GET", "https://example.org/")
+    ...         async with await transport.send(request) as response:
+    ...             async for chunk in response.aiter_bytes():
+    ...                 print(len(chunk))
 """
 
 from __future__ import annotations
 
+from ._async import HttpxTransport
+from ._sync import SyncHttpxTransport
+
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ()
+__all__: tuple[str, ...] = ("HttpxTransport", "SyncHttpxTransport")

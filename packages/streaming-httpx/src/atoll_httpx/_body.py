@@ -1,0 +1,165 @@
+"""Response bodies as the consumer pulls them: counted against the limit, errors mapped, closable.
+
+Nothing is read ahead: each ``__anext__``/``__next__`` asks httpx for the next chunk, which reads
+the socket only then. A slow consumer therefore leaves bytes in the kernel buffers and the server
+blocks (TCP backpressure) instead of the client buffering without bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Self
+
+from atoll_wire import HttpRequest, ResponseTooLarge
+
+from ._errors import ErrorTable, translate
+from ._gate import Permit
+
+if TYPE_CHECKING:
+    import httpx
+
+
+# Enough pulls to drain an h11 read buffer full of tiny chunks: a safety bound, not a tuning knob.
+_UNWIND_LIMIT = 100_000
+
+
+def too_large(request: HttpRequest, limit: int, size: int, *, declared: bool) -> ResponseTooLarge:
+    """The error for a body of ``size`` bytes (announced, or counted so far) over ``limit``."""
+    what = f"announces {size} bytes" if declared else f"exceeded {limit} bytes"
+    return ResponseTooLarge(
+        f"response body {what} (limit {limit})", limit=limit, size=size, request=request
+    )
+
+
+def declared_size(native: httpx.Response) -> int | None:
+    """The body size the server announced in ``Content-Length``, if any (and valid)."""
+    value = native.headers.get("content-length")
+    if value is None or not value.isdigit():
+        return None
+    return int(value)
+
+
+class AsyncBody:
+    """An async iterator over a streamed httpx response body, with ``aclose``."""
+
+    __slots__ = (
+        "_chunks",
+        "_errors",
+        "_finished",
+        "_limit",
+        "_native",
+        "_permit",
+        "_request",
+        "_size",
+    )
+
+    def __init__(
+        self,
+        native: httpx.Response,
+        request: HttpRequest,
+        limit: int | None,
+        errors: ErrorTable,
+        permit: Permit,
+    ) -> None:
+        self._native = native
+        self._request = request
+        self._limit = limit
+        self._errors = errors
+        self._permit = permit
+        self._size = 0
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._finished = False
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = self._native.aiter_bytes()
+        try:
+            chunk = await chunks.__anext__()
+        except BaseException as exc:
+            # End of body, an error or a cancellation went through httpx's chain: it is finished,
+            # and httpx has released (or closed) the connection.
+            self._finished = True
+            self._permit.release()
+            if isinstance(exc, self._errors.native):
+                await self._native.aclose()
+                raise translate(exc, self._request, self._errors) from exc
+            raise
+        if self._limit is not None:
+            self._size += len(chunk)
+            if self._size > self._limit:
+                # Unread bytes remain, so closing drops the connection rather than pooling it.
+                await self.aclose()
+                raise too_large(self._request, self._limit, self._size, declared=False)
+        return chunk
+
+    async def aclose(self) -> None:
+        """Close the response; an unfinished body closes its connection (httpcore shields it)."""
+        try:
+            await self._native.aclose()
+            chunks = self._chunks
+            if chunks is not None and not self._finished:
+                self._finished = True
+                if self._native.http_version.startswith("HTTP/1"):
+                    await _unwind(chunks)
+        finally:
+            self._permit.release()
+
+
+async def _unwind(chunks: AsyncIterator[bytes]) -> None:
+    # httpx reads through a chain of nested async generators. Abandoned mid-body they stay
+    # suspended, and trio warns (ResourceWarning) when it garbage-collects them. The HTTP/1
+    # connection is closed by now, so pulling again drains what h11 still buffers and then fails
+    # at the closed socket without blocking; that error runs through, and finishes, every
+    # generator of the chain. (HTTP/2 shares its connection, so a pull there could block: skipped.)
+    for _ in range(_UNWIND_LIMIT):
+        try:
+            await chunks.__anext__()
+        except Exception:
+            return
+
+
+class SyncBody:
+    """A blocking iterator over a streamed httpx response body, with ``close``."""
+
+    __slots__ = ("_chunks", "_errors", "_limit", "_native", "_request", "_size")
+
+    def __init__(
+        self,
+        native: httpx.Response,
+        request: HttpRequest,
+        limit: int | None,
+        errors: ErrorTable,
+    ) -> None:
+        self._native = native
+        self._request = request
+        self._limit = limit
+        self._errors = errors
+        self._size = 0
+        self._chunks: Iterator[bytes] | None = None
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> bytes:
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = self._native.iter_bytes()
+        try:
+            chunk = next(chunks)
+        except self._errors.native as exc:
+            self._native.close()
+            raise translate(exc, self._request, self._errors) from exc
+        if self._limit is not None:
+            self._size += len(chunk)
+            if self._size > self._limit:
+                self._native.close()
+                raise too_large(self._request, self._limit, self._size, declared=False)
+        return chunk
+
+    def close(self) -> None:
+        """Close the response; an unfinished body closes its connection."""
+        self._native.close()
