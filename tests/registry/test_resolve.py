@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -223,6 +224,39 @@ def test_env_var_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         registry = Registry.default()
         assert Registry.default() is registry
         assert registry.resolve("cc").provider == "corp"
+    finally:
+        Registry.reset_default()
+    # Several files, separated by os.pathsep: later ones win.
+    second = tmp_path / "second.json"
+    second.write_text(
+        json.dumps(
+            {
+                "prices": [
+                    {
+                        "provider": "corp",
+                        "model": "corp-chat",
+                        "prices": [
+                            {
+                                "source": "contract 43",
+                                "as_of": "2026-11-02",
+                                "input": "3",
+                                "output": "4",
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    monkeypatch.setenv("ATOLL_REGISTRY", os.pathsep.join([str(path), str(second)]))
+    try:
+        assert Registry.default().resolve("cc").prices[0].source == "contract 43"
+    finally:
+        Registry.reset_default()
+    monkeypatch.setenv("ATOLL_REGISTRY", str(tmp_path / "missing.json"))
+    try:
+        with pytest.raises(RegistryDataError, match=r"missing\.json"):
+            Registry.default()
     finally:
         Registry.reset_default()
     monkeypatch.delenv("ATOLL_REGISTRY")

@@ -120,19 +120,17 @@ def _per_million(tokens: int, rate: Decimal | None) -> Decimal:
     return (rate * tokens).scaleb(-6)
 
 
-def _buckets(usage: TokenUsage) -> tuple[int, int, int, int, int] | tuple[str, ...]:
-    """(uncached, cache_read, cache_write, plain_output, reasoning) or the missing field names."""
-    missing = tuple(
-        name for name in ("input_tokens", "output_tokens") if getattr(usage, name) is None
-    )
-    if missing:
-        return missing
-    total_in = usage.input_tokens or 0
-    total_out = usage.output_tokens or 0
-    # Subsets that are not reported mean "no breakdown": everything is billed at the base rate.
+def _buckets(usage: TokenUsage) -> tuple[int, int, int, int, int]:
+    """(uncached input, cache read, cache write, non-reasoning output, reasoning) token counts.
+
+    Call only when ``input_tokens`` and ``output_tokens`` are known. Subsets that are not
+    reported mean "no breakdown": those tokens are billed at the base rate.
+    """
     read = usage.cache_read_tokens or 0
     write = usage.cache_write_tokens or 0
     reasoning = usage.reasoning_tokens or 0
+    total_in = usage.input_tokens or 0
+    total_out = usage.output_tokens or 0
     return total_in - read - write, read, write, total_out - reasoning, reasoning
 
 
@@ -150,15 +148,16 @@ def compute_cost(
         A ``Cost`` breakdown, or a ``CostUnknown`` saying what was missing or inconsistent.
     """
     name = spec.qualified_name
-    buckets = _buckets(usage)
-    if isinstance(buckets[0], str):
-        missing = tuple(str(b) for b in buckets)
+    missing = tuple(
+        field for field in ("input_tokens", "output_tokens") if getattr(usage, field) is None
+    )
+    if missing:
         return CostUnknown(
             model=name,
             reason=f"usage does not report {', '.join(missing)}",
             missing_usage=missing,
         )
-    uncached, read, write, plain_out, reasoning = (int(b) for b in buckets)
+    uncached, read, write, plain_out, reasoning = _buckets(usage)
     if min(uncached, read, write, plain_out, reasoning) < 0:
         return CostUnknown(
             model=name,
