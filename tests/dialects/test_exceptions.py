@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import email.utils
+import json
 
 import atoll_dialects as ad
 import pytest
@@ -154,3 +155,30 @@ def test_capability_error_is_a_value_error() -> None:
     assert isinstance(error, ad.UnsupportedRequestError)
     assert error.capability == "vision"
     assert "groq" in str(error)
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["error", "type", "message", "code", "request_id"]), inner, max_size=4
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@given(status=st.integers(min_value=400, max_value=599), body=JSONISH)
+def test_any_error_body_shape_maps_without_raising(status: int, body: object) -> None:
+    error = error_from_response(status, {"retry-after": "x"}, json.dumps(body).encode())
+    assert isinstance(error, ad.APIError)
+    assert error.status == status
+    assert error.retry_after is None
+    assert isinstance(error.message, str) and error.message
+
+
+@given(body=st.binary(max_size=300))
+def test_any_bytes_map_without_raising(body: bytes) -> None:
+    error = error_from_response(502, {}, body)
+    assert isinstance(error, ad.ServerError)
