@@ -20,9 +20,11 @@ from _common import ratio, write_result
 IMPORT_RUNS = 7
 
 
-def _import_ms(module: str) -> float:
-    """Median cumulative import time of ``module`` in a fresh interpreter (python -X importtime)."""
-    samples: list[float] = []
+def _import_ms(module: str) -> tuple[float, float]:
+    """Median cumulative import time of ``module`` in a fresh interpreter (python -X importtime),
+    and the median self time of the package's own modules (what it adds on top of its deps)."""
+    totals: list[float] = []
+    own: list[float] = []
     for _ in range(IMPORT_RUNS):
         out = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", f"import {module}"],
@@ -30,11 +32,17 @@ def _import_ms(module: str) -> float:
             text=True,
             check=True,
         ).stderr
+        own_us = 0
         for line in out.splitlines():
             parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-            if len(parts) == 3 and parts[2] == module:
-                samples.append(int(parts[1]) / 1000)
-    return round(statistics.median(samples), 2)
+            if len(parts) != 3 or not parts[0].isdigit():
+                continue
+            if parts[2] == module:
+                totals.append(int(parts[1]) / 1000)
+            if parts[2] == module or parts[2].startswith(module + "."):
+                own_us += int(parts[0])
+        own.append(own_us / 1000)
+    return round(statistics.median(totals), 2), round(statistics.median(own), 2)
 
 
 def _first_load_ms() -> float:
@@ -69,8 +77,8 @@ def main() -> None:
     from atoll_registry import Registry
     from atoll_wire import Usage
 
-    import_ms = _import_ms("atoll_registry")
-    msgspec_ms = _import_ms("msgspec")
+    import_ms, own_ms = _import_ms("atoll_registry")
+    msgspec_ms, _ = _import_ms("msgspec")
     first_load = _first_load_ms()
 
     registry = Registry.default()
@@ -105,6 +113,7 @@ def main() -> None:
         "registry",
         {
             "import_ms": import_ms,
+            "import_own_modules_ms": own_ms,
             "import_msgspec_ms": msgspec_ms,
             "import_ratio_vs_msgspec": ratio(import_ms, msgspec_ms),
             "import_budget_ms": 50,
