@@ -439,15 +439,36 @@ async def test_tool_from_raw_schema_gets_keyword_arguments() -> None:
     assert bad.is_error and "too short" in text_of(bad)
     assert seen == [{"q": "abc"}]
     with pytest.raises(ToolDefinitionError, match="invalid JSON Schema"):
-        Tool.from_schema("broken", {"type": "nonsense"}, handler)
+        Tool.from_schema("broken", {"type": "object", "properties": {"a": {"type": 1}}}, handler)
 
 
-async def test_tool_call_api_and_parse_arguments() -> None:
+async def test_tool_call_api_and_validate() -> None:
     assert await add.call('{"a": 1, "b": 2}') == 3
     assert await add.call({"a": 5}) == 5
     with pytest.raises(ToolArgumentsError, match="'a' is a required property"):
-        add.parse_arguments("")
-    assert add.parse_arguments('{"a": 1}') == {"a": 1}
+        add.validate("")
+    assert add.validate('{"a": 1}') == {"a": 1}
+    assert add.validate({"a": 1}) == {"a": 1}
+
+
+async def test_arguments_schema_must_be_an_object() -> None:
+    with pytest.raises(ToolDefinitionError, match="object"):
+        Tool.from_schema("s", {"type": "string"}, lambda **kw: None)
+    with pytest.raises(ToolDefinitionError, match="object"):
+        Tool.from_model(int, name="number")
+
+
+async def test_plain_callable_returning_a_coroutine_is_awaited() -> None:
+    async def real(x: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        return x * 2
+
+    def wrapper(x: int) -> Any:
+        return real(x)
+
+    tools = ToolSet([Tool(wrapper), Tool(wrapper, name="inline", run_in_thread=False)])
+    assert text_of(await tools.execute(call("wrapper", '{"x": 4}'))) == "8"
+    assert text_of(await tools.execute(call("inline", '{"x": 5}'))) == "10"
 
 
 async def test_parameter_names_that_clash_with_pydantic_attributes() -> None:

@@ -62,7 +62,7 @@ async def test_typed_usage() -> None:
     assert_type(results, list[ToolResultPart])
     one = await tools.execute(calls[0], raise_errors=True)
     assert_type(one, ToolResultPart)
-    parsed: dict[str, Any] = population.parse_arguments('{"city": "Oslo"}')
+    parsed: dict[str, Any] = population.validate('{"city": "Oslo"}')
     assert parsed == {"city": "Oslo"}
 
     spec = OutputSpec.of(City)

@@ -8,7 +8,7 @@ import inspect
 import re
 import traceback
 from collections.abc import Callable, Mapping
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import anyio
 import anyio.to_thread
@@ -28,6 +28,7 @@ from ._validation import InvalidJSON, SchemaValidator, loads_object, pydantic_is
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ToolFunction = Callable[..., Any]
+ArgumentSource = Literal["model", "approval"]
 
 
 def _check_name(name: str) -> str:
@@ -47,6 +48,11 @@ def _is_async(function: ToolFunction) -> bool:
 
 def _return_value(value: object) -> object:
     return value
+
+
+def _boxed(function: ToolFunction, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any]:
+    # Trio refuses a worker-thread function whose result is a coroutine; a tuple hides it.
+    return (function(*args, **kwargs),)
 
 
 class Tool:
@@ -231,6 +237,10 @@ class Tool:
         include_traceback: bool,
         run_in_thread: bool,
     ) -> None:
+        if binder.schema.get("type") != "object":
+            raise ToolDefinitionError(
+                name, 'the arguments schema must describe an object ("type": "object")'
+            )
         if timeout is not None and timeout <= 0:
             raise ToolDefinitionError(name, f"timeout must be positive, got {timeout!r}")
         self._function = function
@@ -301,11 +311,19 @@ class Tool:
         )
 
     # ------------------------------------------------------------------ arguments
-    def parse_arguments(self, arguments: str | Mapping[str, Any]) -> dict[str, Any]:
+    def validate(
+        self,
+        arguments: str | Mapping[str, Any],
+        *,
+        call_id: str | None = None,
+        source: ArgumentSource = "model",
+    ) -> dict[str, Any]:
         """Parse and validate arguments against the schema, without calling the tool.
 
         Args:
             arguments: JSON text as the model sent it (blank means ``{}``) or a mapping.
+            call_id: The call id to record on a ``ToolArgumentsError``.
+            source: ``"model"``, or ``"approval"`` for arguments edited by an approver.
 
         Returns:
             The validated JSON object; in strict mode, ``null`` given for a property that was
@@ -313,25 +331,6 @@ class Tool:
 
         Raises:
             ToolArgumentsError: When the text is not a JSON object or fails the schema.
-        """
-        return self.validate(arguments)
-
-    def validate(
-        self,
-        arguments: str | Mapping[str, Any],
-        *,
-        call_id: str | None = None,
-        source: str = "model",
-    ) -> dict[str, Any]:
-        """``parse_arguments`` with the call id and source recorded on errors.
-
-        Args:
-            arguments: JSON text or a mapping.
-            call_id: The call id to record on a ``ToolArgumentsError``.
-            source: ``"model"``, or ``"approval"`` for arguments edited by an approver.
-
-        Raises:
-            ToolArgumentsError: When the arguments are not a JSON object or fail the schema.
         """
         raw = arguments if isinstance(arguments, str) else ""
         try:
@@ -353,7 +352,11 @@ class Tool:
         return data
 
     def bind(
-        self, arguments: dict[str, Any], *, call_id: str | None = None, source: str = "model"
+        self,
+        arguments: dict[str, Any],
+        *,
+        call_id: str | None = None,
+        source: ArgumentSource = "model",
     ) -> CallArgs:
         """Convert validated JSON arguments into the function's positional and keyword values.
 
@@ -419,9 +422,15 @@ class Tool:
             if self._is_async:
                 return await self._function(*args, **kwargs)
             if self._run_in_thread:
-                bound = functools.partial(self._function, *args, **kwargs)
-                return await anyio.to_thread.run_sync(bound, abandon_on_cancel=True)
-            return self._function(*args, **kwargs)
+                bound = functools.partial(_boxed, self._function, args, kwargs)
+                (result,) = await anyio.to_thread.run_sync(bound, abandon_on_cancel=True)
+            else:
+                result = self._function(*args, **kwargs)
+            if inspect.isawaitable(result):
+                # A plain callable that hands back a coroutine (a lambda or wrapper around an
+                # async function): await it here rather than leak it un-awaited.
+                result = await result
+            return result
         except Exception as exc:
             raise self.execution_error(exc, call_id) from exc
 

@@ -20,7 +20,7 @@ from ._exceptions import (
     ValidationIssue,
 )
 from ._results import ContentPart, to_content
-from ._tool import Tool
+from ._tool import ArgumentSource, Tool
 
 _CallError = (
     UnknownToolError,
@@ -191,7 +191,7 @@ class ToolSet:
         if tool is None:
             raise UnknownToolError(call.name, list(self._tools), call.id)
         arguments = tool.validate(_call_arguments(call), call_id=call.id)
-        source = "model"
+        source: ArgumentSource = "model"
         if tool.requires_approval:
             decision = await self._decide(
                 ApprovalRequest(tool=tool, call=call, arguments=arguments)
