@@ -15,6 +15,7 @@ from atoll_generic import (
     EventStatus,
     Execution,
     IllegalTransitionError,
+    MalformedDataError,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -200,3 +201,25 @@ def test_roundtrip_property_event(a: int, b: int, status: EventStatus) -> None:
     ev = Add(a=a, b=b, execution=Execution.model_validate({"status": status, "attempts": 1}))
     back = Element.from_dict(json.loads(json.dumps(ev.to_dict())))
     assert type(back) is Add and back.model_dump() == ev.model_dump()
+
+
+async def test_non_json_response_needs_a_hook() -> None:
+    class Opaque:
+        pass
+
+    class Returns(Event):
+        async def invoke(self) -> Opaque:
+            return Opaque()
+
+    ev = Returns()
+    await ev.run()
+    with pytest.raises(MalformedDataError, match="response_to_json"):
+        ev.to_dict()
+
+    class Described(Returns):
+        def response_to_json(self, response: Any) -> Any:
+            return {"type": type(response).__name__}
+
+    ok = Described()
+    await ok.run()
+    assert ok.to_dict()["execution"]["response"] == {"type": "Opaque"}

@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from ._element import Element
-from ._exceptions import IllegalTransitionError
+from ._exceptions import IllegalTransitionError, MalformedDataError
 
 __all__ = ["ErrorInfo", "Event", "EventStatus", "Execution"]
 
@@ -189,6 +190,31 @@ class Event(Element):
         """Amount of ``resource`` actually used, once known (default None: keep the estimate)."""
         return None
 
+    def response_to_json(self, response: Any) -> Any:
+        """Turn ``execution.response`` into JSON-safe data for :meth:`to_dict`.
+
+        The default handles what pydantic can serialize. Subclasses whose responses are other
+        types (a msgspec struct, say) override this; loading gives back the JSON form.
+
+        Raises:
+            MalformedDataError: the response cannot be made JSON-safe.
+        """
+        try:
+            return to_jsonable_python(response)
+        except PydanticSerializationError as exc:
+            raise MalformedDataError(
+                type(self).__name__,
+                f"execution.response of type {type(response).__name__} is not JSON-safe; "
+                "override Event.response_to_json",
+            ) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of the event and its execution record, with ``kind``."""
+        data = self.model_dump(mode="json", exclude={"execution": {"response"}})
+        data["execution"]["response"] = self.response_to_json(self.response)
+        data["kind"] = type(self).kind()
+        return data
+
     def skip(self, reason: str) -> None:
         """Mark a PENDING event SKIPPED with a reason, without running it."""
         self._close_unstarted(EventStatus.SKIPPED, reason)
@@ -206,8 +232,10 @@ class Event(Element):
 
     def _begin(self) -> float:
         ex = self.execution
-        ex.transition(EventStatus.PROCESSING, self.id)
         d = vars(ex)
+        if d["status"] is not EventStatus.PENDING:
+            ex.transition(EventStatus.PROCESSING, self.id)  # raises IllegalTransitionError
+        d["status"] = EventStatus.PROCESSING
         d["attempts"] += 1
         d["started_at"] = dt.datetime.now(UTC)
         return time.perf_counter()

@@ -51,14 +51,14 @@ class _Waiter:
 class Guard:
     """The mutex, session ownership and change notifications of one collection."""
 
-    __slots__ = ("_depth", "_free", "_waiters", "mutex", "owner")
+    __slots__ = ("_depth", "_free", "mutex", "owner", "waiters")
 
     def __init__(self) -> None:
         self.mutex = threading.Lock()
         self._free = threading.Condition(self.mutex)
         self.owner: Owner | None = None
         self._depth = 0
-        self._waiters: list[_Waiter] = []
+        self.waiters: list[_Waiter] = []
 
     # ------------------------------------------------------------------ short critical sections
     def acquire(self, operation: str) -> None:
@@ -89,14 +89,14 @@ class Guard:
                 return
             cross_thread = owner[0] != me[0]
             waiter = _Waiter()
-            self._waiters.append(waiter)
+            self.waiters.append(waiter)
             self.mutex.release()
             try:
                 await self._wait(waiter, cross_thread)
             finally:
                 self.mutex.acquire()
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+                if waiter in self.waiters:
+                    self.waiters.remove(waiter)
 
     # ------------------------------------------------------------------ sessions
     def enter(self) -> None:
@@ -139,12 +139,12 @@ class Guard:
 
     # ------------------------------------------------------------------ change notifications
     def _take_waiters(self) -> list[_Waiter]:
-        waiters, self._waiters = self._waiters, []
+        waiters, self.waiters = self.waiters, []
         return waiters
 
     def changed(self) -> list[_Waiter]:
         """Collect the waiters to wake after a change (call with the mutex held)."""
-        return self._take_waiters() if self._waiters else []
+        return self._take_waiters() if self.waiters else []
 
     async def wait_until(self, ready: Callable[[], bool]) -> None:
         """Await until ``ready()`` (evaluated under the mutex) is true."""
@@ -154,7 +154,7 @@ class Guard:
                 if ready():
                     return
                 waiter = _Waiter()
-                self._waiters.append(waiter)
+                self.waiters.append(waiter)
             finally:
                 self.mutex.release()
             # A change may come from any thread: poll as a fallback to the direct wake-up.

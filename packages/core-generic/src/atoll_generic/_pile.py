@@ -118,7 +118,8 @@ class Pile(Generic[T]):
         self._items: OrderedDict[uuid.UUID, T] = OrderedDict()
         self._guard = Guard()
         self._keys: list[uuid.UUID] | None = None
-        self._watchers: weakref.WeakSet[_Arrivals[T]] = weakref.WeakSet()
+        # Weak references: an abandoned `async for` must not keep collecting arrivals.
+        self._watchers: set[weakref.ref[_Arrivals[T]]] = set()
         if items is not None:
             self.include(items)
 
@@ -189,8 +190,10 @@ class Pile(Generic[T]):
             while len(items) > maxlen:
                 items.popitem(last=False)  # evict the oldest
         if added and self._watchers:
-            for watcher in self._watchers:
-                watcher._pending.extend(added)  # pyright: ignore[reportPrivateUsage]
+            for ref in list(self._watchers):
+                watcher = ref()
+                if watcher is not None:
+                    watcher._pending.extend(added)  # pyright: ignore[reportPrivateUsage]
         return self._guard.changed()
 
     # ------------------------------------------------------------------ locked bodies
@@ -273,8 +276,36 @@ class Pile(Generic[T]):
     # ------------------------------------------------------------------ sync API
     def include(self, items: T | Iterable[T]) -> None:
         """Add each element not present yet, at the end (idempotent)."""
-        batch = [self._check(items)] if isinstance(items, Element) else self._batch(items)
         guard = self._guard
+        if isinstance(items, Element):
+            # Fast path for one element: the common case on hot loops (the Executor's results).
+            ok = type(items) in self._types if self._strict else isinstance(items, self._types)
+            if not ok:
+                self._check(items)
+            mutex = guard.mutex
+            mutex.acquire()
+            if guard.owner is None and not self._watchers:
+                try:
+                    table = self._items
+                    key = items.id
+                    if key not in table:
+                        table[key] = items  # type: ignore[assignment]
+                        self._keys = None
+                        maxlen = self._maxlen
+                        if maxlen is not None and len(table) > maxlen:
+                            table.popitem(last=False)  # evict the oldest
+                    waiters = guard.waiters
+                    if waiters:
+                        waiters = guard.changed()
+                finally:
+                    mutex.release()
+                if waiters:
+                    wake(waiters)
+                return
+            mutex.release()
+            batch: list[T] = [items]  # type: ignore[list-item]
+        else:
+            batch = self._batch(items)
         guard.acquire("include")
         try:
             waiters = self._include_locked(batch)
@@ -332,6 +363,21 @@ class Pile(Generic[T]):
             ItemNotFoundError: not present and no ``default`` was given.
         """
         guard = self._guard
+        if type(key) is uuid.UUID:
+            mutex = guard.mutex
+            mutex.acquire()
+            if guard.owner is None:
+                try:
+                    found = self._items.pop(key, _MISSING)
+                    if found is not _MISSING:
+                        self._keys = None
+                        return found
+                finally:
+                    mutex.release()
+                if default is not _MISSING:
+                    return default
+                raise ItemNotFoundError(key, "Pile")
+            mutex.release()
         guard.acquire("pop")
         try:
             return self._pop_locked(key, default)
@@ -357,6 +403,14 @@ class Pile(Generic[T]):
             ItemNotFoundError: absent and no ``default`` (IndexOutOfRangeError for positions).
         """
         guard = self._guard
+        if type(key) is uuid.UUID and guard.owner is None:
+            # One dict read is atomic: without a session open there is nothing to wait for.
+            found = self._items.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
+            if default is not _MISSING:
+                return default
+            raise ItemNotFoundError(key, "Pile")
         guard.acquire("get")
         try:
             return self._get_locked(key, default)
@@ -369,6 +423,11 @@ class Pile(Generic[T]):
     def __getitem__(self, key: int | IdLike) -> T: ...
     def __getitem__(self, key: object) -> Any:
         guard = self._guard
+        if type(key) is uuid.UUID and guard.owner is None:
+            found = self._items.get(key, _MISSING)
+            if found is _MISSING:
+                raise ItemNotFoundError(key, "Pile")
+            return found
         guard.acquire("__getitem__")
         try:
             return self._get_locked(key, _MISSING)
@@ -626,7 +685,7 @@ class Pile(Generic[T]):
         guard.acquire("__aiter__")
         try:
             arrivals = _Arrivals(self, self._items.values())
-            self._watchers.add(arrivals)
+            self._watchers.add(weakref.ref(arrivals, self._watchers.discard))
         finally:
             guard.mutex.release()
         return arrivals
