@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,36 @@ def test_recorded_cases_pass_the_corpus_checker(
         [sys.executable, str(checker), str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_recorder_passes_streams_through_as_they_come(tmp_path: Path) -> None:
+    slow = Script([Turn(text="a b c d e f", fault="chunk-delay=0.05")])
+    with FakeLLMServer(models={"slow": slow}).run_in_thread() as upstream:
+        recorder = Recorder(upstream.url, tmp_path, provider="fake")
+        with FakeLLMServer(recorder=recorder).run_in_thread() as proxy, httpx.Client() as client:
+            body = {"model": "slow", "messages": [], "stream": True}
+            arrivals: list[float] = []
+            got = b""
+            start = time.perf_counter()
+            with client.stream("POST", proxy.base_url + "/chat/completions", json=body) as resp:
+                for part in resp.iter_raw():
+                    arrivals.append(time.perf_counter() - start)
+                    got += part
+    assert len(arrivals) >= 3
+    assert arrivals[-1] - arrivals[0] >= 0.2  # spread out, not delivered at once at the end
+    (path,) = recorder.recorded
+    case = Case.load(path)
+    assert case.response.body.encode() == got
+    assert case.expect["text"] == "a b c d e f"
+
+
+def test_recorder_unreachable_upstream_is_502(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]  # bound, never listening: connections are refused
+        recorder = Recorder(f"http://127.0.0.1:{dead}", tmp_path)
+        with FakeLLMServer(recorder=recorder).run_in_thread() as proxy:
+            resp = httpx.post(proxy.base_url + "/chat/completions", json={})
+    assert resp.status_code == 502
+    assert "unreachable" in resp.json()["error"]["message"]
+    assert recorder.recorded == []

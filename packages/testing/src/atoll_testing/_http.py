@@ -11,7 +11,7 @@ import asyncio
 import email.utils
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 
 from ._faults import Fault
@@ -188,7 +188,11 @@ class HttpProtocol(asyncio.Protocol):
                 result = self._handler(request)
             except Exception as exc:  # a handler bug must still answer, and visibly
                 result = Reply(500, b"text/plain", f"atoll_testing handler error: {exc!r}".encode())
-            if isinstance(result, Reply) and not _needs_async(result.fault):
+            if (
+                isinstance(result, Reply)
+                and result.source is None
+                and not _needs_async(result.fault)
+            ):
                 self._send_now(result, request.keep_alive)
             else:
                 self._busy = True
@@ -294,7 +298,9 @@ class HttpProtocol(asyncio.Protocol):
                 await asyncio.sleep(fault.delay)
             if self._closed:
                 return
-            if fault is None or not fault.chunk_delay or fault.drop:
+            if reply.source is not None:
+                await self._send_source(reply, reply.source, keep_alive)
+            elif fault is None or not fault.chunk_delay or fault.drop:
                 self._send_now(reply, keep_alive)
             else:
                 await self._send_paced(reply, fault, keep_alive)
@@ -309,6 +315,24 @@ class HttpProtocol(asyncio.Protocol):
             self._busy = False
         if not self._closed and self._buffer:
             self._process()
+
+    async def _send_source(
+        self, reply: Reply, source: AsyncIterator[bytes], keep_alive: bool
+    ) -> None:
+        transport = self._transport
+        assert transport is not None
+        transport.write(
+            response_head(reply.status, reply.content_type, reply.headers, None, keep_alive)
+        )
+        async for piece in source:
+            if self._closed:
+                return
+            transport.write(_chunk(piece))
+            if self._paused is not None:
+                await self._paused
+        transport.write(b"0\r\n\r\n")
+        if not keep_alive:
+            self._close()
 
     async def _send_paced(self, reply: Reply, fault: Fault, keep_alive: bool) -> None:
         transport = self._transport

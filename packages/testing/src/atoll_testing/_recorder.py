@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import msgspec
@@ -83,11 +84,41 @@ class Recorder:
         return f"Recorder(upstream={self.upstream!r}, directory={str(self.directory)!r})"
 
     async def forward(self, request: Request) -> Reply:
-        """Proxy one request (the blocking upstream call runs in a worker thread)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._exchange, request)
+        """Proxy one request; streams pass through piece by piece as the upstream sends them.
 
-    def _exchange(self, request: Request) -> Reply:
+        The blocking upstream call runs in a worker thread that hands the response head, then
+        each body piece, to the server's loop.
+        """
+        loop = asyncio.get_running_loop()
+        head: asyncio.Future[Reply] = loop.create_future()
+        pieces: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        def deliver(reply: Reply) -> None:
+            if not head.done():
+                head.set_result(reply)
+
+        def hand(call: Callable[[], None]) -> None:
+            try:
+                loop.call_soon_threadsafe(call)
+            except RuntimeError:  # the server stopped meanwhile; nobody is listening
+                pass
+
+        worker = threading.Thread(
+            target=self._exchange,
+            args=(request, hand, deliver, pieces),
+            name="atoll-recorder",
+            daemon=True,
+        )
+        worker.start()
+        return await head
+
+    def _exchange(
+        self,
+        request: Request,
+        hand: Callable[[Callable[[], None]], None],
+        deliver: Callable[[Reply], None],
+        pieces: asyncio.Queue[bytes | None],
+    ) -> None:
         url = self.upstream + request.path
         headers = {k: v for k, v in request.headers.items() if k not in _DROP_UP}
         upstream = urllib.request.Request(
@@ -97,32 +128,53 @@ class Recorder:
             method=request.method,
         )
         try:
-            with urllib.request.urlopen(upstream, timeout=self.timeout) as resp:
-                status, resp_headers, body = resp.status, resp.headers, resp.read()
+            resp = urllib.request.urlopen(upstream, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
-            status, resp_headers, body = exc.code, exc.headers, exc.read()
+            resp = exc
         except (urllib.error.URLError, OSError) as exc:
             message = f"atoll_testing recorder: upstream {url} unreachable: {exc}"
-            return Reply(
-                502, b"application/json", msgspec.json.encode({"error": {"message": message}})
-            )
-        content_type = resp_headers.get("content-type", "application/octet-stream")
-        case = self._case(request, url, status, content_type, body)
-        self._save(case)
-        reply = case.reply()
-        # Response headers go back to the local client only; cases never store headers.
-        reply.headers = [
-            (k.lower(), v) for k, v in resp_headers.items() if k.lower() not in _DROP_DOWN
-        ]
-        return reply
+            body = msgspec.json.encode({"error": {"message": message}})
+            hand(lambda: deliver(Reply(502, b"application/json", body)))
+            return
+        with resp:
+            status: int = resp.status or 0
+            content_type = resp.headers.get("content-type", "application/octet-stream")
+            # Response headers go back to the local client only; cases never store headers.
+            back = [(k.lower(), v) for k, v in resp.headers.items() if k.lower() not in _DROP_DOWN]
+            if not content_type.startswith("text/event-stream"):
+                body = resp.read()
+                self._save(self._case(request, url, status, content_type, body, []))
+                hand(lambda: deliver(Reply(status, content_type.encode(), body, headers=back)))
+                return
+            reply = Reply(status, content_type.encode(), headers=back, source=_drain(pieces))
+            hand(lambda: deliver(reply))
+            received: list[bytes] = []
+            notes: list[str] = []
+            try:
+                while data := resp.read1(65536):
+                    received.append(data)
+                    hand(lambda data=data: pieces.put_nowait(data))
+            except OSError as exc:
+                notes.append(f"upstream stream broke after {sum(map(len, received))} bytes: {exc}")
+            # Saved before the stream ends, so a client that saw the end also sees the file.
+            body = b"".join(received)
+            self._save(self._case(request, url, status, content_type, body, notes))
+            hand(lambda: pieces.put_nowait(None))
 
     def _case(
-        self, request: Request, url: str, status: int, content_type: str, body: bytes
+        self,
+        request: Request,
+        url: str,
+        status: int,
+        content_type: str,
+        body: bytes,
+        notes: list[str],
     ) -> Case:
         dialect = dialect_of(request.path)
         stream = content_type.startswith("text/event-stream")
         text = body.decode("utf-8", errors="replace")
-        expect, notes = compute_expect(dialect, text, stream, status)
+        expect, expect_notes = compute_expect(dialect, text, stream, status)
+        notes = [*notes, *expect_notes]
         try:
             req_json: object = msgspec.json.decode(request.body) if request.body else None
         except msgspec.DecodeError:
@@ -153,3 +205,8 @@ class Recorder:
                 path = folder / f"{self.provider}-{n:04d}.json"
             case.write(path)
             self.recorded.append(path)
+
+
+async def _drain(pieces: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+    while (piece := await pieces.get()) is not None:
+        yield piece

@@ -7,6 +7,8 @@ cuts and injected events. Keeping events as separate byte strings is what lets a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from ._faults import Fault
 from ._inputs import ChatInput
 from ._script import Turn
@@ -21,7 +23,8 @@ class Reply:
     ``events`` is None for a plain body. For a stream, ``events`` are the SSE events before the
     end marker and ``terminal`` the end marker events (``[DONE]`` / ``message_stop``) that the
     ``no-done`` fault drops. ``error_event`` and ``malformed_event`` are the dialect's shapes
-    for the matching faults.
+    for the matching faults. ``source``, when set, is a body produced while it is sent (the
+    recorder's pass-through): it goes out chunked, piece by piece.
     """
 
     __slots__ = (
@@ -32,6 +35,7 @@ class Reply:
         "fault",
         "headers",
         "malformed_event",
+        "source",
         "status",
         "terminal",
     )
@@ -48,6 +52,7 @@ class Reply:
         error_event: bytes = b"",
         malformed_event: bytes = b"",
         fault: Fault | None = None,
+        source: AsyncIterator[bytes] | None = None,
     ) -> None:
         self.status = status
         self.content_type = content_type
@@ -58,6 +63,7 @@ class Reply:
         self.error_event = error_event
         self.malformed_event = malformed_event
         self.fault = fault
+        self.source = source
 
 
 def usage_numbers(turn: Turn, request: ChatInput) -> tuple[int, int, int, int, int]:
