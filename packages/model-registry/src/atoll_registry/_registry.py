@@ -38,10 +38,11 @@ def _packaged_documents() -> list[tuple[RegistryDocument, str]]:
     from importlib.resources import files  # deferred: import time matters
 
     root = files("atoll_registry").joinpath("data")
-    return [
-        (decode_document(root.joinpath(name).read_bytes(), f"atoll_registry/data/{name}"), name)
-        for name in _PACKAGED
-    ]
+    docs: list[tuple[RegistryDocument, str]] = []
+    for name in _PACKAGED:
+        origin = f"atoll_registry/data/{name}"
+        docs.append((decode_document(root.joinpath(name).read_bytes(), origin), origin))
+    return docs
 
 
 def _env_paths() -> list[str]:
@@ -122,6 +123,8 @@ class Registry:
 
     def register(self, model: ModelSpec) -> ModelSpec:
         """Add a model, or replace the one with the same ``provider/id``.
+
+        On ``Registry.default()`` this changes the registry every caller shares.
 
         Args:
             model: The spec; its provider must be registered.
