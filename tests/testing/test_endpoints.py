@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,10 +102,13 @@ def test_auth(locked: FakeLLMServer, headers: dict[str, str], status: int) -> No
     assert "sk-right" not in repr(locked)
 
 
-def test_cli_serve() -> None:
+def test_cli_serve(tmp_path: Path) -> None:
+    script = tmp_path / "s.json"
+    script.write_text('{"turns": [{"text": "from the file"}]}')
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = ["serve", "--port", "0", "--api-key", "k", "--script", f"scripted={script}"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "atoll_testing", "serve", "--port", "0"],
+        [sys.executable, "-m", "atoll_testing", *args],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -114,8 +118,14 @@ def test_cli_serve() -> None:
         line = proc.stdout.readline()
         assert "serving on http://127.0.0.1:" in line
         base = line.split("serving on ")[1].split()[0]
-        resp = httpx.post(base + "/chat/completions", json=CHAT)
+        auth = {"authorization": "Bearer k"}
+        resp = httpx.post(base + "/chat/completions", json=CHAT, headers=auth)
         assert resp.json()["choices"][0]["message"]["content"] == "hi"
+        scripted = httpx.post(
+            base + "/chat/completions", json={**CHAT, "model": "scripted"}, headers=auth
+        )
+        assert scripted.json()["choices"][0]["message"]["content"] == "from the file"
+        assert httpx.post(base + "/chat/completions", json=CHAT).status_code == 401
     finally:
         proc.terminate()
         proc.wait(10)

@@ -6,6 +6,7 @@ turns served in order, plus rules that answer specific requests (checked first).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -266,6 +267,7 @@ def echo(request: ChatInput) -> Turn:
     return Turn(text=request.last_user_text)
 
 
+@functools.lru_cache(maxsize=16)  # benchmarks ask for the same stream-N again and again
 def stream_model(count: int) -> ModelFn:
     """The ``stream-N`` model: N text deltas ``"tok0 "``, ``"tok1 "``, ...."""
     chunks = [f"tok{i} " for i in range(count)]
