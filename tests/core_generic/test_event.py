@@ -223,3 +223,34 @@ async def test_non_json_response_needs_a_hook() -> None:
     ok = Described()
     await ok.run()
     assert ok.to_dict()["execution"]["response"] == {"type": "Opaque"}
+
+
+@given(
+    status=st.sampled_from(list(EventStatus)),
+    attempts=st.integers(0, 5),
+    duration=st.none() | st.floats(0, 1e6),
+    message=st.text(max_size=20),
+    details=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
+    reason=st.none() | st.text(max_size=10),
+)
+def test_roundtrip_property_execution_and_error_info(
+    status: EventStatus,
+    attempts: int,
+    duration: float | None,
+    message: str,
+    details: dict[str, Any],
+    reason: str | None,
+) -> None:
+    record = Execution.model_validate(
+        {
+            "status": status,
+            "attempts": attempts,
+            "duration": duration,
+            "reason": reason,
+            "error": {"type": "ValueError", "message": message, "details": details},
+        }
+    )
+    data = json.loads(json.dumps(record.model_dump(mode="json")))
+    assert Execution.model_validate(data) == record
+    info = ErrorInfo.from_exception(ValueError(message))
+    assert ErrorInfo.model_validate_json(info.model_dump_json()) == info

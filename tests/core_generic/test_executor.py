@@ -20,6 +20,7 @@ from atoll_generic import (
     Progress,
     QueueFull,
     RequestLimiter,
+    Reservation,
     TokenLimiter,
 )
 
@@ -392,3 +393,28 @@ def test_bad_configuration() -> None:
         Executor(queue_size=0)
     with pytest.raises(ValueError):
         Executor(on_deny="drop")  # type: ignore[arg-type]
+
+
+async def test_a_broken_limiter_skips_the_event_and_keeps_going() -> None:
+    class Broken(RequestLimiter):
+        async def reserve(self, amount: float) -> Reservation:
+            raise OSError("redis is down")
+
+    ev = Counted()
+    async with Executor(limiters=[Broken(10)]) as ex:
+        await ex.submit(ev)
+        await ex.join()
+        assert ex.in_flight == 0
+    assert ev.status is EventStatus.SKIPPED
+    assert ev.execution.reason == "limiter raised OSError: redis is down"
+
+
+async def test_limiter_reservations_are_released_when_a_later_one_refuses() -> None:
+    clock = FakeClock()
+    tokens = TokenLimiter(1000, 60, clock=clock)
+    budget = BudgetLimiter(1.0)
+    ev = Usage(resource="cost", estimate=2.0)
+    async with Executor(limiters=[tokens, RequestLimiter(5, clock=clock), budget]) as ex:
+        await ex.submit(ev)
+    assert ev.status is EventStatus.SKIPPED
+    assert tokens.available == 1000 and budget.reserved == 0

@@ -290,6 +290,12 @@ class Processor:
                 r.release()
             event.skip(str(exc))
             return
+        except Exception as exc:
+            # A broken custom limiter must not kill the worker or lose the event.
+            for r in reservations:
+                r.release()
+            event.skip(f"limiter raised {type(exc).__name__}: {exc}")
+            return
         except BaseException:
             for r in reservations:
                 r.release()
