@@ -252,6 +252,8 @@ def test_bad_fault_header_is_400(server: FakeLLMServer) -> None:
         ("status=99", "status=99"),
         ("delay=-1", "delay=-1"),
         ("delay=soon", "delay=soon"),
+        ("delay=inf", "delay=inf"),
+        ("chunk-delay=nan", "chunk-delay=nan"),
         ("retry-after", "retry-after"),
         ("should-retry=maybe", "should-retry=maybe"),
         ("rl.apples.remaining=1", "rl.apples.remaining=1"),

@@ -7,12 +7,15 @@ status (``503``). The full list is in docs/testing.md and in :class:`Fault`'s at
 
 from __future__ import annotations
 
+import math
 import re
+from typing import TypeVar
 
 import msgspec
 
 from ._exceptions import FaultSyntaxError
 
+_N = TypeVar("_N", int, float)
 _TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _RL_KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 _RL_FIELDS = ("limit", "remaining", "reset")
@@ -142,14 +145,16 @@ def _scalar(spec: str, item: str, name: str, value: str, has_value: bool) -> tup
     raise FaultSyntaxError(spec, item, f"unknown fault {name!r}")
 
 
-def _number(spec: str, item: str, value: str, kind: type[int] | type[float]) -> int:
+def _number(spec: str, item: str, value: str, kind: type[_N]) -> _N:
     try:
         number = kind(value)
     except ValueError:
         raise FaultSyntaxError(spec, item, f"{value!r} is not a {kind.__name__}") from None
+    if not math.isfinite(number):
+        raise FaultSyntaxError(spec, item, "must be finite")
     if number < 0:
         raise FaultSyntaxError(spec, item, "must not be negative")
-    return number  # type: ignore[return-value]  # float for float fields, by construction
+    return number
 
 
 def _boolean(spec: str, item: str, value: str) -> bool:
