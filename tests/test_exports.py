@@ -46,12 +46,15 @@ def test_all_matches_public_names(name: str) -> None:
     module = importlib.import_module(name)
     public = _public_names(module)
     exported = set(module.__all__)
-    assert exported == public, (
-        f"{name}: exported but missing {sorted(exported - public)}; "
+    # A package may load a heavy name lazily through a module __getattr__ (PEP 562): it is
+    # exported but not yet in the module's namespace. Everything exported must resolve.
+    lazy = {attr for attr in exported - public if "__getattr__" in vars(module)}
+    assert exported == public | lazy, (
+        f"{name}: exported but missing {sorted(exported - public - lazy)}; "
         f"public but not exported {sorted(public - exported)}"
     )
     for attr in exported:
-        assert hasattr(module, attr)
+        assert getattr(module, attr) is not None
 
 
 @pytest.mark.parametrize("name", PACKAGES)

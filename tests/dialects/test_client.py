@@ -300,3 +300,33 @@ async def test_anthropic_dialect_round_trip(
         text = "".join([e.text async for e in stream if isinstance(e, TextDelta)])
     assert text == "streamed claude"
     assert stream.response.usage.input_tokens is not None
+
+
+async def test_structured_output_through_a_forced_tool_comes_back_as_text(
+    transport: AsyncTransport,
+) -> None:
+    from atoll_registry import ModelSpec
+    from atoll_testing import ToolCall
+    from atoll_wire import OutputSchema
+
+    def answer(request: ChatInput) -> Turn:
+        # A model without native JSON-schema output answers through the forced tool.
+        name = request.tool_names[0]
+        return Turn(tool_calls=[ToolCall(name=name, arguments={"city": "Tarawa"})])
+
+    registry = Registry.load()
+    registry.register(ModelSpec(id="forced-tool-model", provider="anthropic"))
+    async with FakeLLMServer(models={"forced-tool-model": answer}) as srv:
+        client = Client(
+            "anthropic/forced-tool-model",
+            base_url=srv.base_url,
+            api_key="k",
+            transport=transport,
+            registry=registry,
+        )
+        schema = OutputSchema(
+            name="place", schema={"type": "object", "properties": {"city": {"type": "string"}}}
+        )
+        reply = await client.chat("where?", output_schema=schema, max_tokens=50)
+        assert reply.text.replace(" ", "") == '{"city":"Tarawa"}'
+        assert reply.message.tool_calls == [], "the forced tool is an implementation detail"

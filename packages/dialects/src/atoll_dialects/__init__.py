@@ -13,8 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import typing
+
 from ._anthropic import AnthropicMessagesDialect
-from ._call_event import CallEvent
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._exceptions import (
@@ -43,7 +44,22 @@ from ._stream import ChatStream
 from ._sync_client import SyncChatStream, SyncClient
 from ._target import Target
 
+if typing.TYPE_CHECKING:
+    from ._call_event import CallEvent
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # CallEvent pulls in atoll_generic and pydantic (about 250 ms); most callers never run
+    # calls on the Executor, so it loads on first use and `import atoll_dialects` stays light.
+    if name == "CallEvent":
+        from ._call_event import CallEvent
+
+        globals()["CallEvent"] = CallEvent
+        return CallEvent
+    raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+
 
 __all__ = (
     "APIError",

@@ -141,7 +141,7 @@ class Client:
         for position, target in enumerate(engine.targets):
             span = CallSpan(self._tracer, "chat", target, request, capture_content=self._capture)
             try:
-                http = engine.http_request(target, request, deadline)
+                sent, http = engine.http_request(target, request, deadline)
                 response, body = await send_with_retries(
                     engine, self._transport, target, http, deadline, history, span, read=True
                 )
@@ -149,7 +149,7 @@ class Client:
                 assert body is not None
                 result = engine.finish(
                     target,
-                    target.dialect.parse(body, target.provider, target.model),
+                    target.dialect.parse(body, target.provider, target.model, request=sent),
                     history,
                     response.headers,
                 )

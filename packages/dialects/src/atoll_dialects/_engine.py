@@ -54,14 +54,20 @@ class Engine:
         """A fresh deadline for one call (``override`` seconds, else the client's default)."""
         return Deadline(override if override is not None else self.deadline_seconds)
 
-    def http_request(self, target: Target, request: ChatRequest, deadline: Deadline) -> HttpRequest:
-        """Build the wire request for ``target``; raises before sending if it cannot be served."""
+    def http_request(
+        self, target: Target, request: ChatRequest, deadline: Deadline
+    ) -> tuple[ChatRequest, HttpRequest]:
+        """The request as sent to ``target`` and its wire form.
+
+        Raises before sending if the model cannot serve the request. Parsing needs the former:
+        a schema sent as a forced tool comes back as text only when the decoder knows it.
+        """
         request = msgspec.structs.replace(request, model=target.request_model)
         http = target.dialect.build(
             request, target.provider, target.model, target.api_key, target.base_url
         )
         http.timeout = deadline.transport_timeout(self.transport_timeout)
-        return http
+        return request, http
 
     def judge_status(
         self,

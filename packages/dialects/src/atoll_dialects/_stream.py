@@ -61,6 +61,7 @@ class ChatStream:
         self._events: AsyncGenerator[StreamEvent, None] | None = None
         self._result: ClientResponse | None = None
         self._headers: dict[str, str] = {}
+        self._sent = request
 
     # ------------------------------------------------------------------ context manager
 
@@ -120,7 +121,7 @@ class ChatStream:
             )
             self._span = span
             try:
-                http = engine.http_request(target, self._request, self._deadline)
+                self._sent, http = engine.http_request(target, self._request, self._deadline)
                 self._http_response, _ = await send_with_retries(
                     engine,
                     self._transport,
@@ -194,7 +195,7 @@ class ChatStream:
         assert response is not None, "ChatStream must be entered with `async with`"
         target = self._target
         sse = SSEDecoder()
-        decoder = target.dialect.stream_decoder(target.provider, target.model)
+        decoder = target.dialect.stream_decoder(target.provider, target.model, request=self._sent)
         accumulator = self._accumulator
         span = self._span
         body = response.aiter_bytes()

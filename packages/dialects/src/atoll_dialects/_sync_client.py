@@ -105,14 +105,14 @@ class SyncClient:
         for position, target in enumerate(engine.targets):
             span = CallSpan(self._tracer, "chat", target, request, capture_content=self._capture)
             try:
-                http = engine.http_request(target, request, deadline)
+                sent, http = engine.http_request(target, request, deadline)
                 response, body = sync_send_with_retries(
                     engine, self._transport, target, http, deadline, history, span, read=True
                 )
                 assert body is not None
                 result = engine.finish(
                     target,
-                    target.dialect.parse(body, target.provider, target.model),
+                    target.dialect.parse(body, target.provider, target.model, request=sent),
                     history,
                     response.headers,
                 )
@@ -256,6 +256,7 @@ class SyncChatStream:
         self._accumulator = StreamAccumulator()
         self._result: ClientResponse | None = None
         self._headers: dict[str, str] = {}
+        self._sent = request
 
     def __enter__(self) -> Self:
         self._open()
@@ -295,7 +296,7 @@ class SyncChatStream:
             )
             self._span = span
             try:
-                http = engine.http_request(target, self._request, self._deadline)
+                self._sent, http = engine.http_request(target, self._request, self._deadline)
                 self._http_response, _ = sync_send_with_retries(
                     engine,
                     self._transport,
@@ -361,7 +362,7 @@ class SyncChatStream:
         assert response is not None, "SyncChatStream must be entered with `with`"
         target = self._target
         sse = SSEDecoder()
-        decoder = target.dialect.stream_decoder(target.provider, target.model)
+        decoder = target.dialect.stream_decoder(target.provider, target.model, request=self._sent)
         accumulator = self._accumulator
         span = self._span
         for chunk in response.iter_bytes():
