@@ -485,3 +485,57 @@ async def test_positional_only_parameters_are_passed_positionally() -> None:
         return a * 10 + b
 
     assert await Tool(pos).call('{"a": 1, "b": 2}') == 12
+
+
+class Multiplier:
+    """Multiply by a fixed factor."""
+
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+    def __call__(self, x: int) -> int:
+        return x * self.factor
+
+
+class AsyncIncrement:
+    async def __call__(self, x: int) -> int:
+        """Add one."""
+        return x + 1
+
+
+def power(base: int, exp: int = 2) -> int:
+    """Raise a number to a power.
+
+    Args:
+        base: The number.
+        exp: The power.
+    """
+    return base**exp
+
+
+async def test_other_callables_partials_objects_methods() -> None:
+    import functools
+
+    cube = Tool(functools.partial(power, exp=3), name="cube")
+    assert cube.description == "Raise a number to a power."
+    assert cube.parameters["properties"]["base"] == {
+        "description": "The number.",
+        "type": "integer",
+    }
+    assert await cube.call('{"base": 2}') == 8
+
+    times = Tool(Multiplier(3))
+    assert times.name == "Multiplier" and times.description == "Multiply by a fixed factor."
+    assert await times.call('{"x": 2}') == 6
+
+    inc = Tool(AsyncIncrement())
+    assert inc.description == "Add one." and await inc.call('{"x": 1}') == 2
+
+    class Service:
+        def lookup(self, key: str) -> str:
+            """Look a key up."""
+            return key.upper()
+
+    method = Tool(Service().lookup)
+    assert method.name == "lookup" and list(method.parameters["properties"]) == ["key"]
+    assert await method.call('{"key": "k"}') == "K"

@@ -7,6 +7,7 @@ dataclasses, enums...) through pydantic, which is built once per tool.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -37,10 +38,35 @@ class Binder(Protocol):
         ...
 
 
+def described(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What holds the annotations and docstring of ``func``.
+
+    ``functools.partial`` objects describe nothing themselves: their function does. Callable
+    objects are described by their ``__call__`` method.
+    """
+    while isinstance(func, functools.partial):
+        func = cast("functools.partial[Any]", func).func
+    if inspect.isfunction(func) or inspect.ismethod(func) or inspect.isbuiltin(func):
+        return func
+    return type(func).__call__
+
+
+def docstring_of(func: Callable[..., Any]) -> str | None:
+    """The docstring describing ``func``.
+
+    A callable object's class docstring, else its ``__call__`` docstring; for a partial, its
+    function's docstring.
+    """
+    target = described(func)
+    if target is not type(func).__call__:
+        return inspect.getdoc(target)
+    # Own docstrings only: inspect.getdoc would inherit "Call self as a function." from object.
+    own = type(func).__doc__ or target.__doc__
+    return inspect.cleandoc(own) if own else None
+
+
 def _hints(func: Callable[..., Any], name: str) -> dict[str, Any]:
-    target: object = func
-    if not (inspect.isfunction(func) or inspect.ismethod(func)):
-        target = type(func).__call__  # callable objects: the hints of __call__
+    target = described(func)
     try:
         return typing.get_type_hints(target, include_extras=True)
     except NameError:

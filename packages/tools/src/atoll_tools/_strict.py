@@ -157,7 +157,6 @@ class _StrictBuilder:
     def __init__(self, root: Schema, name: str) -> None:
         self.root = root
         self.name = name
-        self.defs_done: dict[str, Schema] = {}
         self.in_progress: set[str] = set()
 
     def fail(self, reason: str) -> ToolDefinitionError:

@@ -15,7 +15,14 @@ import anyio.to_thread
 import pydantic
 from atoll_wire import ToolSpec
 
-from ._binding import Binder, CallArgs, SchemaBinder, SignatureBinder, TypeBinder
+from ._binding import (
+    Binder,
+    CallArgs,
+    SchemaBinder,
+    SignatureBinder,
+    TypeBinder,
+    docstring_of,
+)
 from ._docstrings import parse_docstring, type_description
 from ._exceptions import (
     ToolArgumentsError,
@@ -113,7 +120,7 @@ class Tool:
             raise ToolDefinitionError(name or "", f"{function!r} is not callable")
         default_name = getattr(function, "__name__", type(function).__name__)
         tool_name = _check_name(name if name is not None else default_name)
-        doc = parse_docstring(inspect.getdoc(function))
+        doc = parse_docstring(docstring_of(function))
         self._setup(
             function,
             SignatureBinder(function, tool_name, doc),
