@@ -16,8 +16,10 @@ help:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@touch $@
 
+# The bench group is small (aiohttp, httpx-sse, psutil) and installed with the rest, so a plain
+# `make` never uninstalls what a benchmark run needs.
 install: .uv-bootstrap
-	$(UV) sync --all-packages --all-extras --locked
+	$(UV) sync --all-packages --all-extras --locked --group bench
 
 demo: install
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
@@ -41,12 +43,10 @@ pytest: install
 	$(RUN) pytest
 
 bench: install
-	$(UV) sync --all-packages --all-extras --locked --group bench
-	$(UV) run --no-sync python benchmarks/run.py
-	$(UV) sync --all-packages --all-extras --locked
+	cd benchmarks && $(UV) run --no-sync python run.py
 
 docs: install
-	$(UV) run --locked --group docs mkdocs build --strict
+	$(UV) run --locked --all-packages --all-extras --group bench --group docs mkdocs build --strict
 
 fmt: install
 	$(RUN) ruff format .
