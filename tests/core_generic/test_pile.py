@@ -196,6 +196,10 @@ def test_pile_as_a_pydantic_field() -> None:
     dumped = branch.model_dump(mode="json")
     again = Branch.model_validate(dumped)
     assert again.messages.values() == [m] and again.messages[0].text == "hi"
+    with pytest.raises(ValueError, match="not a Msg"):
+        Branch(messages=Pile([Other()]))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected a Pile"):
+        Branch(messages=[m])  # type: ignore[arg-type]
 
 
 POOL = [Msg(id=uuid.UUID(int=i + 1), text=str(i)) for i in range(6)]

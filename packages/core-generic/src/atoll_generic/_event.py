@@ -24,7 +24,7 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 from ._element import Element
 from ._exceptions import IllegalTransitionError, MalformedDataError
 
-__all__ = ["ErrorInfo", "Event", "EventStatus", "Execution"]
+__all__ = ["TERMINAL", "ErrorInfo", "Event", "EventStatus", "Execution"]
 
 UTC = dt.UTC
 
@@ -42,10 +42,10 @@ class EventStatus(enum.StrEnum):
     @property
     def is_terminal(self) -> bool:
         """True for COMPLETED, FAILED, CANCELLED and SKIPPED: no further change is allowed."""
-        return self in _TERMINAL
+        return self in TERMINAL
 
 
-_TERMINAL = frozenset(
+TERMINAL = frozenset(
     {EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.CANCELLED, EventStatus.SKIPPED}
 )
 _ALLOWED: dict[EventStatus, frozenset[EventStatus]] = {

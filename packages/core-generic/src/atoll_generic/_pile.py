@@ -14,7 +14,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, get_args, overload
 
 from ._adapters import DEFAULT_ADAPTERS, Adapter
 from ._element import Element, class_for_kind, kind_of, registered_kinds
@@ -726,15 +726,29 @@ class Pile(Generic[T]):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        """Let a Pile be a pydantic field: accepts a Pile or its dict, serializes to dict."""
+        """Let a Pile be a pydantic field: accepts a Pile or its dict, serializes to dict.
+
+        With a parametrized annotation (``Pile[Message]``) every item must be a ``Message``.
+        """
         from pydantic_core import core_schema
+
+        args = get_args(source)
+        expected: type | None = args[0] if args and isinstance(args[0], type) else None
 
         def coerce(value: Any) -> Pile[Any]:
             if isinstance(value, Pile):
-                return value  # pyright: ignore[reportUnknownVariableType]
-            if isinstance(value, Mapping):
-                return cls.from_dict(value)  # pyright: ignore[reportUnknownArgumentType]
-            raise ValueError(f"expected a Pile or its dict, got {type(value).__name__}")
+                pile: Pile[Any] = value  # pyright: ignore[reportUnknownVariableType]
+            elif isinstance(value, Mapping):
+                pile = cls.from_dict(value)  # pyright: ignore[reportUnknownArgumentType]
+            else:
+                raise ValueError(f"expected a Pile or its dict, got {type(value).__name__}")
+            if expected is not None:
+                for item in pile:
+                    if not isinstance(item, expected):
+                        raise ValueError(
+                            f"Pile item of type {type(item).__name__} is not a {expected.__name__}"
+                        )
+            return pile
 
         return core_schema.no_info_plain_validator_function(
             coerce,

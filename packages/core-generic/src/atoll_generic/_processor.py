@@ -23,7 +23,7 @@ import anyio.abc
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._event import Event, EventStatus
+from ._event import TERMINAL, Event, EventStatus
 from ._exceptions import (
     ExecutorClosedError,
     IllegalTransitionError,
@@ -275,7 +275,7 @@ class Processor:
             finally:
                 self._in_flight -= 1
                 # A requeued event is still unfinished: it comes back through the queue.
-                if vars(event.execution)["status"].is_terminal:
+                if vars(event.execution)["status"] in TERMINAL:
                     finish(event)
 
     async def _process(self, event: Event) -> None:
