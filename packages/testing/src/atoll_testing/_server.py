@@ -12,7 +12,6 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -25,13 +24,11 @@ from ._http import HttpProtocol, Request
 from ._inputs import ChatInput, parse_anthropic, parse_openai
 from ._log import RecordedRequest
 from ._log import record as log_entry
+from ._recorder import Recorder
 from ._reply import JSON, Reply
 from ._script import ModelFn, Turn, echo, stream_model
 
-if TYPE_CHECKING:
-    from ._recorder import Recorder
-
-_STREAM_N = re.compile(r"^stream-(\d{1,7})$")
+_STREAM_N = re.compile(r"^stream-(\d{1,6})$")  # up to 999,999 events (~235 MB of SSE)
 Model = ModelFn | Replay
 
 
@@ -54,6 +51,13 @@ class FakeLLMServer:
         port: Port to bind (0 picks a free one).
         log_limit: How many requests the log keeps (oldest dropped first).
         embedding_dimensions: Default embedding size when a request gives no ``dimensions``.
+
+    Attributes:
+        models: The extra models; add or replace entries while the server runs.
+        cases: Loaded cases by name.
+        recorder: The recorder, if any.
+        host: The bound address.
+        embedding_dimensions: Default embedding size.
     """
 
     def __init__(
