@@ -8,6 +8,7 @@ genai-prices' own ``calc_price`` for cost.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,8 @@ def main() -> None:
             "cost_budget_us": 20,
             "genai_prices_calc_price_us": baseline_cost_us,
             "cost_ratio_vs_genai_prices": ratio(cost_spec_us, baseline_cost_us or 0),
+            # Import figures swing with machine load; the own-modules figure is the stable one.
+            "load_average_1m": round(os.getloadavg()[0], 2),
             "models": len(registry),
             "providers": len(registry.providers()),
         },
