@@ -105,3 +105,30 @@ def test_restart_after_stop() -> None:
     finally:
         srv.stop()
     assert first > 0
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(garbage=st.binary(max_size=200))
+def test_garbage_never_breaks_the_server(server: FakeLLMServer, garbage: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.settimeout(5)
+        sock.sendall(garbage + b"\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    # whatever came back is HTTP (an error, or an answer if the bytes happened to be a request)
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 ")
+    resp = httpx.post(server.base_url + "/chat/completions", json={"model": "echo", "messages": []})
+    assert resp.status_code == 200
+
+
+def test_log_limit_keeps_the_newest() -> None:
+    with FakeLLMServer(log_limit=3).run_in_thread() as srv:
+        for i in range(5):
+            body = {"model": "echo", "messages": [{"role": "user", "content": str(i)}]}
+            httpx.post(srv.base_url + "/chat/completions", json=body)
+        assert [r.json()["messages"][0]["content"] for r in srv.requests] == ["2", "3", "4"]
+        assert srv.counts == {"echo": 5}
