@@ -205,3 +205,10 @@ def test_invalid_tool_arguments_are_sent_verbatim(sse: Any) -> None:
         for call in chunk["choices"][0]["delta"].get("tool_calls") or []:
             args[call["index"]] = args.get(call["index"], "") + call["function"]["arguments"]
     assert args == {0: '{"a": 1', 1: "{}"}
+
+
+def test_bad_turn_fault_fails_at_construction() -> None:
+    from atoll_testing import FaultSyntaxError
+
+    with pytest.raises(FaultSyntaxError, match="unknown fault 'bogus'"):
+        Turn(text="x", fault="bogus=1")
