@@ -163,3 +163,22 @@ def test_prices_json_matches_genai_prices() -> None:
         assert module.main(["--check"]) == 0
     finally:
         del sys.modules["update_registry"]
+
+
+def test_model_quirks_override_the_provider(registry: Registry) -> None:
+    groq = registry.provider("groq")
+    qwen = registry.resolve("groq/qwen/qwen3-32b")
+    merged = groq.quirks_for(qwen)
+    assert (merged.reasoning_field, merged.think_tag) == ("think_tags", "think")
+    # Everything not overridden is the provider's, and notes accumulate.
+    assert merged.max_tokens_field == groq.quirks.max_tokens_field == "max_completion_tokens"
+    assert merged.notes[: len(groq.quirks.notes)] == groq.quirks.notes
+    assert len(merged.notes) == len(groq.quirks.notes) + 1
+    assert groq.quirks_for(registry.resolve("groq/openai/gpt-oss-120b")) is groq.quirks
+    assert groq.quirks_for(None) is groq.quirks
+    assert (
+        registry.provider("xai").quirks_for(registry.resolve("grok-4")).reasoning_field == "hidden"
+    )
+    assert registry.provider("xai").quirks_for(registry.resolve("grok-3-mini")).reasoning_field == (
+        "reasoning_content"
+    )

@@ -35,6 +35,7 @@ from ._types import (
     Price,
     ProviderQuirks,
     ProviderSpec,
+    QuirkOverrides,
     ReasoningField,
 )
 
@@ -54,6 +55,7 @@ __all__ = (
     "PriceTable",
     "ProviderQuirks",
     "ProviderSpec",
+    "QuirkOverrides",
     "ReasoningField",
     "Registry",
     "RegistryDataError",

@@ -23,6 +23,7 @@ __all__ = [
     "Price",
     "ProviderQuirks",
     "ProviderSpec",
+    "QuirkOverrides",
     "ReasoningField",
 ]
 
@@ -146,6 +147,36 @@ class ProviderQuirks(
     """Other observed behaviour worth knowing, in prose."""
 
 
+class QuirkOverrides(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Where one model departs from its provider's quirks; ``None`` inherits the provider's.
+
+    Read them through ``ProviderSpec.quirks_for(model)``, which merges the two.
+    """
+
+    stream_include_usage: bool | None = None
+    """See ``ProviderQuirks.stream_include_usage``."""
+    stream_usage_always: bool | None = None
+    """See ``ProviderQuirks.stream_usage_always``."""
+    reasoning_field: ReasoningField | None = None
+    """See ``ProviderQuirks.reasoning_field``."""
+    think_tag: str | None = None
+    """See ``ProviderQuirks.think_tag``."""
+    max_tokens_field: MaxTokensField | None = None
+    """See ``ProviderQuirks.max_tokens_field``."""
+    max_tokens_required: bool | None = None
+    """See ``ProviderQuirks.max_tokens_required``."""
+    empty_tool_call_ids: bool | None = None
+    """See ``ProviderQuirks.empty_tool_call_ids``."""
+    tool_calls_single_index: bool | None = None
+    """See ``ProviderQuirks.tool_calls_single_index``."""
+    parallel_tool_calls_param: bool | None = None
+    """See ``ProviderQuirks.parallel_tool_calls_param``."""
+    notes: tuple[str, ...] = ()
+    """Added to the provider's notes."""
+
+
 class ProviderSpec(
     msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
 ):
@@ -208,6 +239,24 @@ class ProviderSpec(
                 headers["x-api-key"] = api_key
         return headers
 
+    def quirks_for(self, model: ModelSpec | None) -> ProviderQuirks:
+        """This provider's quirks with ``model``'s overrides applied (``model.quirks``).
+
+        Args:
+            model: A model served by this provider, or ``None`` for the provider's own quirks.
+        """
+        overrides = model.quirks if model is not None else None
+        if overrides is None:
+            return self.quirks
+        changes: dict[str, object] = {
+            field: value
+            for field in overrides.__struct_fields__
+            if field != "notes" and (value := getattr(overrides, field)) is not None
+        }
+        if overrides.notes:
+            changes["notes"] = (*self.quirks.notes, *overrides.notes)
+        return msgspec.structs.replace(self.quirks, **changes)
+
 
 class ModelSpec(
     msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
@@ -237,6 +286,8 @@ class ModelSpec(
     """What the model writes; empty when not documented."""
     capabilities: Capabilities = Capabilities()
     """Documented capabilities."""
+    quirks: QuirkOverrides | None = None
+    """Where this model departs from its provider's quirks (see ``ProviderSpec.quirks_for``)."""
     prices: tuple[Price, ...] = ()
     """Price rows; empty when the price is unknown."""
     deprecated: bool = False
