@@ -18,7 +18,7 @@ Routes (query parameters in brackets):
 - ``/sleep-headers`` [seconds]: waits before the status line.
 - ``/sleep-body`` [seconds]: sends half the body, waits, sends the rest.
 - ``/truncate`` [chunked]: promises more body than it sends, then closes the connection.
-- ``/infinite`` [size]: an endless chunked stream (cancellation, backpressure).
+- ``/infinite`` [size, delay]: an endless chunked stream (cancellation, backpressure).
 - ``/stall-request``: never reads the request body (write timeouts).
 """
 
@@ -247,7 +247,7 @@ class PlainServer:
         elif path == "/truncate":
             await _truncate(writer, chunked=query.get("chunked") == "1")
         elif path == "/infinite":
-            await self._infinite(writer, int(query.get("size", "16384")))
+            await self._infinite(writer, int(query.get("size", "16384")), query.get("delay"))
         elif path == "/stall-request":
             await asyncio.sleep(30)
             raise _Hangup
@@ -269,15 +269,18 @@ class PlainServer:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
 
-    async def _infinite(self, writer: asyncio.StreamWriter, size: int) -> None:
+    async def _infinite(self, writer: asyncio.StreamWriter, size: int, delay: str | None) -> None:
         writer.write(_head(200, [("transfer-encoding", "chunked")]))
         piece = _chunk(PATTERN[:size])
+        pause = float(delay or 0)
         try:
             while True:
                 writer.write(piece)
                 await writer.drain()
                 with self._lock:
                     self._counters.stream_bytes += size
+                if pause:
+                    await asyncio.sleep(pause)
         except ConnectionError:
             with self._lock:
                 self._counters.streams_ended_by_client += 1

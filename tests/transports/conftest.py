@@ -11,8 +11,11 @@ the test then skips for that kind only, visibly, instead of silently passing.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import ssl
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
@@ -141,3 +144,39 @@ async def body_of(response: HttpResponse) -> AsyncIterator[AsyncGenerator[bytes]
     assert isinstance(body, AsyncGenerator)
     async with aclosing(body) as closing:
         yield closing
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (the port was just released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def blackhole_url() -> Iterator[str]:
+    """A URL on 127.0.0.1 whose TCP handshake never completes.
+
+    A listener with backlog 0 that never accepts, its queue already full: Linux then drops new
+    SYNs, so connecting hangs until the client's connect timeout.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()

@@ -171,6 +171,8 @@ class HttpxTransport(AsyncTransport):
                 content=request.body,
                 extensions={"timeout": timeouts},
             )
+            if request.body:
+                native_request.stream = self._backend.request_body(request.body)
             native = await client.send(native_request, stream=True)
         except errors.native as exc:
             permit.release()

@@ -9,9 +9,10 @@ still works. httpx2's classes are typed as their httpx twins: the APIs we call a
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, Self, cast
 
 from ._errors import ErrorTable, error_table
 
@@ -37,6 +38,7 @@ class Backend:
         sync_client: Its ``Client`` class.
         limits: Its ``Limits`` class.
         errors: How its exceptions map onto atoll_wire's.
+        request_body: Wraps request body bytes as its ``AsyncByteStream`` (see ``_body_stream``).
     """
 
     name: BackendName
@@ -45,6 +47,42 @@ class Backend:
     sync_client: type[httpx.Client]
     limits: type[httpx.Limits]
     errors: ErrorTable
+    request_body: Callable[[bytes], httpx.AsyncByteStream]
+
+
+class _OneChunk:
+    """Yields the body once. A plain iterator, not a generator, so nothing is left suspended."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body: bytes | None = body
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        body = self._body
+        if body is None:
+            raise StopAsyncIteration
+        self._body = None
+        return body
+
+
+def _body_stream(base: type[httpx.AsyncByteStream]) -> Callable[[bytes], httpx.AsyncByteStream]:
+    # httpx wraps request bytes in a stream whose ``__aiter__`` is an async generator. When a
+    # write fails (write timeout, reset) httpcore abandons it mid-iteration, and trio warns when
+    # it is garbage-collected. This stream has the same contract without a generator.
+    class RequestBody(base):
+        __slots__ = ("_body",)
+
+        def __init__(self, body: bytes) -> None:
+            self._body = body
+
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return _OneChunk(self._body)
+
+    return RequestBody
 
 
 _CACHE: dict[str, Backend] = {}
@@ -58,6 +96,7 @@ def _from_module(name: BackendName, module: ModuleType) -> Backend:
         sync_client=cast("type[httpx.Client]", module.Client),
         limits=cast("type[httpx.Limits]", module.Limits),
         errors=error_table(module),
+        request_body=_body_stream(cast("type[httpx.AsyncByteStream]", module.AsyncByteStream)),
     )
 
 

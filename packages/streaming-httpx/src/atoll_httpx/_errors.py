@@ -107,9 +107,23 @@ def gate_timeout(request: HttpRequest) -> PoolTimeout:
 def _message(prefix: str, exc: Exception, url: str) -> str:
     # httpx's messages never hold headers, but a few quote the URL, which may carry a secret
     # query value (``?key=``): the URL is cut out; TransportError appends the redacted one.
-    detail = str(exc).strip()
+    detail = _reason(exc)
     if url:
         detail = detail.replace(url, "<url>")
     if not detail or detail == prefix:
         return f"{prefix} ({type(exc).__name__})"
     return f"{prefix}: {detail}"
+
+
+def _reason(exc: BaseException) -> str:
+    # Some paths (TLS failures on trio) raise with an empty message and keep the reason on the
+    # chained cause, e.g. ssl.SSLCertVerificationError: look a few links down for it.
+    current: BaseException | None = exc
+    for _ in range(6):
+        if current is None:
+            break
+        text = str(current).strip()
+        if text:
+            return text
+        current = current.__cause__ or current.__context__
+    return ""
