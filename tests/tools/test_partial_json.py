@@ -106,16 +106,23 @@ def test_text_that_is_no_json_prefix_raises(text: str) -> None:
     assert info.value.position >= 0 and info.value.reason
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.text(max_size=30))
-def test_arbitrary_text_either_parses_or_raises_the_typed_error(text: str) -> None:
+def _strict_loads(text: str) -> Any:
+    def reject(name: str) -> Any:
+        raise ValueError(name)
+
+    return json.loads(text, parse_constant=reject)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='{}[]",:0123456789.eE+-tfrunlas \\\n', max_size=20))
+def test_arbitrary_text_agrees_with_json_loads_or_raises_the_typed_error(text: str) -> None:
     try:
-        parse_partial_json(text)
-    except PartialJSONError:
-        pass
-    else:
-        # whatever parsed must be a prefix the parser could also complete
+        expected = _strict_loads(text)
+    except ValueError:
+        # Not a whole document: either a prefix of one (parses) or nothing (typed error).
         try:
-            json.loads(text)
-        except ValueError:
+            parse_partial_json(text)
+        except PartialJSONError:
             pass
+        return
+    assert parse_partial_json(text) == expected
