@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hmac
 import itertools
 import re
 import threading
@@ -274,7 +275,8 @@ class FakeLLMServer:
             scheme, _, key = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer":
                 return False
-        return key.strip() == self._api_key
+        expected = self._api_key or ""
+        return hmac.compare_digest(key.strip().encode(), expected.encode())
 
     def _fault_for(self, request: Request) -> Fault | None:
         spec = request.headers.get("x-atoll-fault")
