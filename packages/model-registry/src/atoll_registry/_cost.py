@@ -148,10 +148,10 @@ def compute_cost(
         A ``Cost`` breakdown, or a ``CostUnknown`` saying what was missing or inconsistent.
     """
     name = spec.qualified_name
-    missing = tuple(
-        field for field in ("input_tokens", "output_tokens") if getattr(usage, field) is None
-    )
-    if missing:
+    if usage.input_tokens is None or usage.output_tokens is None:
+        missing = tuple(
+            field for field in ("input_tokens", "output_tokens") if getattr(usage, field) is None
+        )
         return CostUnknown(
             model=name,
             reason=f"usage does not report {', '.join(missing)}",

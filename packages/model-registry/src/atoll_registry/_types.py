@@ -325,6 +325,11 @@ class ModelSpec(
         Returns:
             The matching row, or ``None`` when no row applies (unknown price).
         """
+        prices = self.prices
+        if len(prices) == 1:  # the common case: one row, no dates, no tiers
+            only = prices[0]
+            if only.effective_from is None and not only.above_input_tokens:
+                return only
         latest: date | None = None
         found = False
         for row in self.prices:
