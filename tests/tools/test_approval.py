@@ -177,3 +177,13 @@ async def test_console_approver_inside_a_toolset() -> None:
     tools, recorder = make(approver)
     result = await tools.execute(delete("/orig"))
     assert text_of(result) == "deleted /edited" and recorder.deleted == ["/edited"]
+
+
+async def test_per_call_approval_overrides_the_toolsets() -> None:
+    tools, recorder = make()  # the ToolSet default denies
+    result = await tools.execute(delete("/one"), approval=approve_all)
+    assert not result.is_error and recorder.deleted == ["/one"]
+    many = await tools.execute_many([delete("/two"), delete("/three")], approval=approve_all)
+    assert [r.is_error for r in many] == [False, False]
+    assert sorted(recorder.deleted) == ["/one", "/three", "/two"]
+    assert (await tools.execute(delete("/four"))).is_error  # the default is unchanged

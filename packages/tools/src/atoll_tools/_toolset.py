@@ -126,13 +126,20 @@ class ToolSet:
         return [tool.spec() for tool in self._tools.values()]
 
     # ------------------------------------------------------------------ execution
-    async def execute(self, call: ToolCallPart, *, raise_errors: bool = False) -> ToolResultPart:
+    async def execute(
+        self,
+        call: ToolCallPart,
+        *,
+        raise_errors: bool = False,
+        approval: ApprovalCallback | None = None,
+    ) -> ToolResultPart:
         """Run one call: look up, validate, approve if needed, run, convert the result.
 
         Args:
             call: The model's tool call. ``raw_arguments`` is used when present, else
                 ``arguments``.
             raise_errors: Raise the typed error instead of returning an error result.
+            approval: Use this approval callback for this call instead of the ToolSet's.
 
         Returns:
             The result part answering ``call.id``.
@@ -145,7 +152,7 @@ class ToolSet:
             ToolExecutionError: With ``raise_errors``, when the tool raised.
         """
         try:
-            content = await self._run(call)
+            content = await self._run(call, approval or self._approval)
         except _CallError as exc:
             if raise_errors:
                 raise
@@ -156,15 +163,22 @@ class ToolSet:
         return ToolResultPart(call_id=call.id, content=content, name=call.name)
 
     async def execute_many(
-        self, calls: Sequence[ToolCallPart], *, max_concurrency: int | None = None
+        self,
+        calls: Sequence[ToolCallPart],
+        *,
+        max_concurrency: int | None = None,
+        approval: ApprovalCallback | None = None,
     ) -> list[ToolResultPart]:
         """Run several calls concurrently (at most ``max_concurrency`` at once).
 
         Errors become error results, so one failing call never hides the others' results.
+        An exception raised by the approval callback itself is not a call error: it propagates
+        (inside an ``ExceptionGroup`` when several calls run at once).
 
         Args:
             calls: The model's calls, usually ``message.tool_calls``.
             max_concurrency: Overrides the ToolSet's default cap for this batch.
+            approval: Use this approval callback for this batch instead of the ToolSet's.
 
         Returns:
             One result per call, in the calls' order (not completion order).
@@ -173,29 +187,28 @@ class ToolSet:
         if limit < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {limit}")
         if len(calls) <= 1 or limit == 1:
-            return [await self.execute(call) for call in calls]
+            return [await self.execute(call, approval=approval) for call in calls]
         results: list[ToolResultPart | None] = [None] * len(calls)
         limiter = anyio.CapacityLimiter(limit)
 
         async def run_one(index: int, call: ToolCallPart) -> None:
             async with limiter:
-                results[index] = await self.execute(call)
+                results[index] = await self.execute(call, approval=approval)
 
         async with anyio.create_task_group() as group:
             for index, call in enumerate(calls):
                 group.start_soon(run_one, index, call)
         return cast(list[ToolResultPart], results)
 
-    async def _run(self, call: ToolCallPart) -> list[ContentPart]:
+    async def _run(self, call: ToolCallPart, approval: ApprovalCallback) -> list[ContentPart]:
         tool = self._tools.get(call.name)
         if tool is None:
             raise UnknownToolError(call.name, list(self._tools), call.id)
         arguments = tool.validate(_call_arguments(call), call_id=call.id)
         source: ArgumentSource = "model"
         if tool.requires_approval:
-            decision = await self._decide(
-                ApprovalRequest(tool=tool, call=call, arguments=arguments)
-            )
+            request = ApprovalRequest(tool=tool, call=call, arguments=arguments)
+            decision = await _decide(approval, request)
             if not decision.approved:
                 reason = decision.reason or "the user denied this call"
                 raise ToolDeniedError(tool.name, reason, call.id)
@@ -209,13 +222,14 @@ class ToolSet:
         except TypeError as exc:
             raise tool.execution_error(exc, call.id) from exc
 
-    async def _decide(self, request: ApprovalRequest) -> ApprovalDecision:
-        answer: object = cast(object, self._approval(request))
-        if inspect.isawaitable(answer):
-            answer = await answer
-        # Callbacks are user code: a wrong return type is named here, not deep in execute().
-        if not isinstance(answer, ApprovalDecision):
-            raise TypeError(
-                f"the approval callback returned {type(answer).__name__}, not ApprovalDecision"
-            )
-        return answer
+
+async def _decide(approval: ApprovalCallback, request: ApprovalRequest) -> ApprovalDecision:
+    answer: object = cast(object, approval(request))
+    if inspect.isawaitable(answer):
+        answer = await answer
+    # Callbacks are user code: a wrong return type is named here, not deep in execute().
+    if not isinstance(answer, ApprovalDecision):
+        raise TypeError(
+            f"the approval callback returned {type(answer).__name__}, not ApprovalDecision"
+        )
+    return answer
