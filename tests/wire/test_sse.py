@@ -272,3 +272,30 @@ def test_data_only_streams_split_anywhere(
     body = text.encode()
     chunks = _split(body, cuts)
     assert _decode(chunks, flush=flush) == _reference(body, flush=flush)
+
+
+def test_limits_apply_on_the_fast_path_too() -> None:
+    decoder = SSEDecoder(max_event_bytes=10)
+    assert decoder.feed(b"data: ok\n\n") == [ServerSentEvent(data="ok")]
+    assert decoder.feed(b"data: 0123456789\n\n") == [ServerSentEvent(data="0123456789")]
+    with pytest.raises(SSEEventTooLarge):
+        decoder.feed(b"data: 0123456789A\n\n")
+    decoder = SSEDecoder(max_line_bytes=12)
+    assert decoder.feed(b"data: ok\n\ndata: x\n\n") == [
+        ServerSentEvent(data="ok"),
+        ServerSentEvent(data="x"),
+    ]
+    with pytest.raises(SSELineTooLong):
+        decoder.feed(b"data: 0123456789\n\n")
+    # A long unfinished line is refused before its terminator arrives.
+    decoder = SSEDecoder(max_line_bytes=12)
+    decoder.feed(b"data: 01234")
+    with pytest.raises(SSELineTooLong):
+        decoder.feed(b"56789")
+
+
+def test_ids_persist_through_the_fast_path() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"id: 1\ndata: a\n\n")
+    events += decoder.feed(b"data: b\n\ndata: c\n\n")
+    assert [(e.data, e.id) for e in events] == [("a", "1"), ("b", "1"), ("c", "1")]

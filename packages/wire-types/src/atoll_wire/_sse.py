@@ -321,11 +321,12 @@ class SSEDecoder:
                 value = line[6:] if line.startswith("data: ") else line[5:]
                 data.append(value)
                 self._data_size += (len(value) if value.isascii() else _utf8_len(value)) + 1
-                if self._data_size > self._max_event:
+                # _data_size counts one LF per line; the dispatched data has one fewer.
+                if self._data_size - 1 > self._max_event:
                     raise SSEEventTooLarge(
                         f"SSE event data larger than {self._max_event} bytes",
                         limit=self._max_event,
-                        size=self._data_size,
+                        size=self._data_size - 1,
                     )
             elif not line:
                 if data:
