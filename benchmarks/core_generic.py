@@ -123,6 +123,7 @@ def bench_pile_ops(n: int) -> dict[str, dict[str, float]]:
     for name, factory in (("pile", Pile), ("dict_list", DictListPile)):
         pile: Any = factory()
         gc.collect()
+        gc.disable()  # as timeit does: collector pauses are noise for these microsecond ops
         t0 = time.perf_counter()
         for e in elements:
             pile.include(e)
@@ -133,6 +134,7 @@ def bench_pile_ops(n: int) -> dict[str, dict[str, float]]:
         for k in reversed(keys):  # newest first: the baseline's list.pop() fast path
             pile.pop(k)
         t3 = time.perf_counter()
+        gc.enable()
         out[name] = {
             "include_us": (t1 - t0) / n * 1e6,
             "get_us": (t2 - t1) / n * 1e6,

@@ -19,15 +19,18 @@ thread re-checks on a short poll; same-thread wake-ups are immediate.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 import anyio
 
 from ._exceptions import PileBusyError
 
-__all__ = ["Guard", "current_owner", "wake"]
+__all__ = ["Arrivals", "Guard", "current_owner", "wake"]
 
 Owner = tuple[int, int | None]
+T = TypeVar("T")
 _POLL = 0.02  # seconds between re-checks when the party to wait for lives on another thread
 
 
@@ -180,3 +183,24 @@ def _wake(waiters: list[_Waiter]) -> None:
         if waiter.thread == here:
             waiter.event.set()
         # Waiters on other threads notice on their next poll: anyio events are loop-bound.
+
+
+class Arrivals(Generic[T]):
+    """Async iterator over a collection's items: those present at start, then each new arrival.
+
+    The collection appends to ``pending`` (under its mutex) and wakes the guard's waiters.
+    """
+
+    __slots__ = ("__weakref__", "_guard", "pending")
+
+    def __init__(self, guard: Guard, existing: Iterable[T]) -> None:
+        self._guard = guard
+        self.pending: deque[T] = deque(existing)
+
+    def __aiter__(self) -> Arrivals[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        pending = self.pending
+        await self._guard.wait_until(lambda: bool(pending))
+        return pending.popleft()

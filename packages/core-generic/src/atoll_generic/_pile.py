@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, get_args, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from ._adapters import DEFAULT_ADAPTERS, Adapter
-from ._element import Element, class_for_kind, kind_of, registered_kinds
+from ._element import Element, kind_of
 from ._exceptions import (
     IndexOutOfRangeError,
     ItemExistsError,
     ItemNotFoundError,
     ItemTypeError,
-    MalformedDataError,
-    UnknownKindError,
 )
-from ._guard import Guard, wake
+from ._guard import Arrivals, Guard, wake
+from ._pile_io import parse_pile_dict, pile_core_schema
 from ._progression import IdLike, Progression, to_id
 
 if TYPE_CHECKING:
@@ -47,24 +46,6 @@ def _lookup_key(key: object) -> uuid.UUID:
         return to_id(key)
     except Exception:
         raise ItemNotFoundError(key, "Pile") from None
-
-
-class _Arrivals(Generic[T]):
-    """Async iterator over a Pile's items: those present at start, then each new arrival."""
-
-    __slots__ = ("__weakref__", "_pending", "_pile")
-
-    def __init__(self, pile: Pile[T], existing: Iterable[T]) -> None:
-        self._pile = pile
-        self._pending: deque[T] = deque(existing)
-
-    def __aiter__(self) -> _Arrivals[T]:
-        return self
-
-    async def __anext__(self) -> T:
-        pending = self._pending
-        await self._pile._guard.wait_until(lambda: bool(pending))  # pyright: ignore[reportPrivateUsage]
-        return pending.popleft()
 
 
 class Pile(Generic[T]):
@@ -119,7 +100,7 @@ class Pile(Generic[T]):
         self._guard = Guard()
         self._keys: list[uuid.UUID] | None = None
         # Weak references: an abandoned `async for` must not keep collecting arrivals.
-        self._watchers: set[weakref.ref[_Arrivals[T]]] = set()
+        self._watchers: set[weakref.ref[Arrivals[T]]] = set()
         if items is not None:
             self.include(items)
 
@@ -193,7 +174,7 @@ class Pile(Generic[T]):
             for ref in list(self._watchers):
                 watcher = ref()
                 if watcher is not None:
-                    watcher._pending.extend(added)  # pyright: ignore[reportPrivateUsage]
+                    watcher.pending.extend(added)
         return self._guard.changed()
 
     # ------------------------------------------------------------------ locked bodies
@@ -277,11 +258,12 @@ class Pile(Generic[T]):
     def include(self, items: T | Iterable[T]) -> None:
         """Add each element not present yet, at the end (idempotent)."""
         guard = self._guard
-        if isinstance(items, Element):
+        types = self._types
+        exact = type(items) in types  # cheaper than isinstance on pydantic's ABC metaclass
+        if exact or isinstance(items, Element):
             # Fast path for one element: the common case on hot loops (the Executor's results).
-            ok = type(items) in self._types if self._strict else isinstance(items, self._types)
-            if not ok:
-                self._check(items)
+            if not exact and (self._strict or not isinstance(items, types)):
+                self._check(items)  # raises ItemTypeError
             mutex = guard.mutex
             mutex.acquire()
             if guard.owner is None and not self._watchers:
@@ -676,7 +658,7 @@ class Pile(Generic[T]):
         items = self._items
         await self._guard.wait_until(lambda: len(items) >= n)
 
-    def __aiter__(self) -> _Arrivals[T]:
+    def __aiter__(self) -> Arrivals[T]:
         """Iterate the elements present now, then each one added later, as it arrives.
 
         The iterator never ends by itself: ``break`` out or wrap it in a cancel scope.
@@ -684,7 +666,7 @@ class Pile(Generic[T]):
         guard = self._guard
         guard.acquire("__aiter__")
         try:
-            arrivals = _Arrivals(self, self._items.values())
+            arrivals = Arrivals(guard, self._items.values())
             self._watchers.add(weakref.ref(arrivals, self._watchers.discard))
         finally:
             guard.mutex.release()
@@ -709,20 +691,8 @@ class Pile(Generic[T]):
             MalformedDataError: the data does not have a Pile's shape.
             UnknownKindError: an item type or item kind is not registered.
         """
-        if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise MalformedDataError("Pile", "expected a mapping")
-        if data.get("kind", "Pile") != "Pile":
-            raise MalformedDataError("Pile", f"kind is {data.get('kind')!r}")
-        raw_types: object = data.get("item_type", ["Element"])
-        raw_items: object = data.get("items", [])
-        if not isinstance(raw_types, list) or not isinstance(raw_items, list):
-            raise MalformedDataError("Pile", "'item_type' and 'items' must be lists")
-        types = tuple(_class_for(k) for k in cast("list[object]", raw_types))
-        items = [Element.from_dict(i) for i in raw_items]  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
-        maxlen: object = data.get("maxlen")
-        if maxlen is not None and not isinstance(maxlen, int):
-            raise MalformedDataError("Pile", "'maxlen' must be an integer or null")
-        return cls(items, item_type=types, strict=bool(data.get("strict", False)), maxlen=maxlen)  # pyright: ignore[reportArgumentType]
+        items, types, strict, maxlen = parse_pile_dict(data)
+        return cls(items, item_type=types, strict=strict, maxlen=maxlen)  # pyright: ignore[reportArgumentType]
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -730,32 +700,7 @@ class Pile(Generic[T]):
 
         With a parametrized annotation (``Pile[Message]``) every item must be a ``Message``.
         """
-        from pydantic_core import core_schema
-
-        args = get_args(source)
-        expected: type | None = args[0] if args and isinstance(args[0], type) else None
-
-        def coerce(value: Any) -> Pile[Any]:
-            if isinstance(value, Pile):
-                pile: Pile[Any] = value  # pyright: ignore[reportUnknownVariableType]
-            elif isinstance(value, Mapping):
-                pile = cls.from_dict(value)  # pyright: ignore[reportUnknownArgumentType]
-            else:
-                raise ValueError(f"expected a Pile or its dict, got {type(value).__name__}")
-            if expected is not None:
-                for item in pile:
-                    if not isinstance(item, expected):
-                        raise ValueError(
-                            f"Pile item of type {type(item).__name__} is not a {expected.__name__}"
-                        )
-            return pile
-
-        return core_schema.no_info_plain_validator_function(
-            coerce,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda p: p.to_dict(),  # pyright: ignore[reportUnknownLambdaType, reportUnknownMemberType]
-            ),
-        )
+        return pile_core_schema(cls, source)
 
     # ------------------------------------------------------------------ adapters
     @classmethod
@@ -790,13 +735,6 @@ def _keys_of(items: IdLike | Iterable[IdLike]) -> list[uuid.UUID]:
     if isinstance(items, uuid.UUID | str | Element):
         return [to_id(items)]
     return [to_id(i) for i in items]
-
-
-def _class_for(kind: object) -> type[Element]:
-    found = class_for_kind(kind)
-    if found is None:
-        raise UnknownKindError(kind, registered_kinds())
-    return found
 
 
 def _as_slice(key: object) -> slice[Any, Any, Any] | None:
