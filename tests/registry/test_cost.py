@@ -96,6 +96,15 @@ def test_long_context_tier(registry: Registry) -> None:
     assert large.price.above_input_tokens == 200_000
 
 
+def test_haiku_5_5_long_prompt_tier(registry: Registry) -> None:
+    # Claude Haiku 5.5: from $0.10 / $0.50 per MTok; prompts over 100K tokens use the higher row.
+    short = registry.cost("claudeh", Usage(input_tokens=100_000, output_tokens=0))
+    long = registry.cost("claudeh", Usage(input_tokens=100_001, output_tokens=0))
+    assert short is not None and long is not None
+    assert short.total == D("0.01")
+    assert long.price.above_input_tokens == 100_000 and long.total > short.total * 4
+
+
 def test_effective_dates(registry: Registry) -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
     before = registry.cost("o3", usage, at=date(2025, 6, 9))

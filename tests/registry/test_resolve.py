@@ -33,9 +33,9 @@ def registry() -> Registry:
         ("GPT-4o", "openai/gpt-4o", "gpt-4o"),
         ("gpt4o", "openai/gpt-4o", "gpt-4o"),
         ("gpt4om", "openai/gpt-4o-mini", "gpt-4o-mini"),
-        ("claudeh", "anthropic/claude-haiku-4-5", "claude-haiku-4-5"),
-        ("claudes", "anthropic/claude-sonnet-5", "claude-sonnet-5"),
-        ("claudeo", "anthropic/claude-opus-5", "claude-opus-5"),
+        ("claudeh", "anthropic/claude-haiku-5-5", "claude-haiku-5-5"),
+        ("claudes", "anthropic/claude-sonnet-5-5", "claude-sonnet-5-5"),
+        ("claudeo", "anthropic/claude-opus-5-5", "claude-opus-5-5"),
         ("gpt-4o-2024-08-06", "openai/gpt-4o", "gpt-4o-2024-08-06"),
         ("claude-sonnet-4-5-20250929", "anthropic/claude-sonnet-4-5", "claude-sonnet-4-5-20250929"),
         (
