@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
+from functools import partial
 from operator import attrgetter
 from time import monotonic
 from typing import Self
@@ -20,7 +21,7 @@ from ._config import (
 )
 from ._driver import Driver, Slots
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import check_url, configure
+from ._options import check_url, configure, prepare
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -103,6 +104,7 @@ class CurlTransport(AsyncTransport):
             max_connections=config.max_connections,
             max_keepalive=config.max_keepalive_connections,
             http2=config.http2,
+            prepare=partial(prepare, config=config),
         )
         self._driver = Driver(self._reactor)
         self._slots = Slots(config.max_connections)
@@ -134,11 +136,16 @@ class CurlTransport(AsyncTransport):
             raise
         if not transfer.headers_complete:
             raise_for(transfer)
+        body: _Body | bytes
+        if transfer.done and transfer.code == 0:
+            body = transfer.take()  # it all came with the headers: hand over plain bytes
+        else:
+            body = _Body(self._wait, reactor, transfer, timeout)
         return HttpResponse(
             transfer.status,
             transfer.header_items(),
             request,
-            _Body(self._wait, reactor, transfer, timeout),
+            body,
             elapsed=monotonic() - transfer.started,
         )
 

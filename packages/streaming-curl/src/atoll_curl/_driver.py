@@ -32,6 +32,10 @@ from ._transfer import Transfer
 class Driver:
     """Leader/follower driving of one reactor on one event loop.
 
+    Followers sleep on a bare ``anyio.Event`` (no cancel scope per wait: that would cost more
+    than the request itself); the leader keeps their deadlines for them, sleeping no longer than
+    the earliest one and waking whoever is overdue.
+
     Args:
         reactor: The reactor to drive.
     """
@@ -41,8 +45,8 @@ class Driver:
     def __init__(self, reactor: Reactor) -> None:
         self._reactor = reactor
         self._leading = False
-        # Followers in arrival order; a dict gives O(1) removal when one leaves.
-        self._waiting: dict[Transfer, None] = {}
+        # Followers in arrival order, with their deadlines (O(1) removal when one leaves).
+        self._waiting: dict[Transfer, float | None] = {}
 
     async def wait(
         self, transfer: Transfer, ready: Callable[[Transfer], bool], deadline: float | None
@@ -81,16 +85,32 @@ class Driver:
     async def _follow(self, transfer: Transfer, deadline: float | None) -> None:
         event = anyio.Event()
         transfer.waiter = event
-        self._waiting[transfer] = None
+        self._waiting[transfer] = deadline
+        if deadline is not None:
+            self._reactor.wake_by(deadline)  # the leader may be asleep past our deadline
         try:
-            if deadline is None:
-                await event.wait()
-            else:
-                with anyio.move_on_after(deadline - monotonic()):
-                    await event.wait()
+            await event.wait()
         finally:
             transfer.waiter = None
             self._waiting.pop(transfer, None)
+
+    def _next_wake(self, deadline: float | None) -> float | None:
+        """Seconds the leader may sleep: libcurl's timer, its own and every follower's deadline."""
+        wake = self._reactor.timeout()
+        soonest = deadline
+        for other in self._waiting.values():
+            if other is not None and (soonest is None or other < soonest):
+                soonest = other
+        if soonest is not None:
+            left = max(0.0, soonest - monotonic())
+            wake = left if wake is None else min(wake, left)
+        return wake
+
+    def _wake_overdue(self) -> None:
+        now = monotonic()
+        for follower, deadline in list(self._waiting.items()):
+            if deadline is not None and deadline <= now:
+                follower.wake()
 
     async def _lead(
         self, transfer: Transfer, ready: Callable[[Transfer], bool], deadline: float | None
@@ -98,12 +118,9 @@ class Driver:
         reactor = self._reactor
         fd = reactor.fileno()
         while not ready(transfer):
-            wait = reactor.timeout()
-            if deadline is not None:
-                left = deadline - monotonic()
-                if left <= 0:
-                    return
-                wait = left if wait is None else min(wait, left)
+            if deadline is not None and monotonic() >= deadline:
+                return
+            wait = self._next_wake(deadline)
             reactor.sleep_begin(wait)
             try:
                 if wait is None:
@@ -112,10 +129,12 @@ class Driver:
                     with anyio.move_on_after(wait):
                         await anyio.wait_readable(fd)
                 else:
-                    await anyio.lowlevel.checkpoint()  # a due timer: let other tasks run first
+                    await anyio.lowlevel.checkpoint()  # something is due: let others run first
             finally:
                 reactor.sleep_end()
             reactor.poll()
+            if wait is not None:
+                self._wake_overdue()
 
 
 class Slots:

@@ -63,8 +63,39 @@ def header_lines(request: HttpRequest) -> list[str]:
     return lines
 
 
+def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
+    """Set the options every request of this transport shares, once per new easy handle.
+
+    Handles are reused without ``reset()``: :func:`configure` overwrites every option that
+    varies between requests, so these stay in place.
+    """
+    setopt = easy.setopt
+    setopt(pycurl.NOSIGNAL, 1)
+    setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+    setopt(pycurl.BUFFERSIZE, _BUFFER_SIZE)
+    setopt(pycurl.ACCEPT_ENCODING, "")  # every encoding this libcurl decodes, decoded for us
+    setopt(_SUPPRESS_CONNECT_HEADERS, 1)  # a proxy's CONNECT reply is not the response
+    setopt(
+        pycurl.HTTP_VERSION,
+        pycurl.CURL_HTTP_VERSION_2TLS if config.http2 else pycurl.CURL_HTTP_VERSION_1_1,
+    )
+    if config.max_keepalive_connections == 0:
+        setopt(pycurl.FORBID_REUSE, 1)
+    else:
+        setopt(pycurl.MAXAGE_CONN, max(1, round(config.keepalive_expiry)))
+    if config.no_proxy:
+        setopt(pycurl.NOPROXY, config.no_proxy)
+    if not config.verify:
+        setopt(pycurl.SSL_VERIFYPEER, 0)
+        setopt(pycurl.SSL_VERIFYHOST, 0)
+    if config.ca_file is not None:
+        setopt(pycurl.CAINFO, config.ca_file)
+    if config.ca_dir is not None:
+        setopt(pycurl.CAPATH, config.ca_dir)
+
+
 def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: int | None) -> None:
-    """Set every option of ``transfer.easy`` for ``transfer.request``.
+    """Set every per-request option of ``transfer.easy`` (one :func:`prepare`-d handle).
 
     Args:
         transfer: The transfer whose handle to configure (callbacks point at it).
@@ -73,49 +104,36 @@ def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: i
         limit: The body size limit, or None.
 
     Raises:
-        ValueError: The URL or a header is invalid.
+        ValueError: A header is invalid (the URL was checked by the caller).
     """
     request = transfer.request
-    check_url(request.url)
+    url = request.url
     easy = transfer.easy
     setopt = easy.setopt
-    setopt(pycurl.URL, request.url)
     setopt(pycurl.HTTPHEADER, header_lines(request))
+    setopt(pycurl.URL, url)
     _method(easy, request.method, request.body)
     setopt(pycurl.HEADERFUNCTION, transfer.on_header)
     setopt(pycurl.WRITEFUNCTION, transfer.on_write)
-    setopt(pycurl.NOSIGNAL, 1)
-    setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-    setopt(pycurl.BUFFERSIZE, _BUFFER_SIZE)
-    setopt(pycurl.ACCEPT_ENCODING, "")  # every encoding this libcurl decodes, decoded for us
-    setopt(_SUPPRESS_CONNECT_HEADERS, 1)  # a proxy's CONNECT reply is not the response
-    if timeout.connect is not None:
-        setopt(pycurl.CONNECTTIMEOUT_MS, max(1, round(timeout.connect * 1000)))
-    if limit is not None:
-        setopt(pycurl.MAXFILESIZE_LARGE, limit)
+    # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
+    connect = timeout.connect
+    setopt(pycurl.CONNECTTIMEOUT_MS, 0 if connect is None else max(1, round(connect * 1000)))
+    setopt(pycurl.MAXFILESIZE_LARGE, 0 if limit is None else limit)
+    https = url[:6].lower() == "https:"
     if config.http2:
-        setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
-        if request.url[:6].lower() == "https:":
-            # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
-            # rather than open more. Never for http://: libcurl would queue behind a busy
-            # HTTP/1.1 connection (2TLS means cleartext is HTTP/1.1 only).
-            setopt(_PIPEWAIT, 1)
-    else:
-        setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
-    if config.max_keepalive_connections == 0:
-        setopt(pycurl.FORBID_REUSE, 1)
-    else:
-        setopt(pycurl.MAXAGE_CONN, max(1, round(config.keepalive_expiry)))
-    _tls(easy, config)
-    proxy = config.proxy_for(request.url)
+        # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
+        # rather than open more. Never for http://: libcurl would queue behind a busy HTTP/1.1
+        # connection (2TLS means cleartext is HTTP/1.1 only).
+        setopt(_PIPEWAIT, 1 if https else 0)
+    proxy = config.proxy_for(url)
     setopt(pycurl.PROXY, proxy or "")  # "" stops libcurl from reading the environment itself
-    if proxy and config.no_proxy:
-        setopt(pycurl.NOPROXY, config.no_proxy)
 
 
 def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:
+    # Back to a plain GET first: clears NOBODY, POST and a custom verb left by an earlier request.
+    easy.setopt(pycurl.HTTPGET, 1)
+    easy.unsetopt(pycurl.CUSTOMREQUEST)
     if method == "GET" and not body:
-        easy.setopt(pycurl.HTTPGET, 1)
         return
     if method == "HEAD":
         easy.setopt(pycurl.NOBODY, 1)
@@ -125,14 +143,3 @@ def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:
         easy.setopt(pycurl.POSTFIELDS, body)
     if method != "POST":
         easy.setopt(pycurl.CUSTOMREQUEST, method)
-
-
-def _tls(easy: pycurl.Curl, config: CurlConfig) -> None:
-    if not config.verify:
-        easy.setopt(pycurl.SSL_VERIFYPEER, 0)
-        easy.setopt(pycurl.SSL_VERIFYHOST, 0)
-        return
-    if config.ca_file is not None:
-        easy.setopt(pycurl.CAINFO, config.ca_file)
-    if config.ca_dir is not None:
-        easy.setopt(pycurl.CAPATH, config.ca_dir)

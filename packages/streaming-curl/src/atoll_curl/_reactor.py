@@ -18,30 +18,18 @@ Nothing here blocks or awaits; callers serialise access (one event loop, or one 
 from __future__ import annotations
 
 import contextlib
-import selectors
 import socket
+from collections.abc import Callable
 from time import monotonic
 
 import pycurl
 
 from ._exceptions import ABORTED
+from ._poller import new_poller
 from ._transfer import Transfer
 
-_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
-_IN, _OUT = pycurl.CSELECT_IN, pycurl.CSELECT_OUT
 _REMOVE = pycurl.POLL_REMOVE
 _TIMEOUT_SOCKET = pycurl.SOCKET_TIMEOUT
-
-
-def _new_selector() -> selectors.BaseSelector:
-    selector = selectors.DefaultSelector()
-    if not hasattr(selector, "fileno"):
-        selector.close()
-        raise RuntimeError(
-            "atoll_curl needs an epoll or kqueue selector (Linux, macOS or BSD); "
-            f"this platform offers {type(selector).__name__}"
-        )
-    return selector
 
 
 class Reactor:
@@ -61,7 +49,8 @@ class Reactor:
         "_multi",
         "_orphans",
         "_poked",
-        "_selector",
+        "_poller",
+        "_prepare",
         "_sleep_deadline",
         "_sleeping",
         "_timer",
@@ -69,12 +58,22 @@ class Reactor:
         "_wake_w",
     )
 
-    def __init__(self, *, max_connections: int, max_keepalive: int, http2: bool) -> None:
-        self._selector = _new_selector()
-        # Lets close() wake a thread blocked in select (closing an epoll fd does not).
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        max_keepalive: int,
+        http2: bool,
+        prepare: Callable[[pycurl.Curl], None],
+    ) -> None:
+        self._prepare = prepare
+        self._poller = new_poller()
+        # Wakes a driver asleep on the poller: for close() (closing an epoll descriptor wakes
+        # nobody) and for timers armed by other callers.
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
-        self._selector.register(self._wake_r, _READ)
+        self._wake_w.setblocking(False)
+        self._poller.watch(self._wake_r.fileno(), pycurl.POLL_IN)
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
         multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
@@ -95,21 +94,10 @@ class Reactor:
 
     # ------------------------------------------------------------------ libcurl callbacks
     def _on_socket(self, what: int, fd: int, multi: object, socketp: object) -> None:
-        selector = self._selector
         if what == _REMOVE:
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                selector.unregister(fd)
-            return
-        events = (_READ if what & pycurl.POLL_IN else 0) | (_WRITE if what & pycurl.POLL_OUT else 0)
-        try:
-            selector.modify(fd, events)
-        except KeyError:
-            selector.register(fd, events)
-        except OSError:
-            # The number was reused by a new socket after a close we were not told about.
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                selector.unregister(fd)
-            selector.register(fd, events)
+            self._poller.forget(fd)
+        else:
+            self._poller.watch(fd, what)
 
     def _on_timer(self, ms: int) -> None:
         timer = None if ms < 0 else monotonic() + ms / 1000
@@ -133,6 +121,13 @@ class Reactor:
         self._sleeping = True
         self._sleep_deadline = None if wait is None else monotonic() + wait
 
+    def wake_by(self, deadline: float) -> None:
+        """Make sure a sleeping driver wakes no later than ``deadline`` (``monotonic()``)."""
+        if self._sleeping:
+            until = self._sleep_deadline
+            if until is None or deadline < until:
+                self._poke()
+
     def sleep_end(self) -> None:
         """Note that the driver is awake again; finishes a :meth:`close` made meanwhile."""
         self._sleeping = False
@@ -152,7 +147,7 @@ class Reactor:
 
     def fileno(self) -> int:
         """The descriptor that turns readable when any of libcurl's sockets is ready."""
-        return self._selector.fileno()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType, reportUnknownMemberType]
+        return self._poller.fileno()
 
     def timeout(self) -> float | None:
         """Seconds until libcurl's timer is due (0 when overdue), or None when none is set."""
@@ -163,17 +158,20 @@ class Reactor:
 
     # ------------------------------------------------------------------ handles
     def easy(self) -> pycurl.Curl:
-        """A clean easy handle: a pooled one when available (its options were reset)."""
+        """An easy handle with the transport's shared options: a pooled one when available."""
         idle = self._idle
-        return idle.pop() if idle else pycurl.Curl()
+        if idle:
+            return idle.pop()
+        easy = pycurl.Curl()
+        self._prepare(easy)
+        return easy
 
     def _recycle(self, easy: pycurl.Curl) -> None:
-        # reset() drops every option and callback (so the finished Transfer can be freed) while
-        # the multi handle keeps the connection, TLS session and DNS caches.
+        # No reset(): the next request overwrites every per-request option (see _options), and
+        # the multi handle keeps the connections, TLS sessions and DNS cache either way.
         if self._closed or len(self._idle) >= self._idle_cap:
             easy.close()
             return
-        easy.reset()
         self._idle.append(easy)
 
     def orphan(self, transfer: Transfer) -> None:
@@ -191,13 +189,17 @@ class Reactor:
             self.abort(transfer)
 
     def start(self, transfer: Transfer) -> None:
-        """Hand a configured transfer to libcurl and let it make what progress it can now."""
+        """Hand a configured transfer to libcurl.
+
+        libcurl arms its timer (0 ms); the next :meth:`run_due` sends the request, and it may
+        send many at once: one ``socket_action`` for a whole batch of new requests is much
+        cheaper than one each. A sleeping driver is woken by the timer callback.
+        """
         if self._orphans:
             self._abort_orphans()
         easy = transfer.easy
         self._multi.add_handle(easy)
         self._active[easy] = transfer
-        self.run_due()
 
     def abort(self, transfer: Transfer) -> None:
         """Take a transfer out of libcurl now; a half-read connection is closed, not reused."""
@@ -223,7 +225,7 @@ class Reactor:
         self.run_due()
 
     # ------------------------------------------------------------------ progress
-    def dispatch(self, ready: list[tuple[selectors.SelectorKey, int]]) -> None:
+    def dispatch(self, ready: list[tuple[int, int]]) -> None:
         """Feed ready sockets (from ``select``) to libcurl, then run timers and reap."""
         if self._closed:
             return
@@ -231,15 +233,14 @@ class Reactor:
             self._abort_orphans()
         action = self._multi.socket_action
         wake_fd = self._wake_r.fileno()
-        for key, mask in ready:
-            if key.fd == wake_fd:
+        for fd, flags in ready:
+            if fd == wake_fd:
                 with contextlib.suppress(OSError):
                     self._wake_r.recv(4096)
                 self._poked = False
                 continue
-            flags = (_IN if mask & _READ else 0) | (_OUT if mask & _WRITE else 0)
             try:
-                action(key.fd, flags)
+                action(fd, flags)
             except pycurl.error:
                 pass  # a socket closed by an earlier action in this batch (CURLM_BAD_SOCKET)
         self.run_due()
@@ -247,9 +248,9 @@ class Reactor:
     def poll(self) -> None:
         """Process whatever is ready right now, without blocking."""
         if not self._closed:
-            self.dispatch(self._selector.select(0))
+            self.dispatch(self._poller.poll(0))
 
-    def wait(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+    def wait(self, timeout: float | None) -> list[tuple[int, int]]:
         """Block up to ``timeout`` seconds for socket readiness (sync path; needs no lock).
 
         Returns:
@@ -258,7 +259,7 @@ class Reactor:
         if self._closed:
             return []
         try:
-            return self._selector.select(timeout)
+            return self._poller.poll(timeout)
         except (OSError, ValueError):
             if self._closed:  # closed by another thread while we slept
                 return []
@@ -317,6 +318,6 @@ class Reactor:
     def _release_descriptors(self) -> None:
         if self._wake_w.fileno() < 0:
             return
-        self._selector.close()
+        self._poller.close()
         self._wake_r.close()
         self._wake_w.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import partial
 from operator import attrgetter
 from time import monotonic
 from typing import Self
@@ -26,7 +27,7 @@ from ._config import (
     curl_config,
 )
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import check_url, configure
+from ._options import check_url, configure, prepare
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -144,6 +145,7 @@ class _Engine:
             max_connections=config.max_connections,
             max_keepalive=config.max_keepalive_connections,
             http2=config.http2,
+            prepare=partial(prepare, config=config),
         )
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(config.max_connections)

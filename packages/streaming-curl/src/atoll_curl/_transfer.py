@@ -21,7 +21,6 @@ from atoll_wire import HttpRequest, Timeout, TransportError
 from ._exceptions import ABORTED, FILESIZE_EXCEEDED, stall_timeout
 
 _PAUSE = pycurl.WRITEFUNC_PAUSE
-_BLANK = (b"\r\n", b"\n")
 
 
 class Waiter(Protocol):
@@ -105,22 +104,23 @@ class Transfer:
 
     # ------------------------------------------------------------------ libcurl callbacks
     def on_header(self, line: bytes) -> None:
-        """HEADERFUNCTION: collect one header line; wake the consumer at the end of the block."""
+        """HEADERFUNCTION: collect one header line; at the end of a block, wake the consumer."""
+        if line != b"\r\n" and line != b"\n":
+            if not self.headers_complete:  # (lines after that are trailers: not headers)
+                self._lines.append(line)
+            return
         if self.headers_complete:
-            return  # trailers of a chunked body: not part of the response headers
+            return
+        lines = self._lines
+        fields = lines[0].split(None, 2) if lines else []
+        status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+        if 100 <= status < 200 and status != 101:
+            lines.clear()  # 100 Continue, 103 Early Hints: the real response follows
+            return
+        self.status = status
+        self.headers_complete = True
         self.last_activity = monotonic()
-        if line.startswith(b"HTTP/"):
-            # A new block: the first one, or the one after an interim 1xx response.
-            self._lines = []
-            fields = line.split(None, 2)
-            self.status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
-        elif line in _BLANK:
-            if 100 <= self.status < 200 and self.status != 101:
-                return  # 100 Continue, 103 Early Hints: the real response follows
-            self.headers_complete = True
-            self.wake()
-        else:
-            self._lines.append(line)
+        self.wake()
 
     def on_write(self, data: bytes) -> int | None:
         """WRITEFUNCTION: buffer one body chunk, or pause the transfer when the buffer is full."""
@@ -163,6 +163,9 @@ class Transfer:
         self.done = True
         self.code = code
         self.message = message
+        if code == ABORTED:
+            self.chunks.clear()  # nobody will read them
+            self.buffered = 0
         self.wake()
 
     def take(self) -> bytes:
@@ -178,12 +181,12 @@ class Transfer:
     def header_items(self) -> list[tuple[str, str]]:
         """The final response headers as ``(name, value)`` pairs, in arrival order."""
         items: list[tuple[str, str]] = []
-        for raw in self._lines:
-            line = raw.decode("latin-1").rstrip("\r\n")
-            if line[:1] in (" ", "\t") and items:
-                # obs-fold: a continuation of the previous header's value
-                name, value = items[-1]
-                items[-1] = (name, f"{value} {line.strip()}")
+        for raw in self._lines[1:]:  # [0] is the status line
+            line = raw.decode("latin-1")
+            if line[0] in " \t":
+                if items:  # obs-fold: a continuation of the previous header's value
+                    name, value = items[-1]
+                    items[-1] = (name, f"{value} {line.strip()}")
                 continue
             name, sep, value = line.partition(":")
             if sep:
