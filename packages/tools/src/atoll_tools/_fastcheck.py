@@ -112,6 +112,8 @@ class _Compiler:
         if not isinstance(schema, dict):
             raise Unsupported("schema")
         node = cast(dict[str, Any], schema)
+        if node.get("type") == "object" and node.keys() - _ANNOTATIONS <= _OBJECT_KEYWORDS:
+            return self.closed_object(node)
         checks: list[Check] = []
         for key, value in node.items():
             if key in _ANNOTATIONS:
@@ -123,6 +125,32 @@ class _Compiler:
         if not checks:
             return lambda v: True
         return _all(checks)
+
+    def closed_object(self, node: Mapping[str, Any]) -> Check:
+        """The usual tool-arguments object in one pass: the hot path of every call."""
+        props = {
+            k: self.compile(s) for k, s in cast(dict[str, Any], node.get("properties", {})).items()
+        }
+        required = tuple(cast(list[str], node.get("required", [])))
+        extra = self.compile(node.get("additionalProperties", True))
+
+        def check(v: object) -> bool:
+            if not isinstance(v, dict):
+                return False
+            obj = cast(dict[str, object], v)
+            for name in required:
+                if name not in obj:
+                    return False
+            for key, item in obj.items():
+                test = props.get(key, extra)
+                if not test(item):
+                    return False
+            return True
+
+        return check
+
+
+_OBJECT_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties"})
 
 
 def _all(checks: list[Check]) -> Check:

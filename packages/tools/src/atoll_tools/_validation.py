@@ -35,10 +35,14 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Built once: json.loads with any keyword argument builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads(text: str) -> object:
     """Parse JSON text strictly (no NaN/Infinity); ``InvalidJSON`` says where it failed."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise InvalidJSON(ValidationIssue("", f"not valid JSON ({exc.msg} at {where})")) from exc
