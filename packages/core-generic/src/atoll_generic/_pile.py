@@ -269,7 +269,7 @@ class Pile(Generic[T]):
             if guard.owner is None and not self._watchers:
                 try:
                     table = self._items
-                    key = items.id
+                    key: uuid.UUID = items.id  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
                     if key not in table:
                         table[key] = items  # type: ignore[assignment]
                         self._keys = None
