@@ -78,7 +78,10 @@ def quirks_for(
     """
     quirks = Quirks(cache_tokens_in_input=not anthropic)
     if provider is not None:
-        q = provider.quirks
+        # The provider's quirks with this model's overrides (e.g. <think> tags on one model only).
+        q = provider.quirks_for(
+            model if model is not None and model.provider == provider.name else None
+        )
         quirks = replace(
             quirks,
             provider=provider.name,

@@ -1,0 +1,38 @@
+"""Per-model quirk overrides in the registry reach the dialect (no provider special cases)."""
+
+from __future__ import annotations
+
+from atoll_dialects import OpenAIChatDialect
+from atoll_dialects._quirks import quirks_for
+from atoll_registry import Registry
+from atoll_wire import ServerSentEvent, StreamAccumulator
+
+
+def test_a_model_override_switches_on_think_tags_for_that_model_only() -> None:
+    registry = Registry.default()
+    qwen = registry.resolve("groq/qwen/qwen3-32b")
+    llama = registry.resolve("groq/llama-3.3-70b-versatile")
+    groq = registry.provider("groq")
+    assert quirks_for(groq, qwen).think_tag == "think"
+    assert quirks_for(groq, llama).think_tag is None
+
+
+def test_think_tags_become_thinking_for_the_overridden_model() -> None:
+    registry = Registry.default()
+    qwen = registry.resolve("groq/qwen/qwen3-32b")
+    decoder = OpenAIChatDialect().stream_decoder(registry.provider("groq"), qwen)
+    accumulator = StreamAccumulator()
+    chunks = ["<think>plan", " it</think>", "Answer."]
+    for text in chunks:
+        data = '{"choices":[{"index":0,"delta":{"content":%s}}]}' % repr(text).replace("'", '"')
+        for event in decoder.feed(ServerSentEvent(data=data)):
+            accumulator.add(event)
+    for event in decoder.feed(ServerSentEvent(data="[DONE]")):
+        accumulator.add(event)
+    for event in decoder.finish():
+        accumulator.add(event)
+    response = accumulator.response()
+    assert response.text == "Answer."
+    kinds = [type(p).__name__ for p in response.message.parts]
+    assert kinds == ["ThinkingPart", "TextPart"]
+    assert response.message.parts[0].text == "plan it"  # type: ignore[union-attr]
