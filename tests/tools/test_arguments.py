@@ -92,9 +92,15 @@ valid_arguments = st.fixed_dictionaries(
 )
 
 
+_RUNS = [0]
+
+
 def run(strict: bool, raw: str) -> ToolResultPart:
+    """Execute on asyncio and trio in turn, so the properties hold on both backends."""
     call = ToolCallPart(id="c", name="target", raw_arguments=raw)
-    return anyio.run(TOOLSETS[strict].execute, call)
+    _RUNS[0] += 1
+    backend = "trio" if _RUNS[0] % 2 else "asyncio"
+    return anyio.run(TOOLSETS[strict].execute, call, backend=backend)
 
 
 def text_of(result: ToolResultPart) -> str:
