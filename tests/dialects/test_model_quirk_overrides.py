@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from atoll_dialects import OpenAIChatDialect
 from atoll_dialects._quirks import quirks_for
 from atoll_registry import Registry
@@ -24,7 +26,7 @@ def test_think_tags_become_thinking_for_the_overridden_model() -> None:
     accumulator = StreamAccumulator()
     chunks = ["<think>plan", " it</think>", "Answer."]
     for text in chunks:
-        data = '{"choices":[{"index":0,"delta":{"content":%s}}]}' % repr(text).replace("'", '"')
+        data = json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})
         for event in decoder.feed(ServerSentEvent(data=data)):
             accumulator.add(event)
     for event in decoder.feed(ServerSentEvent(data="[DONE]")):
