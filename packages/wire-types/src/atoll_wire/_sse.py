@@ -187,21 +187,21 @@ class SSEDecoder:
                 raise self._too_long(size)
             pending.append(chunk[end:])
         self._pending_size = size
-        if (
-            self._fast
-            and 7 < end <= self._fast_max
-            and chunk[end - 2] == 10
-            and chunk.startswith(b"data: ")
-        ):
-            # Fast path for the usual shape: events of one ``data: `` line each. One split on
-            # "blank line, then data: " yields every value; the LF count proves that no value
-            # spans two lines. Both maps then run in C.
-            values = chunk[6 : end - 2].split(b"\n\ndata: ")
-            if chunk.count(b"\n", 0, end) == 2 * len(values):
-                last_id = self._last_id
-                if last_id is None:
-                    return list(map(ServerSentEvent, map(bytes.decode, values, _UTF8, _REPLACE)))
-                return [ServerSentEvent(v.decode("utf-8", "replace"), id=last_id) for v in values]
+        if self._fast and 7 < end <= self._fast_max and chunk[end - 2] == 10:
+            if chunk.startswith(b"data: "):
+                # Fast path for the usual shape: events of one ``data: `` line each. One split
+                # on "blank line, then data: " yields every value; the LF count proves that no
+                # value spans two lines. Both maps then run in C.
+                values = chunk[6 : end - 2].split(b"\n\ndata: ")
+                if chunk.count(b"\n", 0, end) == 2 * len(values):
+                    last_id = self._last_id
+                    if last_id is None:
+                        return list(
+                            map(ServerSentEvent, map(bytes.decode, values, _UTF8, _REPLACE))
+                        )
+                    return [
+                        ServerSentEvent(v.decode("utf-8", "replace"), id=last_id) for v in values
+                    ]
         return self._complete(chunk[:end], False)
 
     def _feed_cr(self, chunk: bytes) -> list[ServerSentEvent]:
@@ -260,9 +260,10 @@ class SSEDecoder:
     def _complete(self, raw: bytes, has_cr: bool) -> list[ServerSentEvent]:
         """Process complete lines (``raw`` ends with a terminator).
 
-        Work stays on bytes (single-byte scans) and UTF-8 is decoded once per data value or
-        line: decoding a whole chunk first would make every later scan and slice pay for the
-        widest character in it (one emoji turns the text into 4-byte units).
+        ``raw`` is cut in up to three segments: the rest of an event left half-built by the
+        previous chunk (line by line), a run of whole events ending at the last blank line
+        (tried on the fast paths), and the lines of the next, unfinished event (line by line).
+        Work stays on bytes and UTF-8 is decoded once per value or line.
         """
         if not self._started:
             self._started = True
@@ -272,39 +273,75 @@ class SSEDecoder:
             raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if len(raw) > self._max_line:
             self._check_lines(raw)
-        if self._clean and raw.startswith(b"data: "):
-            fast = self._single_data_events(raw)
-            if fast is not None:
-                self._fast = True
-                return fast
-        # Everything else (comments, ``event:``, ``id:``, multi-line data, partial events)
-        # goes through the line-by-line interpreter; both paths follow the spec exactly.
-        lines = raw.decode("utf-8", "replace").split("\n")
-        lines.pop()  # ``raw`` ends with a terminator: the last item is always ""
         events: list[ServerSentEvent] = []
-        self._process(lines, events)
+        pos = 0
+        size = len(raw)
+        if not self._clean and raw:
+            # Finish the half-built event, up to and including the blank line that ends it.
+            if raw[0] == 10:  # the first line is the blank one
+                pos = 1
+            else:
+                blank = raw.find(b"\n\n")
+                pos = blank + 2 if blank >= 0 else size
+            self._lines(raw[:pos], events)
+        if pos < size:
+            cut = raw.rfind(b"\n\n", pos) + 2
+            if cut > pos + 1:
+                whole = raw[pos:cut] if pos or cut < size else raw
+                fast = self._whole_events(whole)
+                if fast is None:
+                    self._lines(whole, events)
+                else:
+                    events += fast
+                pos = cut
+            if pos < size:
+                self._lines(raw[pos:], events)
         self._clean = not self._data and not self._event and self._retry is None
-        self._fast = self._clean and self._started
+        self._fast = self._clean
         return events
 
-    def _single_data_events(self, raw: bytes) -> list[ServerSentEvent] | None:
-        """Decode ``raw`` at C speed if it is only events of one ``data: `` line each.
+    def _whole_events(self, raw: bytes) -> list[ServerSentEvent] | None:
+        r"""Decode ``raw`` at C speed if it has one of the two usual shapes, else None.
 
-        One split on "blank line, then ``data: ``" yields the values; the LF count proves no
-        value spans two lines. Returns None when ``raw`` has any other shape.
+        ``raw`` starts a line with no event pending and ends with a blank line. Shapes: events
+        of one ``data: `` line each (OpenAI), or ``event: `` + ``data: `` pairs (Anthropic).
+        The LF count proves that no value spans two lines.
         """
-        if not raw.endswith(b"\n\n") or len(raw) > self._max_line or len(raw) > self._max_event:
+        if len(raw) > self._fast_max:
             return None
-        values = raw.split(b"\n\ndata: ")
-        if raw.count(b"\n") != 2 * len(values):
-            return None
-        values[0] = values[0][6:]
-        values[-1] = values[-1][:-2]
         last_id = self._last_id
-        if last_id is None:
-            # Both maps run in C: decode each value, build each event from it positionally.
-            return list(map(ServerSentEvent, map(bytes.decode, values, _UTF8, _REPLACE)))
-        return [ServerSentEvent(v.decode("utf-8", "replace"), id=last_id) for v in values]
+        if raw.startswith(b"data: "):
+            values = raw[6:-2].split(b"\n\ndata: ")
+            if raw.count(b"\n") != 2 * len(values):
+                return None
+            if last_id is None:
+                return list(map(ServerSentEvent, map(bytes.decode, values, _UTF8, _REPLACE)))
+            return [ServerSentEvent(v.decode("utf-8", "replace"), id=last_id) for v in values]
+        if not raw.startswith(b"event: "):
+            return None
+        blocks = raw[:-2].split(b"\n\n")
+        if raw.count(b"\n") != 3 * len(blocks):
+            return None
+        events: list[ServerSentEvent] = []
+        for block in blocks:
+            # Exactly one LF per block (the count above), so the name and value are one line.
+            name, sep, value = block.partition(b"\ndata: ")
+            if not sep or not name.startswith(b"event: "):
+                return None
+            events.append(
+                ServerSentEvent(
+                    value.decode("utf-8", "replace"),
+                    event=name[7:].decode("utf-8", "replace") or "message",
+                    id=last_id,
+                )
+            )
+        return events
+
+    def _lines(self, raw: bytes, events: list[ServerSentEvent]) -> None:
+        """Interpret ``raw`` (complete lines) line by line."""
+        lines = raw.decode("utf-8", "replace").split("\n")
+        lines.pop()  # ``raw`` ends with a terminator: the last item is always ""
+        self._process(lines, events)
 
     def _check_lines(self, raw: bytes) -> None:
         limit = self._max_line
