@@ -2,9 +2,10 @@
 
 The hot path avoids per-byte Python work: ``feed`` finds the last line terminator of a chunk
 with ``rfind`` and keeps the unfinished line for later. The complete lines are handled on
-bytes: when they are only one-``data:``-line events (the usual OpenAI-style stream), one split
-yields every value and each is decoded from UTF-8 once (a terminator is ASCII, so no code point
-straddles one). Anything else goes through a line-by-line interpreter of the spec.
+bytes: runs of whole events of the two usual shapes (one ``data:`` line, as OpenAI sends; or
+``event:`` + ``data:``, as Anthropic sends) are cut with one split and each value is decoded
+from UTF-8 once (a terminator is ASCII, so no code point straddles one). Anything else goes
+through a line-by-line interpreter of the spec; both give exactly the spec's events.
 
 Spec: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 """
