@@ -418,3 +418,15 @@ async def test_limiter_reservations_are_released_when_a_later_one_refuses() -> N
         await ex.submit(ev)
     assert ev.status is EventStatus.SKIPPED
     assert tokens.available == 1000 and budget.reserved == 0
+
+
+async def test_holding_a_result_pile_session_does_not_break_the_workers() -> None:
+    events = [Counted() for _ in range(10)]
+    with anyio.fail_after(10):
+        async with Executor(max_concurrency=2) as ex:
+            async with ex.completed:  # a reader holding the result pile across awaits
+                for ev in events:
+                    await ex.submit(ev)
+                await ex.join()
+                assert len(ex.completed) == 0  # results wait for the session to end
+    assert len(ex.completed) == 10 and ex.counts[EventStatus.COMPLETED] == 10

@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 import anyio
 
 from ._event import Event, EventStatus
+from ._exceptions import PileBusyError
 from ._limiters import Limiter
 from ._pile import Pile
 from ._processor import PermissionHook, Processor
@@ -113,7 +114,15 @@ class Executor(Processor):
         status: EventStatus = vars(event.execution)["status"]
         self.counts[status] += 1
         if self.retention != 0:
-            self._piles[status].include(event)
+            pile = self._piles[status]
+            try:
+                pile.include(event)
+            except PileBusyError:
+                # Another task holds `async with ex.completed` across awaits: file the result
+                # as soon as that session ends instead of failing the worker.
+                if self._host is None:
+                    raise
+                self._host.start_soon(pile.ainclude, event)
         for listener in self._listeners:
             listener.pending.append(event)
             listener.event.set()
