@@ -20,7 +20,7 @@ from atoll_tools import (
     UnknownToolError,
     tool,
 )
-from atoll_wire import ImagePart, TextPart, ToolCallPart, ToolResultPart, ToolSpec
+from atoll_wire import DocumentPart, ImagePart, TextPart, ToolCallPart, ToolResultPart, ToolSpec
 from pydantic import BaseModel
 
 pytestmark = pytest.mark.anyio
@@ -301,6 +301,16 @@ class Reading:
         (None, [TextPart(text="null")]),
         (True, [TextPart(text="true")]),
         (PNG, [ImagePart(data=PNG, media_type="image/png")]),
+        (
+            b"\xff\xd8\xff\xe0rest",
+            [ImagePart(data=b"\xff\xd8\xff\xe0rest", media_type="image/jpeg")],
+        ),
+        (b"GIF89a..", [ImagePart(data=b"GIF89a..", media_type="image/gif")]),
+        (
+            b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+            [ImagePart(data=b"RIFF\x00\x00\x00\x00WEBPVP8 ", media_type="image/webp")],
+        ),
+        (b"%PDF-1.7\n", [DocumentPart(data=b"%PDF-1.7\n", media_type="application/pdf")]),
         (ImagePart(url="https://example.com/a.png"), [ImagePart(url="https://example.com/a.png")]),
         (
             [TextPart(text="chart:"), ImagePart(data=PNG, media_type="image/png")],

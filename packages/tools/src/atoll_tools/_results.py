@@ -1,9 +1,10 @@
 """Turn whatever a tool returned into neutral tool-result content parts.
 
-``str`` becomes text; image bytes (PNG, JPEG, GIF, WebP by signature) or an ``ImagePart`` become
-an image part; text, image and document parts (alone or in a list) pass through; anything else
-that pydantic can serialize (models, dataclasses, dicts, lists, numbers, ``None``) becomes JSON
-text. Other values raise ``TypeError``, which the caller reports as a tool failure.
+``str`` becomes text; image bytes (PNG, JPEG, GIF, WebP by signature) or an ``ImagePart``
+become an image part; PDF bytes become a document part; text, image and document parts (alone
+or in a list) pass through; anything else that pydantic can serialize (models, dataclasses,
+dicts, lists, numbers, ``None``) becomes JSON text. Other values raise ``TypeError``, which the
+caller reports as a tool failure.
 """
 
 from __future__ import annotations
@@ -56,12 +57,14 @@ def to_content(value: object) -> list[ContentPart]:
     if isinstance(value, bytes | bytearray):
         data = bytes(value)
         media_type = image_media_type(data)
-        if media_type is None:
-            raise TypeError(
-                f"the tool returned {len(data)} bytes that are not a PNG, JPEG, GIF or WebP "
-                "image; return str, JSON-serializable data or an ImagePart"
-            )
-        return [ImagePart(data=data, media_type=media_type)]
+        if media_type is not None:
+            return [ImagePart(data=data, media_type=media_type)]
+        if data.startswith(b"%PDF-"):
+            return [DocumentPart(data=data, media_type="application/pdf")]
+        raise TypeError(
+            f"the tool returned {len(data)} bytes that are not a PNG, JPEG, GIF or WebP image "
+            "or a PDF; return str, JSON-serializable data, an ImagePart or a DocumentPart"
+        )
     if _is_part_list(value):
         return list(cast(Sequence[ContentPart], value))
     try:
