@@ -187,3 +187,41 @@ async def test_per_call_approval_overrides_the_toolsets() -> None:
     assert [r.is_error for r in many] == [False, False]
     assert sorted(recorder.deleted) == ["/one", "/three", "/two"]
     assert (await tools.execute(delete("/four"))).is_error  # the default is unchanged
+
+
+async def test_console_approver_asks_one_call_at_a_time() -> None:
+    lines: list[str] = []
+    answers = ["y", "n", "no thanks"]
+
+    def read(prompt: str) -> str:
+        lines.append(prompt)
+        return answers.pop(0)
+
+    approver = ConsoleApprover(input=read, output=lines.append)
+    tools, recorder = make(approver)
+    results = await tools.execute_many([delete("/p"), delete("/q")])
+    # each dialogue is contiguous: shown, asked (and for the denial, the reason)
+    starts = [i for i, line in enumerate(lines) if line.startswith("The model wants")]
+    assert len(starts) == 2 and lines[starts[0] + 1].startswith("Approve?")
+    assert lines[starts[1] + 1].startswith("Approve?")
+    assert sorted(r.is_error for r in results) == [False, True]
+    assert len(recorder.deleted) == 1
+
+
+async def test_cancelling_a_waiting_console_approval_does_not_hang() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def read(prompt: str) -> str:
+        release.wait(5)
+        return "y"
+
+    approver = ConsoleApprover(input=read, output=lambda text: None)
+    tools, recorder = make(approver)
+    try:
+        with anyio.move_on_after(0.1) as scope, anyio.fail_after(3):
+            await tools.execute(delete())
+        assert scope.cancelled_caught and recorder.deleted == []
+    finally:
+        release.set()

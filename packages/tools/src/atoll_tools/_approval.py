@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import anyio
 import anyio.to_thread
 from atoll_wire import ToolCallPart
 
@@ -103,8 +104,9 @@ def approve_all(request: ApprovalRequest, /) -> ApprovalDecision:
 class ConsoleApprover:
     """Asks a person at the terminal: approve, deny (with a reason) or edit the arguments.
 
-    The prompt runs in a worker thread so the event loop keeps serving other work. End of input
-    counts as a denial.
+    The prompt runs in a worker thread so the event loop keeps serving other work; concurrent
+    calls are asked about one at a time, never interleaved. If the waiting call is cancelled,
+    it stops waiting at once (the prompt thread is abandoned). End of input counts as a denial.
 
     Args:
         input: Reads one line after showing a prompt (default ``builtins.input``).
@@ -119,6 +121,7 @@ class ConsoleApprover:
     ) -> None:
         self._input = input
         self._output = output
+        self._lock = anyio.Lock()
 
     async def __call__(self, request: ApprovalRequest, /) -> ApprovalDecision:
         """Ask about ``request`` and return the answer.
@@ -126,7 +129,8 @@ class ConsoleApprover:
         Args:
             request: The call in question.
         """
-        return await anyio.to_thread.run_sync(self.ask, request)
+        async with self._lock:
+            return await anyio.to_thread.run_sync(self.ask, request, abandon_on_cancel=True)
 
     def ask(self, request: ApprovalRequest) -> ApprovalDecision:
         """The blocking dialogue behind ``__call__``.
