@@ -11,6 +11,7 @@ Routes (query parameters in brackets):
 
 - ``/echo``: 200; the request body back, with ``x-method``, ``x-target`` and ``x-body-length``.
 - ``/status/<code>``: that status, a repeated ``x-multi`` header and a short body.
+- ``/set-cookie``: 200 with ``Set-Cookie: session=abc``.
 - ``/chunks`` [n, size, delay, gate]: chunked body of ``n`` chunks ``size`` bytes each, ``delay``
   seconds apart; with ``gate=1`` the server waits for :meth:`PlainServer.open_gate` after chunk 1.
 - ``/large`` [size, chunked]: ``size`` bytes of a fixed pattern (Content-Length, or chunked).
@@ -226,6 +227,8 @@ class PlainServer:
             code = int(path.removeprefix("/status/"))
             extra = [("x-multi", "a"), ("x-multi", "b"), ("content-type", "text/plain")]
             await _respond(writer, code, f"status {code}".encode(), extra)
+        elif path == "/set-cookie":
+            await _respond(writer, 200, b"cookie set", [("set-cookie", "session=abc; Path=/")])
         elif path == "/chunks":
             await self._chunks(writer, query)
         elif path == "/large":

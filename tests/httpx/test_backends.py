@@ -1,0 +1,149 @@
+"""Choosing httpx or httpx2, bringing your own client, and what a transport shows of itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+
+import httpx
+import httpx2
+import pytest
+from atoll_httpx import HttpxTransport, SyncHttpxTransport
+from atoll_wire import HttpRequest
+
+from tests.transports._peer import PlainServer
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def server() -> Iterator[PlainServer]:
+    with PlainServer() as peer:
+        yield peer
+
+
+async def test_httpx_is_preferred() -> None:
+    async with HttpxTransport() as transport:
+        assert transport.backend == "httpx"
+    with SyncHttpxTransport() as sync:
+        assert sync.backend == "httpx"
+
+
+@pytest.mark.parametrize("backend", ["httpx", "httpx2"])
+async def test_backend_can_be_chosen(backend: str, server: PlainServer) -> None:
+    chosen = "httpx2" if backend == "httpx2" else "httpx"
+    async with HttpxTransport(backend=chosen) as transport:
+        assert transport.backend == chosen
+        response = await transport.send(HttpRequest("POST", server.url("/echo"), body=b"hi"))
+        assert await response.aread() == b"hi"
+    with SyncHttpxTransport(backend=chosen) as sync:
+        assert sync.send(HttpRequest("GET", server.url("/status/200"))).read() == b"status 200"
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="backend must be one of"):
+        HttpxTransport(backend="requests")  # type: ignore[arg-type]
+
+
+def test_httpx2_is_used_when_httpx_is_missing() -> None:
+    # A fresh interpreter where `import httpx` fails: the transport must fall back to httpx2.
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["httpx"] = None  # makes `import httpx` raise ImportError
+        from atoll_httpx import HttpxTransport, SyncHttpxTransport
+        print(HttpxTransport().backend, SyncHttpxTransport().backend)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["httpx2", "httpx2"]
+
+
+def test_no_backend_at_all_names_what_to_install() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["httpx"] = None
+        sys.modules["httpx2"] = None
+        from atoll_httpx import HttpxTransport
+        try:
+            HttpxTransport()
+        except ImportError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pip install" in result.stdout
+    assert "httpx2" in result.stdout
+
+
+async def test_own_httpx2_client(server: PlainServer) -> None:
+    client = httpx2.AsyncClient(headers={"x-from-client": "yes"})
+    transport = HttpxTransport(client=client)  # type: ignore[arg-type]
+    assert transport.backend == "httpx2"
+    response = await transport.send(HttpRequest("GET", server.url("/echo")))
+    await response.aread()
+    assert server.requests[-1].header("x-from-client") == "yes"
+    await transport.aclose()
+    # The caller owns the client: closing the transport leaves it open.
+    assert not client.is_closed
+    await client.aclose()
+
+
+def test_own_sync_client(server: PlainServer) -> None:
+    with httpx.Client(headers={"x-from-client": "sync"}) as client:
+        with SyncHttpxTransport(client=client) as transport:
+            assert transport.backend == "httpx"
+            transport.send(HttpRequest("GET", server.url("/echo"))).read()
+        assert not client.is_closed
+    assert server.requests[-1].header("x-from-client") == "sync"
+
+
+async def test_own_client_refuses_connection_options() -> None:
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(ValueError, match=r"max_connections, verify cannot be combined"):
+            HttpxTransport(client=client, verify=False, max_connections=3)
+        with pytest.raises(ValueError, match="httpx client"):
+            HttpxTransport(client=client, backend="httpx2")
+    with pytest.raises(TypeError, match="httpx or httpx2"):
+        HttpxTransport(client=object())  # type: ignore[arg-type]
+
+
+async def test_closed_transport_refuses_requests(server: PlainServer) -> None:
+    transport = HttpxTransport()
+    await transport.aclose()
+    await transport.aclose()  # idempotent
+    assert transport.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await transport.send(HttpRequest("GET", server.url("/status/200")))
+    sync = SyncHttpxTransport()
+    sync.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        sync.send(HttpRequest("GET", server.url("/status/200")))
+
+
+async def test_cookies_do_not_stick(server: PlainServer) -> None:
+    # A transport is stateless: a Set-Cookie must not ride along on the next request.
+    async with HttpxTransport() as transport:
+        first = await transport.send(HttpRequest("GET", server.url("/set-cookie")))
+        assert first.headers["set-cookie"].startswith("session=abc")
+        await first.aread()
+        second = await transport.send(HttpRequest("GET", server.url("/echo")))
+        await second.aread()
+    assert server.requests[-1].header("cookie") is None
+
+
+def test_repr_shows_configuration_not_secrets() -> None:
+    transport = SyncHttpxTransport(proxy="http://user:hunter2@127.0.0.1:3128")
+    shown = repr(transport)
+    assert shown.startswith("SyncHttpxTransport(backend='httpx'")
+    assert "hunter2" not in shown
+    transport.close()

@@ -1,0 +1,80 @@
+"""Constructor and per-request options: validated up front, with messages naming the option."""
+
+from __future__ import annotations
+
+import importlib.util
+import ssl
+from pathlib import Path
+
+import pytest
+from atoll_httpx import HttpxTransport, SyncHttpxTransport
+from atoll_wire import HttpRequest, ReadTimeout, Timeout
+
+from tests.transports._peer import PlainServer
+
+pytestmark = pytest.mark.anyio
+
+H2_INSTALLED = importlib.util.find_spec("h2") is not None
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_connections": 0}, "max_connections must be a positive int"),
+        ({"max_connections": 2, "max_keepalive_connections": 3}, "max_keepalive_connections"),
+        ({"keepalive_expiry": -1.0}, "keepalive_expiry"),
+        ({"max_body_bytes": 0}, "max_body_bytes must be a positive int"),
+        ({"timeout": -1.0}, "timeout must be a positive number"),
+        ({"ca_bundle": "/nonexistent/ca.pem"}, "neither a file nor a directory"),
+        ({"ca_bundle": __file__, "verify": False}, "ca_bundle cannot be combined"),
+    ],
+)
+def test_bad_options_are_named(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HttpxTransport(**options)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=message):
+        SyncHttpxTransport(**options)  # type: ignore[arg-type]
+
+
+def test_http2_follows_h2_availability() -> None:
+    assert HttpxTransport().http2 is H2_INSTALLED
+    assert HttpxTransport(http2=False).http2 is False
+
+
+@pytest.mark.skipif(H2_INSTALLED, reason="h2 is installed here")
+def test_http2_without_h2_names_the_extra() -> None:
+    with pytest.raises(ImportError, match=r"httpx\[http2\]"):
+        HttpxTransport(http2=True)
+
+
+def test_ssl_context_and_ca_directory_are_accepted(tmp_path: Path) -> None:
+    context = ssl.create_default_context()
+    SyncHttpxTransport(verify=context).close()
+    SyncHttpxTransport(ca_bundle=tmp_path).close()
+
+
+async def test_bad_body_limit_extension_is_named() -> None:
+    with PlainServer() as server:
+        async with HttpxTransport() as transport:
+            request = HttpRequest(
+                "GET", server.url("/status/200"), extensions={"max_body_bytes": "lots"}
+            )
+            with pytest.raises(ValueError, match=r"extensions\['max_body_bytes'\]"):
+                await transport.send(request)
+        # Nothing was sent.
+        assert server.requests == []
+
+
+async def test_transport_without_timeouts_waits() -> None:
+    with PlainServer() as server:
+        async with HttpxTransport(timeout=None) as transport:
+            request = HttpRequest("GET", server.url("/sleep-headers?seconds=0.4"))
+            response = await transport.send(request)
+            assert await response.aread() == b"slept"
+        # Per-request phases fill in over a transport with no limits at all.
+        async with HttpxTransport(timeout=None) as transport:
+            slow = HttpRequest(
+                "GET", server.url("/sleep-headers?seconds=3"), timeout=Timeout(read=0.2)
+            )
+            with pytest.raises(ReadTimeout, match="timed out"):
+                await transport.send(slow)
