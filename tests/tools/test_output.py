@@ -142,3 +142,16 @@ def test_construction_errors() -> None:
         OutputSpec.of({"type": "object", "properties": {"m": {"type": "object"}}})
     with pytest.raises(ToolDefinitionError, match="invalid JSON Schema"):
         OutputSpec.of({"type": 12}, strict=False)
+
+
+def test_output_as_a_tool_for_providers_without_structured_output() -> None:
+    spec = OutputSpec.of(Review)
+    as_tool = spec.tool_spec()
+    assert as_tool.name == "final_result" and as_tool.strict is True
+    assert as_tool.parameters == spec.schema
+    assert as_tool.description == "Give the final answer as Review. A product review."
+    call_arguments = '{"title": "Fine", "stars": 3, "mood": null, "tags": null}'
+    assert spec.parse(call_arguments) == Review(title="Fine", stars=3)
+    assert OutputSpec.of(Review, strict=False).tool_spec("answer", "Answer.").strict is None
+    with pytest.raises(ToolDefinitionError, match="object"):
+        OutputSpec.of(list[int]).tool_spec()

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, cast, overload
 
 import pydantic
-from atoll_wire import OutputSchema
+from atoll_wire import OutputSchema, ToolSpec
 
 from ._binding import SchemaBinder, TypeBinder
 from ._docstrings import type_description
-from ._exceptions import OutputValidationError
+from ._exceptions import OutputValidationError, ToolDefinitionError
 from ._partial_json import JSONValue, parse_partial_json
 from ._strict import Schema, drop_strict_nulls, strict_schema
 from ._validation import InvalidJSON, SchemaValidator, loads, pydantic_issues
@@ -155,6 +155,29 @@ class OutputSpec(Generic[T]):
         """The neutral ``OutputSchema`` for ``ChatRequest.output_schema``."""
         return OutputSchema(
             name=self._name, schema=self._schema, strict=self._strict, description=self._description
+        )
+
+    def tool_spec(self, name: str = "final_result", description: str | None = None) -> ToolSpec:
+        """The output as a tool the model "calls" with its answer.
+
+        For providers or models without native structured output: send this spec with
+        ``tool_choice`` naming it, then read the call back with ``parse(call.raw_arguments)``.
+
+        Args:
+            name: The tool name.
+            description: What to tell the model (default: a sentence naming the output).
+
+        Raises:
+            ToolDefinitionError: When the output is not a JSON object (tool arguments must be).
+        """
+        if self._schema.get("type") != "object":
+            raise ToolDefinitionError(name, "only an object output can be answered as a tool call")
+        text = description or (
+            f"Give the final answer as {self._name}."
+            + (f" {self._description}" if self._description else "")
+        )
+        return ToolSpec(
+            name=name, description=text, parameters=self._schema, strict=self._strict or None
         )
 
     def __repr__(self) -> str:
