@@ -430,3 +430,25 @@ async def test_holding_a_result_pile_session_does_not_break_the_workers() -> Non
                 await ex.join()
                 assert len(ex.completed) == 0  # results wait for the session to end
     assert len(ex.completed) == 10 and ex.counts[EventStatus.COMPLETED] == 10
+
+
+async def test_breaking_out_of_as_completed_is_clean() -> None:
+    events = [Counted() for _ in range(10)]
+    async with Executor(max_concurrency=2) as ex:
+        for ev in events:
+            await ex.submit(ev)
+        stream = ex.as_completed()
+        async for first in stream:
+            assert first.status.is_terminal
+            break
+        await stream.aclose()
+        await ex.join()
+        assert not ex._listeners  # pyright: ignore[reportPrivateUsage]
+        for _ in range(5):
+            await ex.submit(Counted())
+        async for ev in ex.as_completed():  # abandoned without aclose: nothing to clean up
+            assert ev.status.is_terminal
+            break
+        await ex.join()
+        assert not ex._listeners  # pyright: ignore[reportPrivateUsage]
+    assert len(ex.completed) == 15

@@ -26,7 +26,7 @@ from ._exceptions import (
     QueueFull,
     UnknownKindError,
 )
-from ._executor import Executor, Progress, ProgressCallback
+from ._executor import Completions, Executor, Progress, ProgressCallback
 from ._limiters import (
     BudgetLimiter,
     Clock,
@@ -48,6 +48,7 @@ __all__: tuple[str, ...] = (
     "BudgetExhaustedError",
     "BudgetLimiter",
     "Clock",
+    "Completions",
     "Element",
     "ErrorInfo",
     "Event",

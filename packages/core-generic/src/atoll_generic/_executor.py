@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple
 
 import anyio
@@ -14,7 +15,7 @@ from ._limiters import Limiter
 from ._pile import Pile
 from ._processor import PermissionHook, Processor
 
-__all__ = ["Executor", "Progress", "ProgressCallback"]
+__all__ = ["Completions", "Executor", "Progress", "ProgressCallback"]
 
 
 class Progress(NamedTuple):
@@ -34,12 +35,54 @@ ProgressCallback = Callable[[Progress], None]
 """Called after each event finishes, with the new :class:`Progress`."""
 
 
-class _Listener:
-    __slots__ = ("event", "pending")
+class Completions:
+    """Async iterator returned by :meth:`Executor.as_completed`.
 
-    def __init__(self) -> None:
+    A class rather than an async generator: abandoning it with ``break`` needs no cleanup (the
+    executor only holds a weak reference), and trio has no unfinished generator to warn about.
+    """
+
+    __slots__ = ("__weakref__", "_executor", "_until_closed", "_wakeup", "pending")
+
+    def __init__(self, executor: Executor, until_closed: bool) -> None:
+        self._executor = executor
+        self._until_closed = until_closed
+        self._wakeup: anyio.Event | None = None
         self.pending: deque[Event] = deque()
-        self.event = anyio.Event()
+
+    def __aiter__(self) -> Completions:
+        return self
+
+    def notify(self, event: Event) -> None:
+        """Queue a finished event (called by the executor)."""
+        self.pending.append(event)
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def _ended(self) -> bool:
+        ex = self._executor
+        if self._until_closed:
+            return ex.closed and not ex.unfinished
+        return not ex.unfinished
+
+    async def __anext__(self) -> Event:
+        while True:
+            if self.pending:
+                return self.pending.popleft()
+            if self._ended():
+                raise StopAsyncIteration
+            self._wakeup = anyio.Event()
+            if self._until_closed:
+                # Closing finishes no event, so re-check the state now and then.
+                with anyio.move_on_after(0.05):
+                    await self._wakeup.wait()
+            else:
+                await self._wakeup.wait()
+            self._wakeup = None
+
+    async def aclose(self) -> None:
+        """Stop receiving events (optional: dropping the iterator does the same)."""
+        self._executor._listeners.discard(weakref.ref(self))  # pyright: ignore[reportPrivateUsage]
 
 
 class Executor(Processor):
@@ -108,7 +151,7 @@ class Executor(Processor):
         }
         self.counts: dict[EventStatus, int] = dict.fromkeys(self._piles, 0)
         """Totals per terminal status, independent of ``retention``."""
-        self._listeners: list[_Listener] = []
+        self._listeners: set[weakref.ref[Completions]] = set()
 
     def _finish(self, event: Event) -> None:
         status: EventStatus = vars(event.execution)["status"]
@@ -123,9 +166,11 @@ class Executor(Processor):
                 if self._host is None:
                     raise
                 self._host.start_soon(pile.ainclude, event)
-        for listener in self._listeners:
-            listener.pending.append(event)
-            listener.event.set()
+        if self._listeners:
+            for ref in tuple(self._listeners):
+                listener = ref()
+                if listener is not None:
+                    listener.notify(event)
         super()._finish(event)
         if self.on_progress is not None:
             self.on_progress(self.progress())
@@ -136,36 +181,14 @@ class Executor(Processor):
         done = sum(counts.values())
         return Progress(done, counts[EventStatus.FAILED], self._in_flight, self._queued)
 
-    async def as_completed(self, *, until_closed: bool = False) -> AsyncIterator[Event]:
-        """Yield events as they finish (any terminal status), in finishing order.
+    def as_completed(self, *, until_closed: bool = False) -> Completions:
+        """Iterate events as they finish (any terminal status), in finishing order.
 
         Covers every event that finishes after the call. Ends when nothing submitted is left
         unfinished, or -- with ``until_closed`` -- only once the executor is closed (useful
         when another task is still submitting). Events that finished earlier are in the
-        result Piles.
+        result Piles. Use as ``async for ev in ex.as_completed(): ...``.
         """
-        listener = _Listener()
-        self._listeners.append(listener)
-        try:
-            while True:
-                while listener.pending:
-                    yield listener.pending.popleft()
-                if until_closed:
-                    if self._state == "closed" and not self._unfinished:
-                        return
-                elif not self._unfinished:
-                    return
-                listener.event = anyio.Event()
-                if listener.pending:
-                    continue
-                await self._wait_listener(listener, until_closed)
-        finally:
-            self._listeners.remove(listener)
-
-    async def _wait_listener(self, listener: _Listener, until_closed: bool) -> None:
-        if not until_closed:
-            await listener.event.wait()
-            return
-        # Closing does not finish an event, so also re-check the state now and then.
-        with anyio.move_on_after(0.05):
-            await listener.event.wait()
+        completions = Completions(self, until_closed)
+        self._listeners.add(weakref.ref(completions, self._listeners.discard))
+        return completions

@@ -364,6 +364,11 @@ class Processor:
         return self._queued
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` has finished (or the ``async with`` block was left)."""
+        return self._state == "closed"
+
+    @property
     def unfinished(self) -> int:
         """Events submitted and not yet terminal."""
         return self._unfinished
