@@ -23,28 +23,33 @@ REQUEST = HttpRequest("GET", "https://api.example.test/v1?key=sekrit")
 
 
 @pytest.mark.parametrize(
-    ("code", "connected", "expected"),
+    ("code", "message", "expected"),
     [
-        (pycurl.E_COULDNT_RESOLVE_HOST, False, ConnectError),
-        (pycurl.E_COULDNT_CONNECT, False, ConnectError),
-        (pycurl.E_SSL_CONNECT_ERROR, False, ConnectError),
-        (pycurl.E_PEER_FAILED_VERIFICATION, False, ConnectError),
-        (97, False, ConnectError),  # CURLE_PROXY
-        (pycurl.E_OPERATION_TIMEDOUT, False, ConnectTimeout),
-        (pycurl.E_OPERATION_TIMEDOUT, True, ReadTimeout),
-        (pycurl.E_GOT_NOTHING, True, RemoteProtocolError),
-        (pycurl.E_PARTIAL_FILE, True, RemoteProtocolError),
-        (pycurl.E_RECV_ERROR, True, RemoteProtocolError),
-        (pycurl.E_SEND_ERROR, True, RemoteProtocolError),
-        (pycurl.E_HTTP2, True, RemoteProtocolError),
-        (8, True, RemoteProtocolError),  # CURLE_WEIRD_SERVER_REPLY
-        (pycurl.E_BAD_CONTENT_ENCODING, True, RemoteProtocolError),
-        (pycurl.E_URL_MALFORMAT, False, TransportError),
-        (pycurl.E_OUT_OF_MEMORY, True, TransportError),
+        (pycurl.E_COULDNT_RESOLVE_HOST, "", ConnectError),
+        (pycurl.E_COULDNT_CONNECT, "", ConnectError),
+        (pycurl.E_SSL_CONNECT_ERROR, "", ConnectError),
+        (pycurl.E_PEER_FAILED_VERIFICATION, "", ConnectError),
+        (97, "", ConnectError),  # CURLE_PROXY
+        (
+            pycurl.E_OPERATION_TIMEDOUT,
+            "Connection timed out after 300 milliseconds",
+            ConnectTimeout,
+        ),
+        (pycurl.E_OPERATION_TIMEDOUT, "Resolving timed out after 9 milliseconds", ConnectTimeout),
+        (pycurl.E_OPERATION_TIMEDOUT, "Operation timed out after 5 milliseconds", ReadTimeout),
+        (pycurl.E_GOT_NOTHING, "", RemoteProtocolError),
+        (pycurl.E_PARTIAL_FILE, "", RemoteProtocolError),
+        (pycurl.E_RECV_ERROR, "", RemoteProtocolError),
+        (pycurl.E_SEND_ERROR, "", RemoteProtocolError),
+        (pycurl.E_HTTP2, "", RemoteProtocolError),
+        (8, "", RemoteProtocolError),  # CURLE_WEIRD_SERVER_REPLY
+        (pycurl.E_BAD_CONTENT_ENCODING, "", RemoteProtocolError),
+        (pycurl.E_URL_MALFORMAT, "", TransportError),
+        (pycurl.E_OUT_OF_MEMORY, "", TransportError),
     ],
 )
-def test_code_table(code: int, connected: bool, expected: type[TransportError]) -> None:
-    error = transport_error(code, "libcurl says", REQUEST, connected=connected)
+def test_code_table(code: int, message: str, expected: type[TransportError]) -> None:
+    error = transport_error(code, message, REQUEST)
     assert type(error) is expected
     assert error.method == "GET"
     assert "sekrit" not in str(error)  # the URL is redacted
@@ -52,9 +57,7 @@ def test_code_table(code: int, connected: bool, expected: type[TransportError]) 
 
 def test_raised_errors_chain_the_native_error() -> None:
     with pytest.raises(ResponseTooLarge) as caught:
-        raise_curl_error(
-            pycurl.E_FILESIZE_EXCEEDED, "too big", REQUEST, connected=True, limit=10, size=11
-        )
+        raise_curl_error(pycurl.E_FILESIZE_EXCEEDED, "too big", REQUEST, limit=10, size=11)
     assert (caught.value.limit, caught.value.size) == (10, 11)
     cause = caught.value.__cause__
     assert isinstance(cause, pycurl.error)
@@ -63,12 +66,12 @@ def test_raised_errors_chain_the_native_error() -> None:
 
 def test_write_error_from_our_own_limit_is_response_too_large() -> None:
     with pytest.raises(ResponseTooLarge):
-        raise_curl_error(23, "write", REQUEST, connected=True, limit=5, size=9, too_big=True)
+        raise_curl_error(23, "write", REQUEST, limit=5, size=9, too_big=True)
 
 
 def test_success_without_a_response_is_a_protocol_error() -> None:
     with pytest.raises(RemoteProtocolError):
-        raise_curl_error(0, "", REQUEST, connected=True)
+        raise_curl_error(0, "", REQUEST)
 
 
 @pytest.mark.parametrize(

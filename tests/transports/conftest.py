@@ -26,6 +26,7 @@ import trustme
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
 from atoll_wire import AsyncTransport, HttpResponse, SyncTransport, Timeout
 
+from tests.curl.kind import curl_async, curl_sync
 from tests.transports._peer import PlainServer
 
 # Generous enough never to fire on a healthy run, short enough that a hang fails fast.
@@ -84,7 +85,7 @@ def _httpx_sync(options: Options, backend: str = "httpx") -> SyncTransport:
 HTTPX = TransportKind("httpx", _httpx_async, _httpx_sync)
 
 # Append new transports here (one line each).
-KINDS: list[TransportKind] = [HTTPX]
+KINDS: list[TransportKind] = [HTTPX, TransportKind("curl", curl_async, curl_sync)]
 
 
 @pytest.fixture(params=KINDS, ids=lambda kind: kind.name)

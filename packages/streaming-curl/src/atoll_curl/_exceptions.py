@@ -8,8 +8,8 @@ libcurl's own code and text::
     ├── ConnectError                    5, 6 resolve · 7 connect · 35, 53, 58-60, 64, 66, 77,
     │                                   80, 82, 83, 90, 91 TLS · 45 interface · 96 QUIC · 97 proxy
     ├── TransportTimeout
-    │   ├── ConnectTimeout              28 before the connection was up
-    │   ├── ReadTimeout                 28 after it, or our own inactivity timer (reading)
+    │   ├── ConnectTimeout              28 while resolving or connecting (CONNECTTIMEOUT_MS)
+    │   ├── ReadTimeout                 28 otherwise, or our own inactivity timer (reading)
     │   ├── WriteTimeout                our own inactivity timer while the body was being sent
     │   └── PoolTimeout                 no free connection slot within ``Timeout.pool``
     ├── RemoteProtocolError             8 weird reply · 16, 92 HTTP/2 · 18 partial body ·
@@ -46,6 +46,9 @@ FILESIZE_EXCEEDED = 63
 WRITE_ERROR = 23
 ABORTED = 42  # CURLE_ABORTED_BY_CALLBACK: we use it to mark transfers we removed ourselves
 
+# libcurl's texts for code 28 name the phase; its timings cannot (a failed connect reports a
+# pre-transfer time, and a reused connection reports no connect time).
+_CONNECT_PHASE = ("Resolving timed out", "Connection timed out", "Failed to connect")
 _CONNECT = frozenset({5, 6, 7, 35, 45, 53, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 96, 97})
 _PROTOCOL = frozenset({8, 16, 18, 52, 55, 56, 61, 92, 95})
 
@@ -55,7 +58,6 @@ def transport_error(
     message: str,
     request: HttpRequest,
     *,
-    connected: bool,
     limit: int | None = None,
     size: int = 0,
 ) -> TransportError:
@@ -65,15 +67,14 @@ def transport_error(
         code: The ``CURLcode``.
         message: libcurl's error text for it.
         request: The request that failed.
-        connected: Whether the connection was up when it failed (splits connect/read timeouts).
         limit: The body limit in force, for ``ResponseTooLarge``.
         size: Bytes received (or announced) when the limit was crossed.
     """
     text = message or f"libcurl error {code}"
     if code == TIMED_OUT:
-        if connected:
-            return ReadTimeout(f"timed out waiting for the server: {text}", request=request)
-        return ConnectTimeout(f"timed out connecting: {text}", request=request)
+        if text.startswith(_CONNECT_PHASE):
+            return ConnectTimeout(f"timed out connecting: {text}", request=request)
+        return ReadTimeout(f"timed out waiting for the server: {text}", request=request)
     if code == FILESIZE_EXCEEDED and limit is not None:
         return too_large(request, limit, size)
     if code in _CONNECT:
@@ -101,7 +102,6 @@ def raise_curl_error(
     message: str,
     request: HttpRequest,
     *,
-    connected: bool,
     limit: int | None = None,
     size: int = 0,
     too_big: bool = False,
@@ -112,7 +112,6 @@ def raise_curl_error(
         code: The ``CURLcode`` (0 when libcurl saw success but no response came).
         message: libcurl's error text.
         request: The request that failed.
-        connected: Whether the connection was up when it failed.
         limit: The body limit in force.
         size: Bytes received (or announced) when the limit was crossed.
         too_big: Our own running count crossed ``limit`` (libcurl then reports a write error).
@@ -126,9 +125,7 @@ def raise_curl_error(
         raise RemoteProtocolError(
             "the server closed the connection without a response", request=request
         ) from native
-    raise transport_error(
-        code, message, request, connected=connected, limit=limit, size=size
-    ) from native
+    raise transport_error(code, message, request, limit=limit, size=size) from native
 
 
 def pool_timeout(request: HttpRequest, seconds: float) -> PoolTimeout:
@@ -145,18 +142,29 @@ def pool_timeout(request: HttpRequest, seconds: float) -> PoolTimeout:
 
 
 def stall_timeout(request: HttpRequest, seconds: float, *, writing: bool) -> TransportError:
-    """The error for a transfer that made no progress for ``seconds``.
+    """The error for a transfer our inactivity timer found stalled for ``seconds``.
+
+    libcurl has no read or write timeout of its own (only a whole-transfer one, and a low-speed
+    limit in whole seconds), so atoll_curl keeps one and aborts the transfer itself. The error is
+    chained, as if raised ``from``, to the native error libcurl would have given:
+    ``pycurl.error(CURLE_OPERATION_TIMEDOUT, ...)``.
 
     Args:
         request: The stalled request.
         seconds: The read or write timeout that expired.
         writing: True when the request body was still being sent.
     """
+    what = "sending the request body" if writing else "waiting for the server"
+    native = pycurl.error(TIMED_OUT, f"Operation timed out: no progress {what} for {seconds:g} s")
+    error: TransportError
     if writing:
-        return WriteTimeout(
+        error = WriteTimeout(
             f"no progress sending the request body for {seconds:g} s", request=request
         )
-    return ReadTimeout(f"no bytes from the server for {seconds:g} s", request=request)
+    else:
+        error = ReadTimeout(f"no bytes from the server for {seconds:g} s", request=request)
+    error.__cause__ = native  # what ``raise error from native`` records
+    return error
 
 
 def closed_error(request: HttpRequest) -> TransportError:
@@ -178,7 +186,6 @@ def raise_for(transfer: Transfer) -> NoReturn:
         transfer.code,
         transfer.message,
         transfer.request,
-        connected=transfer.sent_at is not None,
         limit=transfer.limit,
         size=transfer.received,
         too_big=transfer.too_large,

@@ -72,6 +72,7 @@ class Transfer:
         "too_large",
         "upload_done",
         "upload_seen",
+        "uploading",
         "waiter",
     )
 
@@ -88,6 +89,7 @@ class Transfer:
         self.sent_at: float | None = None
         self.upload_seen = -1
         self.upload_done = not request.body
+        self.uploading = False
         self.status = 0
         self.headers_complete = False
         self._lines: list[bytes] = []
@@ -153,13 +155,11 @@ class Transfer:
 
     def finish(self, code: int, message: str) -> None:
         """Record libcurl's result; called before the easy handle is reset for reuse."""
-        if code and code != ABORTED:
-            self.connected()  # records when the request went out, while the timings exist
-            if code == FILESIZE_EXCEEDED:
-                # libcurl stops at the limit itself: at least one byte more had arrived.
-                announced = self._declared_length()
-                floor = 0 if self.limit is None else self.limit + 1
-                self.received = max(self.received, announced, floor)
+        if code == FILESIZE_EXCEEDED:
+            # libcurl stops at the limit itself: at least one byte more had arrived.
+            announced = self._declared_length()
+            floor = 0 if self.limit is None else self.limit + 1
+            self.received = max(self.received, announced, floor)
         self.done = True
         self.code = code
         self.message = message
@@ -226,9 +226,13 @@ class Transfer:
 
     def deadline(self, timeout: Timeout) -> float | None:
         """When to next check this transfer for a stall (read or write timeout), or None."""
-        limit = timeout.read
-        if not self.upload_done and timeout.write is not None:
-            limit = timeout.write
+        read, write = timeout.read, timeout.write
+        if self.upload_done or write is None:
+            limit = read
+        elif read is None or self.uploading:
+            limit = write
+        else:
+            limit = min(read, write)  # the body may or may not be out yet: check at the sooner
         return None if limit is None else self.last_activity + limit
 
     def stalled(self, timeout: Timeout) -> TransportError | None:
@@ -247,7 +251,8 @@ class Transfer:
             uploaded = int(self.easy.getinfo(pycurl.SIZE_UPLOAD_T))
             if uploaded >= len(self.request.body) or self.status:
                 self.upload_done = True
-            elif uploaded != self.upload_seen:
+            elif uploaded != self.upload_seen or not self.uploading:
+                self.uploading = True  # the body is still going out: the write timeout rules
                 self.upload_seen = uploaded
                 self.last_activity = now
                 return None
