@@ -452,3 +452,15 @@ async def test_breaking_out_of_as_completed_is_clean() -> None:
         await ex.join()
         assert not ex._listeners  # pyright: ignore[reportPrivateUsage]
     assert len(ex.completed) == 15
+
+
+async def test_outer_cancellation_cancels_the_work_and_exits_promptly() -> None:
+    ev, queued = Sleeper(), Sleeper()
+    with anyio.fail_after(5):
+        with anyio.move_on_after(0.05) as scope:
+            async with Executor(max_concurrency=1) as ex:
+                await ex.submit(ev)
+                await ex.submit(queued)
+                await ex.join()  # would take 20 s
+    assert scope.cancelled_caught
+    assert ev.status is EventStatus.CANCELLED and queued.status is EventStatus.CANCELLED
