@@ -23,6 +23,7 @@ HANDMADE: list[dict[str, Any]] = [
             "s": {"type": "string", "minLength": 1, "maxLength": 3, "pattern": "^[a-c]"},
             "e": {"enum": [1, "a", None, True, [1], {"k": 1}]},
             "c": {"const": 1},
+            "q": {"type": "array", "uniqueItems": True},
             "l": {
                 "type": "array",
                 "items": {"type": ["string", "null"]},
@@ -165,6 +166,9 @@ near_valid = st.fixed_dictionaries(
         ),
         "c": st.sampled_from([1, 1.0, True, "1"]),
         "l": st.lists(st.sampled_from(["a", None, 1]), max_size=3),
+        "q": st.lists(
+            st.sampled_from([1, 1.0, True, "1", [1], [1.0], {"a": 1}, {"a": True}]), max_size=3
+        ),
         "o": st.dictionaries(st.sampled_from(["p", "q", "r"]), st.integers(), max_size=3),
         "u": st.sampled_from([1, 1.5, -1.5, 2.0, -2, "x"]),
         "a": st.sampled_from(["ab", "abc", 1]),

@@ -11,6 +11,7 @@ import datetime
 import enum
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired, Optional
 
@@ -163,7 +164,36 @@ def adopt(pet: Annotated[Cat | Dog, Field(discriminator="kind")], when: datetime
     return ""
 
 
-CATALOGUE = [no_arguments, get_weather, search_issues, add_contact, plot, walk_tree, adopt]
+def schedule(
+    title: str,
+    when: datetime.datetime,
+    attendees: set[str],
+    *,
+    reminder_minutes: int | None = 15,
+    meeting_id: uuid.UUID | None = None,
+) -> str:
+    """Schedule a meeting.
+
+    Args:
+        title: What the meeting is about.
+        when: Start time, ISO 8601 with a timezone.
+        attendees: E-mail addresses, each once.
+        reminder_minutes: Minutes before the start to remind; null for no reminder.
+        meeting_id: Reuse this id instead of making a new one.
+    """
+    return ""
+
+
+CATALOGUE = [
+    no_arguments,
+    get_weather,
+    search_issues,
+    add_contact,
+    plot,
+    walk_tree,
+    adopt,
+    schedule,
+]
 # Free-form maps have no strict form: only the plain schema is golden for these.
 PLAIN_ONLY = [scores]
 

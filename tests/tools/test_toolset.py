@@ -549,3 +549,20 @@ async def test_other_callables_partials_objects_methods() -> None:
     method = Tool(Service().lookup)
     assert method.name == "lookup" and list(method.parameters["properties"]) == ["key"]
     assert await method.call('{"key": "k"}') == "K"
+
+
+async def test_strict_null_means_default_only_where_null_was_not_allowed() -> None:
+    seen: list[tuple[int | None, int]] = []
+
+    def remind(reminder: int | None = 15, repeat: int = 1) -> str:
+        seen.append((reminder, repeat))
+        return "ok"
+
+    strict_tool = Tool(remind, strict=True)
+    assert strict_tool.parameters["required"] == ["reminder", "repeat"]
+    await strict_tool.call(
+        '{"reminder": null, "repeat": null}'
+    )  # null is a real value for reminder
+    await strict_tool.call('{"reminder": 5, "repeat": 2}')
+    await strict_tool.call("{}")  # a server that ignored strict: the defaults apply
+    assert seen == [(None, 1), (5, 2), (15, 1)]

@@ -283,6 +283,24 @@ def _pattern(c: _Compiler, value: Any, node: Mapping[str, Any]) -> Check:
     return lambda v: not isinstance(v, str) or compiled.search(v) is not None
 
 
+def _unique(c: _Compiler, value: Any, node: Mapping[str, Any]) -> Check:
+    if value is not True:
+        return lambda v: True
+
+    def check(v: object) -> bool:
+        if not isinstance(v, list):
+            return True
+        items = cast(list[object], v)
+        # Quadratic, like jsonschema's own fallback, but arguments lists are short.
+        return not any(
+            json_equal(items[i], items[j])
+            for i in range(len(items))
+            for j in range(i + 1, len(items))
+        )
+
+    return check
+
+
 def _format(c: _Compiler, value: Any, node: Mapping[str, Any]) -> Check:
     name = str(value)
     return lambda v: _FORMATS.conforms(v, name)
@@ -312,6 +330,7 @@ _KEYWORDS: dict[str, Callable[[_Compiler, Any, Mapping[str, Any]], Check]] = {
     "minProperties": _length(dict, lambda n, lim: n >= lim),
     "maxProperties": _length(dict, lambda n, lim: n <= lim),
     "pattern": _pattern,
+    "uniqueItems": _unique,
     "format": _format,
 }
 
