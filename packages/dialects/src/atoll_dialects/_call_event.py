@@ -9,7 +9,6 @@ every worker down.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,11 +75,9 @@ class CallEvent(Event):
         self._feedback = tuple(feedback)
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict; the response (a msgspec struct) is kept as plain data."""
-        data = self.model_dump(mode="json", fallback=msgspec.to_builtins)
-        data["kind"] = self.__element_kind__
-        return data
+    def response_to_json(self, response: Any) -> Any:
+        """The response (a msgspec struct) as plain data, for ``to_dict``."""
+        return msgspec.to_builtins(response)
 
     def chat_request(self) -> ChatRequest:
         """The request as the neutral type."""
@@ -104,7 +101,6 @@ class CallEvent(Event):
         limits = response.rate_limits
         if limits is None:
             return
-        now = time.time()
         for limiter in self._feedback:
             if isinstance(limiter, TokenLimiter):
                 remaining, reset = limits.tokens_remaining, limits.tokens_reset
@@ -112,7 +108,7 @@ class CallEvent(Event):
                 remaining, reset = limits.requests_remaining, limits.requests_reset
             if remaining is None:
                 continue
-            limiter.observe(remaining=remaining, reset_at=None if reset is None else now + reset)
+            limiter.observe(remaining=remaining, reset_after=reset)
             self.feedback_names.append(limiter.name)
 
     # ------------------------------------------------------------------ limiter integration
