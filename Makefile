@@ -24,7 +24,7 @@ install: .uv-bootstrap
 demo: install
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
 
-test: install lint typecheck layers isolation pytest
+test: install lint typecheck layers isolation pytest docs
 
 lint: install
 	$(RUN) ruff check .
@@ -46,7 +46,7 @@ bench: install
 	cd benchmarks && $(UV) run --no-sync python run.py
 
 docs: install
-	$(UV) run --locked --all-packages --all-extras --group bench --group docs mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(UV) run --locked --all-packages --all-extras --group bench --group docs mkdocs build --strict
 
 fmt: install
 	$(RUN) ruff format .
