@@ -11,6 +11,7 @@ MODEL ?=
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
 
+# `make test` ends with pytest, so its summary is the last thing CI prints.
 # uv itself: installed with pip when missing (the only tool this repository assumes is python3).
 .uv-bootstrap:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -24,7 +25,7 @@ install: .uv-bootstrap
 demo: install
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
 
-test: install lint typecheck layers isolation pytest docs
+test: install lint typecheck layers isolation docs pytest
 
 lint: install
 	$(RUN) ruff check .
