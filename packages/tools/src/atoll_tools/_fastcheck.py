@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 Check = Callable[[object], bool]
 
@@ -35,7 +35,24 @@ _ANNOTATIONS = frozenset(
         "discriminator",  # OpenAPI's; jsonschema ignores it too
     }
 )
-_FORMATS = Draft202012Validator.FORMAT_CHECKER
+
+
+def _format_checker() -> FormatChecker:
+    """The ``format`` checks we apply: only those that need no optional package.
+
+    jsonschema checks ``date-time``, ``uri``, ``email`` flavours and more only when optional
+    packages happen to be installed; validation must not change with the environment, so the
+    set is fixed here to checks built on the standard library.
+    """
+    checker = FormatChecker(formats=())
+    for name in ("date", "email", "ipv4", "ipv6", "regex", "uuid"):
+        found = Draft202012Validator.FORMAT_CHECKER.checkers.get(name)
+        if found is not None:
+            checker.checkers[name] = found
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
 
 
 class Unsupported(Exception):
@@ -303,7 +320,7 @@ def _unique(c: _Compiler, value: Any, node: Mapping[str, Any]) -> Check:
 
 def _format(c: _Compiler, value: Any, node: Mapping[str, Any]) -> Check:
     name = str(value)
-    return lambda v: _FORMATS.conforms(v, name)
+    return lambda v: FORMAT_CHECKER.conforms(v, name)
 
 
 _KEYWORDS: dict[str, Callable[[_Compiler, Any, Mapping[str, Any]], Check]] = {

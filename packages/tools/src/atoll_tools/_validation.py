@@ -17,7 +17,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
 from ._exceptions import ToolDefinitionError, ValidationIssue, excerpt
-from ._fastcheck import compile_check
+from ._fastcheck import FORMAT_CHECKER, compile_check
 
 MAX_ISSUES = 8
 _MESSAGE_LIMIT = 240
@@ -117,9 +117,7 @@ class SchemaValidator:
         self._fast = compile_check(schema)
         self._validator = cast(
             Validator,
-            jsonschema.Draft202012Validator(
-                schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-            ),
+            jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER),
         )
 
     def issues(self, value: object) -> list[ValidationIssue]:
