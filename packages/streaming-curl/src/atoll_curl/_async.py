@@ -158,7 +158,7 @@ class CurlTransport(AsyncTransport):
         transfer = Transfer(easy, request, high_water=self._config.buffer_bytes, limit=limit)
         transfer.release = self._slots.release
         try:
-            configure(transfer, self._config, timeout, limit)
+            configure(transfer, self._config, timeout, limit, reactor.applied)
             reactor.start(transfer)
         except BaseException:
             reactor.abort(transfer)

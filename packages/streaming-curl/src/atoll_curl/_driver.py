@@ -40,11 +40,13 @@ class Driver:
         reactor: The reactor to drive.
     """
 
-    __slots__ = ("_leading", "_reactor", "_waiting")
+    __slots__ = ("_heir", "_leading", "_reactor", "_waiting")
 
     def __init__(self, reactor: Reactor) -> None:
         self._reactor = reactor
+        # True while a task leads, or while the lead is being handed to ``_heir``.
         self._leading = False
+        self._heir: Transfer | None = None
         # Followers in arrival order, with their deadlines (O(1) removal when one leaves).
         self._waiting: dict[Transfer, float | None] = {}
 
@@ -64,23 +66,36 @@ class Driver:
         Raises:
             anyio.ClosedResourceError: The transport was closed while this task led.
         """
+        lead = False  # does this task hold the lead?
         try:
             while not ready(transfer):
                 if deadline is not None and monotonic() >= deadline:
                     return False
-                if self._leading:
-                    await self._follow(transfer, deadline)
-                else:
-                    self._leading = True
-                    try:
-                        await self._lead(transfer, ready, deadline)
-                    finally:
-                        self._leading = False
+                if not lead:
+                    if self._leading:
+                        await self._follow(transfer, deadline)
+                        if self._heir is transfer:  # the previous leader handed us the lead
+                            self._heir = None
+                            lead = True
+                        continue
+                    self._leading = lead = True
+                await self._lead(transfer, ready, deadline)
             return True
         finally:
-            if not self._leading and self._waiting:
-                # Nobody drives any more: hand the reactor to a waiting task.
-                next(iter(self._waiting)).wake()
+            if lead or self._heir is transfer:
+                self._heir = None
+                self._leading = False
+                self._hand_off()
+
+    def _hand_off(self) -> None:
+        # Pass the lead straight to a follower still asleep: marking it taken now keeps a task
+        # that calls wait() meanwhile from grabbing it, which would wake the heir for nothing.
+        for follower in self._waiting:
+            if follower.waiter is not None:
+                self._leading = True
+                self._heir = follower
+                follower.wake()
+                return
 
     async def _follow(self, transfer: Transfer, deadline: float | None) -> None:
         event = anyio.Event()

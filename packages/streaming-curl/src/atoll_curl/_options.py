@@ -94,7 +94,13 @@ def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
         setopt(pycurl.CAPATH, config.ca_dir)
 
 
-def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: int | None) -> None:
+def configure(
+    transfer: Transfer,
+    config: CurlConfig,
+    timeout: Timeout,
+    limit: int | None,
+    applied: dict[pycurl.Curl, tuple[int, int, int, str]],
+) -> None:
     """Set every per-request option of ``transfer.easy`` (one :func:`prepare`-d handle).
 
     Args:
@@ -102,6 +108,7 @@ def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: i
         config: The transport's options.
         timeout: The resolved per-phase timeouts of this request.
         limit: The body size limit, or None.
+        applied: The rarely changing settings last applied to each handle (kept up to date).
 
     Raises:
         ValueError: A header is invalid (the URL was checked by the caller).
@@ -113,20 +120,26 @@ def configure(transfer: Transfer, config: CurlConfig, timeout: Timeout, limit: i
     setopt(pycurl.HTTPHEADER, header_lines(request))
     setopt(pycurl.URL, url)
     _method(easy, request.method, request.body)
-    setopt(pycurl.HEADERFUNCTION, transfer.on_header)
+    setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
     setopt(pycurl.WRITEFUNCTION, transfer.on_write)
-    # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
     connect = timeout.connect
-    setopt(pycurl.CONNECTTIMEOUT_MS, 0 if connect is None else max(1, round(connect * 1000)))
-    setopt(pycurl.MAXFILESIZE_LARGE, 0 if limit is None else limit)
-    https = url[:6].lower() == "https:"
-    if config.http2:
+    settings = (
+        0 if connect is None else max(1, round(connect * 1000)),
+        0 if limit is None else limit,
         # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
         # rather than open more. Never for http://: libcurl would queue behind a busy HTTP/1.1
         # connection (2TLS means cleartext is HTTP/1.1 only).
-        setopt(_PIPEWAIT, 1 if https else 0)
-    proxy = config.proxy_for(url)
-    setopt(pycurl.PROXY, proxy or "")  # "" stops libcurl from reading the environment itself
+        1 if config.http2 and url[:6].lower() == "https:" else 0,
+        config.proxy_for(url) or "",
+    )
+    if applied.get(easy) != settings:  # usually the same as this handle's previous request
+        applied[easy] = settings
+        connect_ms, max_size, pipewait, proxy = settings
+        # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
+        setopt(pycurl.CONNECTTIMEOUT_MS, connect_ms)
+        setopt(pycurl.MAXFILESIZE_LARGE, max_size)
+        setopt(_PIPEWAIT, pipewait)
+        setopt(pycurl.PROXY, proxy)  # "" stops libcurl from reading the environment itself
 
 
 def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:

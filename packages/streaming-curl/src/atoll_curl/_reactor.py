@@ -43,6 +43,7 @@ class Reactor:
 
     __slots__ = (
         "_active",
+        "_awaiting",
         "_closed",
         "_idle",
         "_idle_cap",
@@ -56,6 +57,7 @@ class Reactor:
         "_timer",
         "_wake_r",
         "_wake_w",
+        "applied",
     )
 
     def __init__(
@@ -87,6 +89,8 @@ class Reactor:
         self._idle: list[pycurl.Curl] = []
         self._idle_cap = max_connections
         self._orphans: list[Transfer] = []
+        self._awaiting: dict[Transfer, None] = {}  # started, headers not complete yet
+        self.applied: dict[pycurl.Curl, tuple[int, int, int, str]] = {}
         self._sleeping = False
         self._sleep_deadline: float | None = None
         self._poked = False
@@ -170,6 +174,7 @@ class Reactor:
         # No reset(): the next request overwrites every per-request option (see _options), and
         # the multi handle keeps the connections, TLS sessions and DNS cache either way.
         if self._closed or len(self._idle) >= self._idle_cap:
+            self.applied.pop(easy, None)
             easy.close()
             return
         self._idle.append(easy)
@@ -200,6 +205,7 @@ class Reactor:
         easy = transfer.easy
         self._multi.add_handle(easy)
         self._active[easy] = transfer
+        self._awaiting[transfer] = None
 
     def abort(self, transfer: Transfer) -> None:
         """Take a transfer out of libcurl now; a half-read connection is closed, not reused."""
@@ -209,6 +215,7 @@ class Reactor:
         if self._active.pop(easy, None) is not None:
             self._multi.remove_handle(easy)
         self._recycle(easy)  # (or the handle was never started: configuring it failed)
+        self._awaiting.pop(transfer, None)
         transfer.finish(ABORTED, "aborted by the client")
         release = transfer.release
         if release is not None:
@@ -272,7 +279,19 @@ class Reactor:
             self._timer = None
             with contextlib.suppress(pycurl.error):
                 multi.socket_action(_TIMEOUT_SOCKET, 0)
+        if self._awaiting:
+            self._scan_headers()
         self._reap()
+
+    def _scan_headers(self) -> None:
+        # Cheaper than a Python callback per header line: one look per transfer per dispatch.
+        complete = [
+            transfer
+            for transfer in self._awaiting
+            if len(transfer.header_lines) > transfer.scanned and transfer.check_headers()
+        ]
+        for transfer in complete:
+            del self._awaiting[transfer]
 
     def _reap(self) -> None:
         multi = self._multi
@@ -290,6 +309,7 @@ class Reactor:
         self._multi.remove_handle(easy)
         if transfer is None:
             return
+        self._awaiting.pop(transfer, None)
         transfer.finish(code, message)
         self._recycle(easy)
         release = transfer.release

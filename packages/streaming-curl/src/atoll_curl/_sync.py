@@ -164,7 +164,7 @@ class _Engine:
             )
             transfer.release = self.slots.release
             try:
-                configure(transfer, self.config, timeout, limit)
+                configure(transfer, self.config, timeout, limit, reactor.applied)
                 reactor.start(transfer)
             except BaseException:
                 reactor.abort(transfer)

@@ -1,12 +1,13 @@
 """One request in flight: libcurl's header and body callbacks, the body buffer, the stall timer.
 
-libcurl calls :meth:`Transfer.on_header` once per header line and :meth:`Transfer.on_write` once
-per body chunk, synchronously, from inside ``socket_action``. Both only record what arrived; the
-consumer takes the body with :meth:`Transfer.take`. When more than ``high_water`` bytes wait
-unread, ``on_write`` answers ``WRITEFUNC_PAUSE``: libcurl keeps that chunk, stops reading the
-socket, and the kernel's flow control pushes back on the server. The reactor unpauses once the
-consumer has drained the buffer. That is the backpressure: memory per transfer stays below
-``high_water`` plus one chunk (at most ``BUFFERSIZE``).
+libcurl appends each header line to :attr:`Transfer.header_lines` and calls
+:meth:`Transfer.on_write` once per body chunk, synchronously, from inside ``socket_action``.
+Both only record what arrived (the reactor then asks :meth:`Transfer.check_headers` whether the
+headers are complete); the consumer takes the body with :meth:`Transfer.take`. When more than
+``high_water`` bytes wait unread, ``on_write`` answers ``WRITEFUNC_PAUSE``: libcurl keeps that
+chunk, stops reading the socket, and the kernel's flow control pushes back on the server. The
+reactor unpauses once the consumer has drained the buffer. That is the backpressure: memory per
+transfer stays below ``high_water`` plus one chunk (at most ``BUFFERSIZE``).
 """
 
 from __future__ import annotations
@@ -51,12 +52,14 @@ class Transfer:
     """
 
     __slots__ = (
-        "_lines",
+        "_head",
+        "_tail",
         "buffered",
         "chunks",
         "code",
         "done",
         "easy",
+        "header_lines",
         "headers_complete",
         "high_water",
         "last_activity",
@@ -66,6 +69,7 @@ class Transfer:
         "received",
         "release",
         "request",
+        "scanned",
         "sent_at",
         "started",
         "status",
@@ -92,7 +96,10 @@ class Transfer:
         self.uploading = False
         self.status = 0
         self.headers_complete = False
-        self._lines: list[bytes] = []
+        self.header_lines: list[bytes] = []
+        self.scanned = 0  # header_lines already looked at
+        self._head = 0  # index of the status line of the block being read
+        self._tail = 0  # index of the blank line ending the final block
         self.chunks: list[bytes] = []
         self.buffered = 0
         self.received = 0
@@ -105,24 +112,32 @@ class Transfer:
         self.release: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ libcurl callbacks
-    def on_header(self, line: bytes) -> None:
-        """HEADERFUNCTION: collect one header line; at the end of a block, wake the consumer."""
-        if line != b"\r\n" and line != b"\n":
-            if not self.headers_complete:  # (lines after that are trailers: not headers)
-                self._lines.append(line)
-            return
-        if self.headers_complete:
-            return
-        lines = self._lines
-        fields = lines[0].split(None, 2) if lines else []
-        status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
-        if 100 <= status < 200 and status != 101:
-            lines.clear()  # 100 Continue, 103 Early Hints: the real response follows
-            return
-        self.status = status
-        self.headers_complete = True
-        self.last_activity = monotonic()
-        self.wake()
+    def check_headers(self) -> bool:
+        """Look at header lines that arrived since the last look; True once the final block ended.
+
+        libcurl appends every header line straight to ``header_lines`` (HEADERFUNCTION is the
+        list's own ``append``: no Python frame per line). The reactor calls this after each
+        ``socket_action`` for the transfers still waiting for their headers.
+        """
+        lines = self.header_lines
+        end = len(lines)
+        for index in range(self.scanned, end):
+            line = lines[index]
+            if line != b"\r\n" and line != b"\n":
+                continue
+            fields = lines[self._head].split(None, 2) if index > self._head else []
+            status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+            if 100 <= status < 200 and status != 101:
+                self._head = index + 1  # 100 Continue, 103 Early Hints: the response follows
+                continue
+            self.status = status
+            self._tail = index
+            self.headers_complete = True
+            self.last_activity = monotonic()
+            self.wake()
+            return True
+        self.scanned = end
+        return False
 
     def on_write(self, data: bytes) -> int | None:
         """WRITEFUNCTION: buffer one body chunk, or pause the transfer when the buffer is full."""
@@ -155,6 +170,8 @@ class Transfer:
 
     def finish(self, code: int, message: str) -> None:
         """Record libcurl's result; called before the easy handle is reset for reuse."""
+        if not self.headers_complete:
+            self.check_headers()
         if code == FILESIZE_EXCEEDED:
             # libcurl stops at the limit itself: at least one byte more had arrived.
             announced = self._declared_length()
@@ -181,7 +198,7 @@ class Transfer:
     def header_items(self) -> list[tuple[str, str]]:
         """The final response headers as ``(name, value)`` pairs, in arrival order."""
         items: list[tuple[str, str]] = []
-        for raw in self._lines[1:]:  # [0] is the status line
+        for raw in self.header_lines[self._head + 1 : self._tail]:  # after the status line
             line = raw.decode("latin-1")
             if line[0] in " \t":
                 if items:  # obs-fold: a continuation of the previous header's value
@@ -194,8 +211,9 @@ class Transfer:
         return items
 
     def _declared_length(self) -> int:
-        for name, value in self.header_items():
-            if name.lower() == "content-length" and value.isdigit():
+        for raw in self.header_lines:
+            name, _, value = raw.partition(b":")
+            if name.strip().lower() == b"content-length" and value.strip().isdigit():
                 return int(value)
         return -1
 
