@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import inspect
 import json
 import os
+import typing
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired, Optional
@@ -18,7 +20,9 @@ from typing import Annotated, Any, Literal, NotRequired, Optional
 import jsonschema
 import pytest
 from atoll_tools import Tool
-from pydantic import BaseModel, Field
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -248,3 +252,47 @@ def test_strict_schema_matches_golden(function: Any) -> None:
     assert_strict_form(tool.parameters)
     assert tool.spec().strict is True
     _golden(f"{tool.name}.strict", {"parameters": tool.parameters})
+
+
+# ---------------------------------------------------------------- every pydantic-valid call passes
+
+
+def _argument_strategy(function: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """Arguments as a model would send them: values hypothesis builds from the annotations,
+    dumped to JSON by pydantic, kept only when pydantic accepts that JSON back."""
+    hints = typing.get_type_hints(function, include_extras=True)
+    signature = inspect.signature(function)
+    required: dict[str, st.SearchStrategy[Any]] = {}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
+    for name, param in signature.parameters.items():
+        adapter: TypeAdapter[Any] = TypeAdapter(hints[name])
+        values = st.from_type(hints[name]).map(lambda v, a=adapter: json.loads(a.dump_json(v)))
+        target = required if param.default is inspect.Parameter.empty else optional
+        target[name] = values.filter(lambda v, a=adapter: _accepts(a, v))
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _accepts(adapter: TypeAdapter[Any], value: Any) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("function", CATALOGUE, ids=lambda f: f.__name__)
+def test_every_call_pydantic_accepts_is_accepted(function: Any) -> None:
+    plain, strict = Tool(function), Tool(function, strict=True)
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(_argument_strategy(function))
+    def check(arguments: dict[str, Any]) -> None:
+        text = json.dumps(arguments)
+        for tool in (plain, strict):
+            tool.bind(tool.validate(text))  # raises ToolArgumentsError on a false rejection
+
+    check()
