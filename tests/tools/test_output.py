@@ -155,3 +155,33 @@ def test_output_as_a_tool_for_providers_without_structured_output() -> None:
     assert OutputSpec.of(Review, strict=False).tool_spec("answer", "Answer.").strict is None
     with pytest.raises(ToolDefinitionError, match="object"):
         OutputSpec.of(list[int]).tool_spec()
+
+
+@pytest.mark.parametrize("target", [Review, Location, Row], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("strict", [False, True])
+def test_every_value_pydantic_dumps_parses_back(target: Any, strict: bool) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from pydantic import TypeAdapter, ValidationError
+
+    spec = OutputSpec.of(target, strict=strict)
+    adapter: TypeAdapter[Any] = TypeAdapter(target)
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(st.from_type(target))
+    def check(value: Any) -> None:
+        text = adapter.dump_json(value).decode()
+        try:
+            expected = adapter.validate_json(text)
+        except ValidationError:
+            return  # e.g. a float that dumps as null: not a value pydantic would accept back
+        assert spec.parse(text) == expected
+        checked.append(text)
+
+    checked: list[str] = []
+    check()
+    assert len(checked) >= 10
