@@ -16,8 +16,9 @@ import pydantic
 from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
-from ._exceptions import ToolDefinitionError, ValidationIssue, excerpt
+from ._exceptions import PartialJSONError, ToolDefinitionError, ValidationIssue, excerpt
 from ._fastcheck import FORMAT_CHECKER, compile_check
+from ._partial_json import parse_partial_json
 
 MAX_ISSUES = 8
 _MESSAGE_LIMIT = 240
@@ -39,13 +40,25 @@ def _reject_constant(name: str) -> object:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def _is_prefix(text: str) -> bool:
+    try:
+        parse_partial_json(text)
+    except PartialJSONError:
+        return False
+    return True
+
+
 def loads(text: str) -> object:
     """Parse JSON text strictly (no NaN/Infinity); ``InvalidJSON`` says where it failed."""
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise InvalidJSON(ValidationIssue("", f"not valid JSON ({exc.msg} at {where})")) from exc
+        if text.strip() and _is_prefix(text):
+            # Typically max_tokens struck mid-call: say so, the model can act on that.
+            message = "not valid JSON: it ends before the value is complete (cut off?)"
+        else:
+            message = f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        raise InvalidJSON(ValidationIssue("", message)) from exc
     except ValueError as exc:
         raise InvalidJSON(ValidationIssue("", f"not valid JSON ({exc})")) from exc
 
