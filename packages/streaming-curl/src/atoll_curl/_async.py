@@ -21,7 +21,7 @@ from ._config import (
 )
 from ._driver import Driver, Slots
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import check_url, configure, prepare
+from ._options import Configurator, check_url, prepare
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -100,11 +100,13 @@ class CurlTransport(AsyncTransport):
             max_body_bytes=max_body_bytes,
         )
         self._config: CurlConfig = config
+        self._configurator = Configurator(config)
         self._reactor = Reactor(
             max_connections=config.max_connections,
             max_keepalive=config.max_keepalive_connections,
             http2=config.http2,
             prepare=partial(prepare, config=config),
+            forget=self._configurator.forget,
         )
         self._driver = Driver(self._reactor)
         self._slots = Slots(config.max_connections)
@@ -158,7 +160,7 @@ class CurlTransport(AsyncTransport):
         transfer = Transfer(easy, request, high_water=self._config.buffer_bytes, limit=limit)
         transfer.release = self._slots.release
         try:
-            configure(transfer, self._config, timeout, limit, reactor.applied)
+            self._configurator.configure(transfer, timeout, limit)
             reactor.start(transfer)
         except BaseException:
             reactor.abort(transfer)

@@ -94,52 +94,79 @@ def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
         setopt(pycurl.CAPATH, config.ca_dir)
 
 
-def configure(
-    transfer: Transfer,
-    config: CurlConfig,
-    timeout: Timeout,
-    limit: int | None,
-    applied: dict[pycurl.Curl, tuple[int, int, int, str]],
-) -> None:
-    """Set every per-request option of ``transfer.easy`` (one :func:`prepare`-d handle).
+class Configurator:
+    """Applies each request's options to a handle, skipping what the handle already has.
+
+    Per handle it remembers the rarely changing settings (connect timeout, size limit, pipe-wait,
+    proxy) last applied; per transport, the header lines built for the last header set (clients
+    send the same headers again and again).
 
     Args:
-        transfer: The transfer whose handle to configure (callbacks point at it).
         config: The transport's options.
-        timeout: The resolved per-phase timeouts of this request.
-        limit: The body size limit, or None.
-        applied: The rarely changing settings last applied to each handle (kept up to date).
-
-    Raises:
-        ValueError: A header is invalid (the URL was checked by the caller).
     """
-    request = transfer.request
-    url = request.url
-    easy = transfer.easy
-    setopt = easy.setopt
-    setopt(pycurl.HTTPHEADER, header_lines(request))
-    setopt(pycurl.URL, url)
-    _method(easy, request.method, request.body)
-    setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
-    setopt(pycurl.WRITEFUNCTION, transfer.on_write)
-    connect = timeout.connect
-    settings = (
-        0 if connect is None else max(1, round(connect * 1000)),
-        0 if limit is None else limit,
-        # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
-        # rather than open more. Never for http://: libcurl would queue behind a busy HTTP/1.1
-        # connection (2TLS means cleartext is HTTP/1.1 only).
-        1 if config.http2 and url[:6].lower() == "https:" else 0,
-        config.proxy_for(url) or "",
-    )
-    if applied.get(easy) != settings:  # usually the same as this handle's previous request
-        applied[easy] = settings
-        connect_ms, max_size, pipewait, proxy = settings
-        # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
-        setopt(pycurl.CONNECTTIMEOUT_MS, connect_ms)
-        setopt(pycurl.MAXFILESIZE_LARGE, max_size)
-        setopt(_PIPEWAIT, pipewait)
-        setopt(pycurl.PROXY, proxy)  # "" stops libcurl from reading the environment itself
+
+    __slots__ = ("_applied", "_config", "_last_has_body", "_last_headers", "_last_lines")
+
+    def __init__(self, config: CurlConfig) -> None:
+        self._config = config
+        self._applied: dict[pycurl.Curl, tuple[int, int, int, str]] = {}
+        self._last_headers: dict[str, str] | None = None
+        self._last_has_body = False
+        self._last_lines: list[str] = []
+
+    def _header_lines(self, request: HttpRequest) -> list[str]:
+        has_body = bool(request.body)
+        if request.headers == self._last_headers and has_body == self._last_has_body:
+            return self._last_lines
+        lines = header_lines(request)
+        self._last_headers = dict(request.headers)
+        self._last_has_body = has_body
+        self._last_lines = lines
+        return lines
+
+    def configure(self, transfer: Transfer, timeout: Timeout, limit: int | None) -> None:
+        """Set every per-request option of ``transfer.easy`` (a :func:`prepare`-d handle).
+
+        Args:
+            transfer: The transfer whose handle to configure (callbacks point at it).
+            timeout: The resolved per-phase timeouts of this request.
+            limit: The body size limit, or None.
+
+        Raises:
+            ValueError: A header is invalid (the URL was checked by the caller).
+        """
+        config = self._config
+        request = transfer.request
+        url = request.url
+        easy = transfer.easy
+        setopt = easy.setopt
+        setopt(pycurl.HTTPHEADER, self._header_lines(request))
+        setopt(pycurl.URL, url)
+        _method(easy, request.method, request.body)
+        setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
+        setopt(pycurl.WRITEFUNCTION, transfer.on_write)
+        connect = timeout.connect
+        settings = (
+            0 if connect is None else max(1, round(connect * 1000)),
+            0 if limit is None else limit,
+            # Wait for a TLS handshake in progress to tell whether its connection multiplexes,
+            # rather than open more. Never for http://: libcurl would queue behind a busy
+            # HTTP/1.1 connection (2TLS means cleartext is HTTP/1.1 only).
+            1 if config.http2 and url[:6].lower() == "https:" else 0,
+            config.proxy_for(url) or "",
+        )
+        if self._applied.get(easy) != settings:  # usually what this handle had last time
+            self._applied[easy] = settings
+            connect_ms, max_size, pipewait, proxy = settings
+            # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
+            setopt(pycurl.CONNECTTIMEOUT_MS, connect_ms)
+            setopt(pycurl.MAXFILESIZE_LARGE, max_size)
+            setopt(_PIPEWAIT, pipewait)
+            setopt(pycurl.PROXY, proxy)  # "" stops libcurl from reading the environment itself
+
+    def forget(self, easy: pycurl.Curl) -> None:
+        """Drop what was remembered about a handle that is being closed."""
+        self._applied.pop(easy, None)
 
 
 def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:

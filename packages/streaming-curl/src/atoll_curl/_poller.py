@@ -18,6 +18,7 @@ import selectors
 import pycurl
 
 _IN, _OUT, _ERR = pycurl.CSELECT_IN, pycurl.CSELECT_OUT, pycurl.CSELECT_ERR
+_REMOVE = pycurl.POLL_REMOVE
 
 
 class Poller:
@@ -34,6 +35,17 @@ class Poller:
     def forget(self, fd: int) -> None:
         """Stop watching ``fd`` (it may already be closed)."""
         raise NotImplementedError
+
+    def socket_callback(self, what: int, fd: int, multi: object, socketp: object) -> None:
+        """Serve as libcurl's ``M_SOCKETFUNCTION``: watch ``fd`` as asked, forget it on removal.
+
+        libcurl reports ``POLL_REMOVE`` before it closes a socket, so the poller never holds a
+        closed descriptor whose number a new socket could reuse.
+        """
+        if what == _REMOVE:
+            self.forget(fd)
+        else:
+            self.watch(fd, what)
 
     def poll(self, timeout: float | None) -> list[tuple[int, int]]:
         """Wait up to ``timeout`` seconds (0: not at all); ``(fd, CSELECT flags)`` pairs."""

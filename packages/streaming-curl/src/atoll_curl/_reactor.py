@@ -45,6 +45,7 @@ class Reactor:
         "_active",
         "_awaiting",
         "_closed",
+        "_forget",
         "_idle",
         "_idle_cap",
         "_multi",
@@ -57,7 +58,6 @@ class Reactor:
         "_timer",
         "_wake_r",
         "_wake_w",
-        "applied",
     )
 
     def __init__(
@@ -67,8 +67,10 @@ class Reactor:
         max_keepalive: int,
         http2: bool,
         prepare: Callable[[pycurl.Curl], None],
+        forget: Callable[[pycurl.Curl], None],
     ) -> None:
         self._prepare = prepare
+        self._forget = forget
         self._poller = new_poller()
         # Wakes a driver asleep on the poller: for close() (closing an epoll descriptor wakes
         # nobody) and for timers armed by other callers.
@@ -77,7 +79,7 @@ class Reactor:
         self._wake_w.setblocking(False)
         self._poller.watch(self._wake_r.fileno(), pycurl.POLL_IN)
         multi = pycurl.CurlMulti()
-        multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
+        multi.setopt(pycurl.M_SOCKETFUNCTION, self._poller.socket_callback)
         multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
         multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, max_connections)
         # 0 would mean "libcurl's default"; with no keep-alive the handles forbid reuse instead.
@@ -90,19 +92,12 @@ class Reactor:
         self._idle_cap = max_connections
         self._orphans: list[Transfer] = []
         self._awaiting: dict[Transfer, None] = {}  # started, headers not complete yet
-        self.applied: dict[pycurl.Curl, tuple[int, int, int, str]] = {}
         self._sleeping = False
         self._sleep_deadline: float | None = None
         self._poked = False
         self._closed = False
 
     # ------------------------------------------------------------------ libcurl callbacks
-    def _on_socket(self, what: int, fd: int, multi: object, socketp: object) -> None:
-        if what == _REMOVE:
-            self._poller.forget(fd)
-        else:
-            self._poller.watch(fd, what)
-
     def _on_timer(self, ms: int) -> None:
         timer = None if ms < 0 else monotonic() + ms / 1000
         self._timer = timer
@@ -174,7 +169,7 @@ class Reactor:
         # No reset(): the next request overwrites every per-request option (see _options), and
         # the multi handle keeps the connections, TLS sessions and DNS cache either way.
         if self._closed or len(self._idle) >= self._idle_cap:
-            self.applied.pop(easy, None)
+            self._forget(easy)
             easy.close()
             return
         self._idle.append(easy)
@@ -326,6 +321,7 @@ class Reactor:
         self._closed = True
         self._multi.close()
         for easy in self._idle:
+            self._forget(easy)
             easy.close()
         self._idle.clear()
         if self._sleeping:

@@ -27,7 +27,7 @@ from ._config import (
     curl_config,
 )
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import check_url, configure, prepare
+from ._options import Configurator, check_url, prepare
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -137,15 +137,17 @@ class SyncCurlTransport(SyncTransport):
 class _Engine:
     """The reactor, its lock and the pool slots shared by a transport and its responses."""
 
-    __slots__ = ("_leading", "_waiting", "config", "lock", "reactor", "slots")
+    __slots__ = ("_leading", "_waiting", "config", "configurator", "lock", "reactor", "slots")
 
     def __init__(self, config: CurlConfig) -> None:
         self.config = config
+        self.configurator = Configurator(config)
         self.reactor = Reactor(
             max_connections=config.max_connections,
             max_keepalive=config.max_keepalive_connections,
             http2=config.http2,
             prepare=partial(prepare, config=config),
+            forget=self.configurator.forget,
         )
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(config.max_connections)
@@ -164,7 +166,7 @@ class _Engine:
             )
             transfer.release = self.slots.release
             try:
-                configure(transfer, self.config, timeout, limit, reactor.applied)
+                self.configurator.configure(transfer, timeout, limit)
                 reactor.start(transfer)
             except BaseException:
                 reactor.abort(transfer)
