@@ -193,3 +193,92 @@ def test_format_checks_do_not_depend_on_optional_packages() -> None:
     assert FORMAT_CHECKER.conforms("2000-01-01T00:00:00", "date-time")
     assert not FORMAT_CHECKER.conforms("2024-13-01", "date")
     assert not FORMAT_CHECKER.conforms("not-a-uuid", "uuid")
+
+
+# ---------------------------------------------------------------- random schemas of the subset
+
+KEYS = ["a", "b", "c"]
+leaf_schemas = st.one_of(
+    st.sampled_from(
+        [{"type": t} for t in ["null", "boolean", "string", "integer", "number", "array", "object"]]
+    ),
+    st.just({"type": ["integer", "string"]}),
+    st.builds(
+        lambda v: {"enum": v},
+        st.lists(st.sampled_from([1, 1.0, True, "a", None, [1], {"a": 1}]), min_size=1, max_size=3),
+    ),
+    st.builds(lambda v: {"const": v}, st.sampled_from([0, 1, False, "a", None, [], {}])),
+    st.builds(
+        lambda k, n: {k: n},
+        st.sampled_from(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]),
+        st.sampled_from([0, 1, 1.5, -2]),
+    ),
+    st.builds(
+        lambda k, n: {k: n},
+        st.sampled_from(
+            ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"]
+        ),
+        st.integers(0, 2),
+    ),
+    st.builds(lambda p: {"type": "string", "pattern": p}, st.sampled_from(["^a", "b$", "[0-9]"])),
+    st.just({"uniqueItems": True}),
+    st.builds(lambda f: {"format": f}, st.sampled_from(["date", "uuid", "ipv4", "email"])),
+    st.just({}),
+)
+
+
+def _combine(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.builds(
+            lambda props, req, extra: {
+                "type": "object",
+                "properties": props,
+                "required": req,
+                "additionalProperties": extra,
+            },
+            st.dictionaries(st.sampled_from(KEYS), children, max_size=3),
+            st.lists(st.sampled_from(KEYS), max_size=2, unique=True),
+            st.booleans() | children,
+        ),
+        st.builds(
+            lambda props: {"properties": props},
+            st.dictionaries(st.sampled_from(KEYS), children, max_size=2),
+        ),
+        st.builds(lambda items: {"type": "array", "items": items}, children),
+        st.builds(
+            lambda pre, items: {"prefixItems": pre, "items": items},
+            st.lists(children, min_size=1, max_size=2),
+            children,
+        ),
+        st.builds(
+            lambda k, subs: {k: subs},
+            st.sampled_from(["anyOf", "allOf", "oneOf"]),
+            st.lists(children, min_size=1, max_size=3),
+        ),
+        st.builds(lambda x, y: {**x, **y}, children, children),
+    )
+
+
+random_schemas = st.recursive(leaf_schemas, _combine, max_leaves=8)
+small_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.sampled_from([0, 1, 2, -3, 1.0, 1.5, "", "a", "ab", "b1", "2024-01-31", "1.2.3.4", "x@y"]),
+    lambda c: (
+        st.lists(c, max_size=3) | st.dictionaries(st.sampled_from([*KEYS, "z"]), c, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_schemas, st.lists(small_values, min_size=1, max_size=8))
+def test_fast_check_agrees_with_jsonschema_on_random_schemas(
+    schema: dict[str, Any], instances: list[Any]
+) -> None:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    check = compile_check(schema)
+    assert check is not None, schema  # everything generated here is inside the subset
+    validator = reference(schema)
+    for value in instances:
+        assert check(value) == validator.is_valid(value), (schema, value)
