@@ -42,6 +42,8 @@ STREAMS = 200
 WARMUP = 128
 MODEL_EVENTS = 200
 MAX_CONNECTIONS = 256
+ROUNDS = 5
+FAST_CLIENT_S = 3.0
 PLAIN_BODY = json.dumps(
     {"model": "echo", "messages": [{"role": "user", "content": "hello there world"}]}
 ).encode()
@@ -399,30 +401,49 @@ def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per load, the run with the highest throughput (the least disturbed by other work)."""
+    plain = max((r["plain"] for r in runs), key=lambda p: p["requests_per_s"])
+    streams = max((r["streams"] for r in runs), key=lambda p: p["events_per_s"])
+    return {"runs": len(runs), "plain": plain, "streams": streams}
+
+
+def report(name: str, run: dict[str, Any], took: float) -> None:
+    plain, streams = run["plain"], run["streams"]
+    print(
+        f"{name:24} plain {plain['requests_per_s']:>7} req/s "
+        f"{plain['client_cpu_s_per_request'] * 1e6:7.1f} us/req "
+        f"(server {plain['server_cpu_cores']:.2f} cores) | streams "
+        f"{streams['events_per_s']:>8} ev/s (server {streams['server_cpu_cores']:.2f}) "
+        f"[{took:.1f}s]",
+        file=sys.stderr,
+    )
+
+
 def main() -> None:
     proc, url = start_server()
     server = psutil.Process(proc.pid)
-    results: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {}
+    chosen = clients()
     try:
         time.sleep(0.3)
-        for name, (make, backend) in clients().items():
-            started = time.perf_counter()
-            results[name] = anyio.run(measure, make, url, server, backend=backend)
-            took = time.perf_counter() - started
-            plain, streams = results[name]["plain"], results[name]["streams"]
-            print(
-                f"{name:24} plain {plain['requests_per_s']:>7} req/s "
-                f"{plain['client_cpu_s_per_request'] * 1e6:7.1f} us/req "
-                f"(server {plain['server_cpu_cores']:.2f} cores) | streams "
-                f"{streams['events_per_s']:>8} ev/s (server {streams['server_cpu_cores']:.2f}) "
-                f"[{took:.1f}s]",
-                file=sys.stderr,
-            )
+        # Round-robin, so that a burst of load from elsewhere on the machine hits every client
+        # alike; clients that take more than FAST_CLIENT_S per round are measured once.
+        for round_ in range(ROUNDS):
+            for name, (make, backend) in chosen.items():
+                if round_ and runs[name][0]["seconds_total"] > FAST_CLIENT_S:
+                    continue
+                started = time.perf_counter()
+                run = anyio.run(measure, make, url, server, backend=backend)
+                run["seconds_total"] = round(time.perf_counter() - started, 2)
+                runs.setdefault(name, []).append(run)
+                report(name, run, run["seconds_total"])
     finally:
         proc.terminate()
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
+    results = {name: best(client_runs) for name, client_runs in runs.items()}
     write_result(
         "transports",
         {
@@ -430,8 +451,10 @@ def main() -> None:
                 f"FakeLLMServer in its own process; each client alone in this process on "
                 f"asyncio (atoll_curl_trio on trio); plain: {PLAIN_REQUESTS} non-stream "
                 f"requests at concurrency {CONCURRENCY} after {WARMUP} warm-up; streams: "
-                f"{STREAMS} concurrent streams of {MODEL_EVENTS} events; {os.cpu_count()} cores "
-                "shared by client and server (and anything else running)"
+                f"{STREAMS} concurrent streams of {MODEL_EVENTS} events; best of {ROUNDS} "
+                f"round-robin rounds for clients faster than {FAST_CLIENT_S} s a round, one "
+                f"run otherwise; {os.cpu_count()} cores shared by client and server (and "
+                "anything else running)"
             ),
             "summary": summarise(results),
             "results": results,
