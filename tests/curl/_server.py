@@ -7,6 +7,7 @@ Routes (query parameters in brackets):
 - ``/chunks`` [n]: ``n`` chunked pieces; waits for :meth:`Server.open_gate` after the first.
 - ``/continue``: an interim ``100 Continue`` and ``103 Early Hints``, then 200.
 - ``/folded``: a response with an obs-folded header and a repeated one.
+- ``/gzip``: a gzip-encoded body (``content-encoding: gzip``) that decodes to ``GZIP_TEXT``.
 - ``/stall-request``: never reads the request body.
 - ``/stall-body``: headers and one chunk, then silence.
 - ``/sleep-headers`` [seconds]: waits before answering.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import ssl
 import threading
 from types import TracebackType
@@ -27,6 +29,7 @@ from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 PATTERN = bytes(range(256)) * 64  # 16 KiB; position i holds byte i % 256
+GZIP_TEXT = b"compressed on the wire, plain for the caller. " * 100
 
 
 class Server:
@@ -143,6 +146,9 @@ class Server:
                 b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n"
             )
             await _respond(writer, 201, b"created", [("x-final", "yes")])
+        elif parts.path == "/gzip":
+            packed = gzip.compress(GZIP_TEXT)
+            await _respond(writer, 200, packed, [("content-encoding", "gzip")])
         elif parts.path == "/folded":
             writer.write(
                 b"HTTP/1.1 200 OK\r\nx-fold: first\r\n  second\r\nx-rep: 1\r\nx-rep: 2\r\n"

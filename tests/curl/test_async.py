@@ -19,7 +19,7 @@ from atoll_wire import (
     WriteTimeout,
 )
 
-from tests.curl._server import PATTERN, Server
+from tests.curl._server import GZIP_TEXT, PATTERN, Server
 from tests.curl.conftest import TEST_TIMEOUT, body_of
 
 pytestmark = pytest.mark.anyio
@@ -225,3 +225,10 @@ async def test_transport_closed_while_a_task_waits_on_it(server: Server) -> None
             await anyio.sleep(0.2)
             await t.aclose()
     assert len(caught) == 1
+
+
+async def test_compressed_bodies_are_decoded(server: Server) -> None:
+    async with transport() as t:
+        response = await t.send(HttpRequest("GET", server.url("/gzip")))
+        assert await response.aread() == GZIP_TEXT
+    assert response.headers["content-encoding"] == "gzip"
