@@ -11,9 +11,9 @@ import httpx
 import httpx2
 import pytest
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
-from atoll_wire import HttpRequest
+from atoll_wire import HttpRequest, ResponseTooLarge
 
-from tests.transports._peer import PlainServer
+from tests.transports._peer import PlainServer, pattern
 
 pytestmark = pytest.mark.anyio
 
@@ -147,3 +147,20 @@ def test_repr_shows_configuration_not_secrets() -> None:
     assert shown.startswith("SyncHttpxTransport(backend='httpx'")
     assert "hunter2" not in shown
     transport.close()
+
+
+@pytest.mark.parametrize("backend", ["httpx", "httpx2"])
+async def test_compressed_bodies_are_decoded_and_limited(backend: str, server: PlainServer) -> None:
+    chosen = "httpx2" if backend == "httpx2" else "httpx"
+    async with HttpxTransport(backend=chosen) as transport:
+        response = await transport.send(HttpRequest("GET", server.url("/gzip?size=100000")))
+        assert response.headers["content-encoding"] == "gzip"
+        assert await response.aread() == pattern(100_000)
+        # The limit counts decoded bytes: a small compressed body cannot smuggle a big one in.
+        bomb = HttpRequest(
+            "GET", server.url("/gzip?size=100000"), extensions={"max_body_bytes": 50_000}
+        )
+        with pytest.raises(ResponseTooLarge):
+            await (await transport.send(bomb)).aread()
+    with SyncHttpxTransport(backend=chosen) as sync:
+        assert sync.send(HttpRequest("GET", server.url("/gzip?size=1000"))).read() == pattern(1000)

@@ -11,6 +11,7 @@ Routes (query parameters in brackets):
 
 - ``/echo``: 200; the request body back, with ``x-method``, ``x-target`` and ``x-body-length``.
 - ``/status/<code>``: that status, a repeated ``x-multi`` header and a short body.
+- ``/gzip`` [size]: ``size`` bytes of the pattern, gzip-compressed (``Content-Encoding``).
 - ``/set-cookie``: 200 with ``Set-Cookie: session=abc``.
 - ``/chunks`` [n, size, delay, gate]: chunked body of ``n`` chunks ``size`` bytes each, ``delay``
   seconds apart; with ``gate=1`` the server waits for :meth:`PlainServer.open_gate` after chunk 1.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import ssl
 import threading
 from collections.abc import Iterator
@@ -227,6 +229,9 @@ class PlainServer:
             code = int(path.removeprefix("/status/"))
             extra = [("x-multi", "a"), ("x-multi", "b"), ("content-type", "text/plain")]
             await _respond(writer, code, f"status {code}".encode(), extra)
+        elif path == "/gzip":
+            body = gzip.compress(pattern(int(query["size"])))
+            await _respond(writer, 200, body, [("content-encoding", "gzip")])
         elif path == "/set-cookie":
             await _respond(writer, 200, b"cookie set", [("set-cookie", "session=abc; Path=/")])
         elif path == "/chunks":

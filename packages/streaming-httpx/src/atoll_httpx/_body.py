@@ -39,6 +39,20 @@ def declared_size(native: httpx.Response) -> int | None:
     return int(value)
 
 
+def _identity(native: httpx.Response) -> bool:
+    encoding = native.headers.get("content-encoding")
+    return encoding is None or encoding.strip().lower() == "identity"
+
+
+def _async_chunks(native: httpx.Response) -> AsyncIterator[bytes]:
+    # Undecoded bodies skip httpx's decoder and re-chunker: one generator layer less per chunk.
+    return native.aiter_raw() if _identity(native) else native.aiter_bytes()
+
+
+def _sync_chunks(native: httpx.Response) -> Iterator[bytes]:
+    return native.iter_raw() if _identity(native) else native.iter_bytes()
+
+
 class AsyncBody:
     """An async iterator over a streamed httpx response body, with ``aclose``."""
 
@@ -76,7 +90,7 @@ class AsyncBody:
     async def __anext__(self) -> bytes:
         chunks = self._chunks
         if chunks is None:
-            chunks = self._chunks = self._native.aiter_bytes()
+            chunks = self._chunks = _async_chunks(self._native)
         try:
             chunk = await chunks.__anext__()
         except BaseException as exc:
@@ -147,7 +161,7 @@ class SyncBody:
     def __next__(self) -> bytes:
         chunks = self._chunks
         if chunks is None:
-            chunks = self._chunks = self._native.iter_bytes()
+            chunks = self._chunks = _sync_chunks(self._native)
         try:
             chunk = next(chunks)
         except self._errors.native as exc:

@@ -212,7 +212,7 @@ POOL_DEFAULTS: dict[str, object] = {
     "http2": None,
     "max_connections": 100,
     "max_keepalive_connections": None,
-    "keepalive_expiry": 15.0,
+    "keepalive_expiry": 5.0,
 }
 
 

@@ -71,7 +71,7 @@ class SyncHttpxTransport(SyncTransport):
         http2: bool | None = None,
         max_connections: int = 100,
         max_keepalive_connections: int | None = None,
-        keepalive_expiry: float = 15.0,
+        keepalive_expiry: float = 5.0,
         backend: BackendName | None = None,
         client: httpx.Client | None = None,
     ) -> None:
