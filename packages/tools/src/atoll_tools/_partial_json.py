@@ -4,11 +4,16 @@ Open strings are closed with what has arrived, open arrays and objects are close
 value has not started is left out, an unfinished number keeps its digits so far and an
 unfinished ``true``/``false``/``null`` is completed. Complete JSON gives exactly what
 ``json.loads`` gives. Text that cannot be the start of any JSON document raises
-``PartialJSONError``. Each call parses from the start: fine for the sizes models stream.
+``PartialJSONError``.
+
+Each call parses from the start, but every container or string that is already closed is read
+by the standard library's C scanner in one step; only the still-open path to the end of the
+text goes through the Python code below, so a call costs little more than ``json.loads``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TypeAlias
 
@@ -28,6 +33,14 @@ _ESCAPE_PREFIX = re.compile(r"(?:\\(?:u[0-9a-fA-F]{0,3})?)?")
 _NUMBER_PREFIX = re.compile(
     r"-|-?(?:0|[1-9][0-9]*)\.|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]*)?"
 )
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Reads one complete value exactly as json.loads would (NaN and Infinity refused).
+_COMPLETE = json.JSONDecoder(parse_constant=_no_constants).raw_decode
 
 
 class _Missing:
@@ -58,6 +71,13 @@ class _Parser:
         if not self.skip_ws():
             return _MISSING
         char = self.text[self.pos]
+        if char in '{["':
+            try:
+                value, self.pos = _COMPLETE(self.text, self.pos)
+            except (ValueError, RecursionError):
+                pass  # still open at the end of the text, or invalid: parse it piece by piece
+            else:
+                return value
         if char == "{":
             return self.obj()
         if char == "[":
