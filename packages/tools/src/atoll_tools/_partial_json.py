@@ -17,9 +17,12 @@ import json
 import re
 from typing import TypeAlias
 
+from pydantic import JsonValue
+
 from ._exceptions import PartialJSONError
 
-JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+# pydantic's recursive JSON type: understood by type checkers and usable at runtime in models.
+JSONValue: TypeAlias = JsonValue
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING_CHUNK = re.compile(r'[^"\\\x00-\x1f]*')
