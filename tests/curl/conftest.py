@@ -31,6 +31,7 @@ class TLS:
     """A throwaway CA, the PEM file that trusts it, and a server context it signed."""
 
     ca_file: Path
+    cert_file: Path
     server_context: ssl.SSLContext
 
 
@@ -41,9 +42,12 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TLS:
     cert = ca.issue_cert("127.0.0.1", "localhost")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    ca_file = tmp_path_factory.mktemp("curl-tls") / "ca.pem"
+    folder = tmp_path_factory.mktemp("curl-tls")
+    ca_file = folder / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    return TLS(ca_file, context)
+    cert_file = folder / "server.pem"  # key and chain, for servers that build their own context
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    return TLS(ca_file, cert_file, context)
 
 
 @pytest.fixture
