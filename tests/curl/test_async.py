@@ -232,3 +232,27 @@ async def test_compressed_bodies_are_decoded(server: Server) -> None:
         response = await t.send(HttpRequest("GET", server.url("/gzip")))
         assert await response.aread() == GZIP_TEXT
     assert response.headers["content-encoding"] == "gzip"
+
+
+async def test_every_waiting_task_gets_its_own_read_timeout(server: Server) -> None:
+    """Only one task sleeps on the reactor; the others' deadlines must still fire on time."""
+    timed_out: list[float] = []
+    async with transport() as t:
+
+        async def slow(seconds: float) -> None:
+            request = HttpRequest(
+                "GET", server.url("/sleep-headers?seconds=5"), timeout=Timeout(read=seconds)
+            )
+            started = anyio.current_time()
+            with pytest.raises(ReadTimeout):
+                await t.send(request)
+            timed_out.append(anyio.current_time() - started)
+
+        with anyio.fail_after(4):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(slow, 1.2)  # likely the leader: sleeps long
+                await anyio.sleep(0.05)
+                for _ in range(4):
+                    tg.start_soon(slow, 0.2)
+    assert len(timed_out) == 5
+    assert sorted(timed_out)[3] < 0.8  # the short ones did not wait for the long one

@@ -40,7 +40,7 @@ class Driver:
         reactor: The reactor to drive.
     """
 
-    __slots__ = ("_heir", "_leading", "_reactor", "_waiting")
+    __slots__ = ("_heir", "_leading", "_reactor", "_soonest", "_waiting")
 
     def __init__(self, reactor: Reactor) -> None:
         self._reactor = reactor
@@ -49,6 +49,7 @@ class Driver:
         self._heir: Transfer | None = None
         # Followers in arrival order, with their deadlines (O(1) removal when one leaves).
         self._waiting: dict[Transfer, float | None] = {}
+        self._soonest: float | None = None  # no follower's deadline is earlier than this
 
     async def wait(
         self, transfer: Transfer, ready: Callable[[Transfer], bool], deadline: float | None
@@ -101,7 +102,8 @@ class Driver:
         event = anyio.Event()
         transfer.waiter = event
         self._waiting[transfer] = deadline
-        if deadline is not None:
+        if deadline is not None and (self._soonest is None or deadline < self._soonest):
+            self._soonest = deadline
             self._reactor.wake_by(deadline)  # the leader may be asleep past our deadline
         try:
             await event.wait()
@@ -110,22 +112,31 @@ class Driver:
             self._waiting.pop(transfer, None)
 
     def _next_wake(self, deadline: float | None) -> float | None:
-        """Seconds the leader may sleep: libcurl's timer, its own and every follower's deadline."""
+        """Seconds the leader may sleep: libcurl's timer, its own and the followers' deadlines."""
         wake = self._reactor.timeout()
-        soonest = deadline
-        for other in self._waiting.values():
-            if other is not None and (soonest is None or other < soonest):
-                soonest = other
+        soonest = self._soonest
+        if deadline is not None and (soonest is None or deadline < soonest):
+            soonest = deadline
         if soonest is not None:
             left = max(0.0, soonest - monotonic())
             wake = left if wake is None else min(wake, left)
         return wake
 
     def _wake_overdue(self) -> None:
+        # _soonest is a lower bound (followers that left are not subtracted): past it, wake
+        # whoever is overdue and recompute it from those still asleep.
         now = monotonic()
+        if self._soonest is None or self._soonest > now:
+            return
+        soonest: float | None = None
         for follower, deadline in list(self._waiting.items()):
-            if deadline is not None and deadline <= now:
+            if deadline is None:
+                continue
+            if deadline <= now:
                 follower.wake()
+            elif soonest is None or deadline < soonest:
+                soonest = deadline
+        self._soonest = soonest
 
     async def _lead(
         self, transfer: Transfer, ready: Callable[[Transfer], bool], deadline: float | None
@@ -148,8 +159,7 @@ class Driver:
             finally:
                 reactor.sleep_end()
             reactor.poll()
-            if wait is not None:
-                self._wake_overdue()
+            self._wake_overdue()
 
 
 class Slots:
