@@ -84,6 +84,14 @@ def transport_error(
     return TransportError(f"libcurl failed: {text}", request=request)
 
 
+def native_code(exc: pycurl.error) -> tuple[int, str]:
+    """The ``(code, message)`` a ``pycurl.error`` carries (a CURLcode or CURLMcode)."""
+    args = exc.args
+    code = args[0] if args and isinstance(args[0], int) else -1
+    message = str(args[1]) if len(args) > 1 else str(exc)
+    return code, message or f"libcurl error {code}"
+
+
 def too_large(request: HttpRequest, limit: int, size: int) -> ResponseTooLarge:
     """The error for a body that passed ``limit`` bytes.
 

@@ -24,7 +24,7 @@ from time import monotonic
 
 import pycurl
 
-from ._exceptions import ABORTED
+from ._exceptions import ABORTED, native_code
 from ._poller import new_poller
 from ._transfer import Transfer
 
@@ -198,12 +198,25 @@ class Reactor:
         if self._orphans:
             self._abort_orphans()
         easy = transfer.easy
-        self._multi.add_handle(easy)
+        try:
+            self._multi.add_handle(easy)
+        except pycurl.error as exc:
+            code, message = native_code(exc)
+            self.abort(transfer, code, message)
+            return
         self._active[easy] = transfer
         self._awaiting[transfer] = None
 
-    def abort(self, transfer: Transfer) -> None:
-        """Take a transfer out of libcurl now; a half-read connection is closed, not reused."""
+    def abort(
+        self, transfer: Transfer, code: int = ABORTED, message: str = "aborted by the client"
+    ) -> None:
+        """Take a transfer out of libcurl now; a half-read connection is closed, not reused.
+
+        Args:
+            transfer: The transfer.
+            code: The result to record (``ABORTED`` unless libcurl refused a call).
+            message: Its text.
+        """
         if transfer.done:
             return
         easy = transfer.easy
@@ -211,7 +224,7 @@ class Reactor:
             self._multi.remove_handle(easy)
         self._recycle(easy)  # (or the handle was never started: configuring it failed)
         self._awaiting.pop(transfer, None)
-        transfer.finish(ABORTED, "aborted by the client")
+        transfer.finish(code, message)
         release = transfer.release
         if release is not None:
             transfer.release = None
@@ -222,8 +235,12 @@ class Reactor:
         if not transfer.paused or transfer.done:
             return
         transfer.paused = False
-        # May call on_write synchronously with the chunk libcurl held back, and arms a timer.
-        transfer.easy.pause(pycurl.PAUSE_CONT)
+        try:
+            # May call on_write synchronously with the chunk libcurl held back; arms a timer.
+            transfer.easy.pause(pycurl.PAUSE_CONT)
+        except pycurl.error as exc:  # the consumer then sees the mapped error, not pycurl's
+            code, message = native_code(exc)
+            self.abort(transfer, code, message)
         self.run_due()
 
     # ------------------------------------------------------------------ progress
