@@ -122,3 +122,17 @@ def test_sync_read_timeout_aborts_the_transfer(server: Server) -> None:
         assert type(caught.value).__name__ == "ReadTimeout"
         assert time.monotonic() - started < 2
         assert t._engine.reactor.active == 0  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.anyio
+async def test_closed_transports_release_every_descriptor(server: Server) -> None:
+    before = open_fds()
+    for _ in range(20):
+        t = CurlTransport(timeout=TEST_TIMEOUT, trust_env=False)
+        response = await t.send(HttpRequest("GET", server.url("/infinite")))
+        await t.aclose()  # with a response still open: its connection goes too
+        with SyncCurlTransport(timeout=TEST_TIMEOUT, trust_env=False) as s:
+            s.send(HttpRequest("GET", server.url("/echo"))).read()
+        del response
+    await settle(server)
+    assert open_fds() <= before

@@ -42,10 +42,15 @@ class Poller:
         libcurl reports ``POLL_REMOVE`` before it closes a socket, so the poller never holds a
         closed descriptor whose number a new socket could reuse.
         """
-        if what == _REMOVE:
-            self.forget(fd)
-        else:
-            self.watch(fd, what)
+        try:
+            if what == _REMOVE:
+                self.forget(fd)
+            else:
+                self.watch(fd, what)
+        except OSError:
+            # Never raise into libcurl (pycurl would print it and fail every transfer); a socket
+            # we cannot watch stalls only its own transfer, which its timeout then ends.
+            pass
 
     def poll(self, timeout: float | None) -> list[tuple[int, int]]:
         """Wait up to ``timeout`` seconds (0: not at all); ``(fd, CSELECT flags)`` pairs."""
