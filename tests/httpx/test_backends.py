@@ -109,7 +109,7 @@ def test_own_sync_client(server: PlainServer) -> None:
 
 async def test_own_client_refuses_connection_options() -> None:
     async with httpx.AsyncClient() as client:
-        with pytest.raises(ValueError, match=r"max_connections, verify cannot be combined"):
+        with pytest.raises(ValueError, match=r"verify, max_connections cannot be combined"):
             HttpxTransport(client=client, verify=False, max_connections=3)
         with pytest.raises(ValueError, match="httpx client"):
             HttpxTransport(client=client, backend="httpx2")

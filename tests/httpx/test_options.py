@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import inspect
 import ssl
 from pathlib import Path
 
+import atoll_httpx._config
 import pytest
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
+from atoll_httpx._config import PoolOptions
 from atoll_wire import HttpRequest, ReadTimeout, Timeout
 
 from tests.transports._peer import PlainServer
@@ -41,10 +45,11 @@ def test_http2_follows_h2_availability() -> None:
     assert HttpxTransport(http2=False).http2 is False
 
 
-@pytest.mark.skipif(H2_INSTALLED, reason="h2 is installed here")
-def test_http2_without_h2_names_the_extra() -> None:
+def test_http2_without_h2_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(atoll_httpx._config, "http2_available", lambda: False)
     with pytest.raises(ImportError, match=r"httpx\[http2\]"):
         HttpxTransport(http2=True)
+    assert HttpxTransport().http2 is False  # auto: quietly HTTP/1.1
 
 
 def test_ssl_context_and_ca_directory_are_accepted(tmp_path: Path) -> None:
@@ -78,3 +83,12 @@ async def test_transport_without_timeouts_waits() -> None:
             )
             with pytest.raises(ReadTimeout, match="timed out"):
                 await transport.send(slow)
+
+
+@pytest.mark.parametrize("transport_class", [HttpxTransport, SyncHttpxTransport])
+def test_constructor_defaults_match_the_option_record(transport_class: type) -> None:
+    # `client=` refuses any connection option that differs from its default, so the record of
+    # defaults and the constructors' signatures must agree.
+    parameters = inspect.signature(transport_class).parameters
+    for field in dataclasses.fields(PoolOptions):
+        assert parameters[field.name].default == field.default, field.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Self
 
+import anyio
 from atoll_wire import HttpRequest, ResponseTooLarge
 
 from ._errors import ErrorTable, translate
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
 
-# Enough pulls to drain an h11 read buffer full of tiny chunks: a safety bound, not a tuning knob.
+# Enough pulls to go through an h11 buffer full of tiny chunks: a safety bound, not a tuning knob.
 _UNWIND_LIMIT = 100_000
 
 
@@ -111,29 +112,30 @@ class AsyncBody:
         return chunk
 
     async def aclose(self) -> None:
-        """Close the response; an unfinished body closes its connection (httpcore shields it)."""
+        """Close the response; an unfinished body drops its HTTP/1.1 connection or HTTP/2 stream."""
         try:
             await self._native.aclose()
             chunks = self._chunks
             if chunks is not None and not self._finished:
                 self._finished = True
-                if self._native.http_version.startswith("HTTP/1"):
-                    await _unwind(chunks)
+                await _unwind(chunks)
         finally:
             self._permit.release()
 
 
 async def _unwind(chunks: AsyncIterator[bytes]) -> None:
     # httpx reads through a chain of nested async generators. Abandoned mid-body they stay
-    # suspended, and trio warns (ResourceWarning) when it garbage-collects them. The HTTP/1
-    # connection is closed by now, so pulling again drains what h11 still buffers and then fails
-    # at the closed socket without blocking; that error runs through, and finishes, every
-    # generator of the chain. (HTTP/2 shares its connection, so a pull there could block: skipped.)
-    for _ in range(_UNWIND_LIMIT):
-        try:
-            await chunks.__anext__()
-        except Exception:
-            return
+    # suspended, and trio warns (ResourceWarning) when it garbage-collects them. One more pull
+    # inside an already-cancelled scope finishes them all without any I/O: chunks h11 still
+    # buffers come back at once, and the first wait for the network raises the cancellation,
+    # which runs through (and closes) every generator of the chain before the scope absorbs it.
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        for _ in range(_UNWIND_LIMIT):
+            try:
+                await chunks.__anext__()
+            except Exception:
+                return
 
 
 class SyncBody:

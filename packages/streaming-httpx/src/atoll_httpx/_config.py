@@ -10,12 +10,12 @@ import http.cookiejar
 import importlib.util
 import os
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from atoll_wire import HttpRequest, Timeout
 
-from ._backend import Backend
+from ._backend import Backend, BackendName, backend_of
 
 if TYPE_CHECKING:
     import httpx
@@ -50,46 +50,79 @@ class PoolConfig:
     keepalive_expiry: float
 
 
-def pool_config(
-    *,
-    verify: bool | ssl.SSLContext,
-    ca_bundle: str | os.PathLike[str] | None,
-    trust_env: bool,
-    proxy: str | None,
-    http2: bool | None,
-    max_connections: int,
-    max_keepalive_connections: int | None,
-    keepalive_expiry: float,
-) -> PoolConfig:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """The connection options as the caller gave them (defaults match the constructors')."""
+
+    verify: bool | ssl.SSLContext = True
+    ca_bundle: str | os.PathLike[str] | None = None
+    trust_env: bool = True
+    proxy: str | None = None
+    http2: bool | None = None
+    max_connections: int = 100
+    max_keepalive_connections: int | None = None
+    keepalive_expiry: float = 5.0
+
+
+def pool_config(options: PoolOptions) -> PoolConfig:
     """Validate the connection options and resolve TLS and HTTP/2 settings.
 
     Raises:
         ValueError: An option is out of range or options contradict each other.
         ImportError: ``http2=True`` but h2 is not installed.
     """
-    if isinstance(max_connections, bool) or max_connections < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise ValueError(f"max_connections must be a positive int, got {max_connections!r}")
-    keepalive = max_connections if max_keepalive_connections is None else max_keepalive_connections
-    if keepalive < 0 or keepalive > max_connections:
+    limit = options.max_connections
+    if isinstance(limit, bool) or limit < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise ValueError(f"max_connections must be a positive int, got {limit!r}")
+    keepalive = (
+        limit if options.max_keepalive_connections is None else options.max_keepalive_connections
+    )
+    if keepalive < 0 or keepalive > limit:
         raise ValueError(
             f"max_keepalive_connections must be between 0 and max_connections "
-            f"({max_connections}), got {keepalive!r}"
+            f"({limit}), got {keepalive!r}"
         )
-    if keepalive_expiry < 0:
-        raise ValueError(f"keepalive_expiry must be >= 0 seconds, got {keepalive_expiry!r}")
+    if options.keepalive_expiry < 0:
+        raise ValueError(f"keepalive_expiry must be >= 0 seconds, got {options.keepalive_expiry!r}")
+    http2 = options.http2
     if http2 is None:
         http2 = http2_available()
     elif http2 and not http2_available():
         raise ImportError(_H2_HINT)
     return PoolConfig(
-        verify=_tls(verify, ca_bundle),
-        trust_env=trust_env,
-        proxy=proxy,
+        verify=_tls(options.verify, options.ca_bundle),
+        trust_env=options.trust_env,
+        proxy=options.proxy,
         http2=http2,
-        max_connections=max_connections,
+        max_connections=limit,
         max_keepalive_connections=keepalive,
-        keepalive_expiry=keepalive_expiry,
+        keepalive_expiry=options.keepalive_expiry,
     )
+
+
+def adopt(client: object, backend: BackendName | None, options: PoolOptions) -> Backend:
+    """The backend of a client the caller brought, after checking nothing contradicts it.
+
+    Raises:
+        ValueError: Connection options next to ``client``, or a backend that contradicts it.
+        TypeError: ``client`` is not an httpx or httpx2 client.
+    """
+    # Options next to a ready-made client would be silently ignored: refuse them instead.
+    defaults = PoolOptions()
+    clashing = [
+        field.name
+        for field in fields(PoolOptions)
+        if getattr(options, field.name) != getattr(defaults, field.name)
+    ]
+    if clashing:
+        raise ValueError(
+            f"{', '.join(clashing)} cannot be combined with client=...: "
+            "configure the client you pass instead"
+        )
+    found = backend_of(client)
+    if backend is not None and backend != found.name:
+        raise ValueError(f"backend={backend!r} but client is an {found.name} client")
+    return found
 
 
 def _tls(
@@ -201,30 +234,3 @@ def _as_dict(timeout: Timeout) -> dict[str, float | None]:
         "write": timeout.write,
         "pool": timeout.pool,
     }
-
-
-# Connection options and their defaults; a ready-made client cannot be combined with any of them.
-POOL_DEFAULTS: dict[str, object] = {
-    "verify": True,
-    "ca_bundle": None,
-    "trust_env": True,
-    "proxy": None,
-    "http2": None,
-    "max_connections": 100,
-    "max_keepalive_connections": None,
-    "keepalive_expiry": 5.0,
-}
-
-
-def check_client_options(given: dict[str, object]) -> None:
-    """Refuse connection options passed next to a ready-made client (they would be ignored).
-
-    Raises:
-        ValueError: Names the options that were set.
-    """
-    clashing = sorted(name for name, value in given.items() if value != POOL_DEFAULTS[name])
-    if clashing:
-        raise ValueError(
-            f"{', '.join(clashing)} cannot be combined with client=...: "
-            "configure the client you pass instead"
-        )

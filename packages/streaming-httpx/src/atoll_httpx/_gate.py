@@ -4,8 +4,9 @@ httpcore 1.x (under httpx) re-scans every queued request against every connectio
 request enters or leaves the pool, so a thousand tasks sharing one transport spend most of their
 CPU time in that scan (measured: 1,000 small requests over 100 connections took about 40 s, and
 about 7 s over 10). Queueing the surplus here instead, where waiting costs nothing, keeps the
-pool's queue no longer than its connection count. httpcore2 (under httpx2) does not need it, and
-HTTP/2 multiplexes requests over a few connections, so the gate is used for httpx on HTTP/1.1.
+pool's queue no longer than its connection count. httpcore2 (under httpx2) does not need it, so
+the gate is used with httpx only. Under HTTP/2 it also caps in-flight requests (streams) at the
+connection limit, which stays within what servers allow per connection (typically 100 or more).
 
 anyio is imported here because it is how httpx itself runs on asyncio and trio; both httpx and
 httpx2 depend on it, so it adds nothing to install.

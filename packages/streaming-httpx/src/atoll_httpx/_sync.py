@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 from atoll_wire import HttpRequest, SyncHttpResponse, SyncTransport, Timeout
 
-from ._backend import BackendName, backend_of, load_backend
+from ._backend import BackendName, load_backend
 from ._body import SyncBody, declared_size, too_large
 from ._config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
+    PoolOptions,
     RequestPolicy,
-    check_client_options,
+    adopt,
     make_sync_client,
     pool_config,
 )
@@ -77,30 +78,7 @@ class SyncHttpxTransport(SyncTransport):
     ) -> None:
         self._policy = RequestPolicy(timeout, max_body_bytes)
         self._closed = False
-        if client is not None:
-            check_client_options(
-                {
-                    "verify": verify,
-                    "ca_bundle": ca_bundle,
-                    "trust_env": trust_env,
-                    "proxy": proxy,
-                    "http2": http2,
-                    "max_connections": max_connections,
-                    "max_keepalive_connections": max_keepalive_connections,
-                    "keepalive_expiry": keepalive_expiry,
-                }
-            )
-            self._backend = backend_of(client)
-            if backend is not None and backend != self._backend.name:
-                raise ValueError(
-                    f"backend={backend!r} but client is an {self._backend.name} client"
-                )
-            self._client = client
-            self._owns_client = False
-            self._http2: bool | None = None
-            return
-        self._backend = load_backend(backend)
-        config = pool_config(
+        options = PoolOptions(
             verify=verify,
             ca_bundle=ca_bundle,
             trust_env=trust_env,
@@ -110,8 +88,15 @@ class SyncHttpxTransport(SyncTransport):
             max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=keepalive_expiry,
         )
+        self._owns_client = client is None
+        self._http2: bool | None = None
+        if client is not None:
+            self._backend = adopt(client, backend, options)
+            self._client = client
+            return
+        self._backend = load_backend(backend)
+        config = pool_config(options)
         self._client = make_sync_client(self._backend, config)
-        self._owns_client = True
         self._http2 = config.http2
 
     @property
