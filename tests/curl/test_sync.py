@@ -115,3 +115,36 @@ def test_close_wakes_and_fails_later_use(server: Server) -> None:
     with pytest.raises(TransportError, match="closed"):
         t.send(HttpRequest("GET", server.url("/echo")))
     closer.join()
+
+
+def test_keepalive_limits(server: Server) -> None:
+    with transport(max_connections=4, max_keepalive_connections=1) as t:
+        # Four responses in flight at once (held behind the gate) need four connections.
+        held = [t.send(HttpRequest("GET", server.url("/chunks?n=2"))) for _ in range(4)]
+        server.open_gate()
+        for response in held:
+            assert response.read() == b"AB"
+        assert server.accepted == 4
+        t.send(HttpRequest("GET", server.url("/echo"))).read()  # reuses the one idle connection
+        deadline = time.monotonic() + 5
+        while server.open_connections() > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.open_connections() == 1
+        assert server.accepted == 4
+
+
+def test_keepalive_expiry(server: Server) -> None:
+    with transport(keepalive_expiry=1.0) as t:
+        t.send(HttpRequest("GET", server.url("/echo"))).read()
+        t.send(HttpRequest("GET", server.url("/echo"))).read()
+        assert server.accepted == 1
+        time.sleep(1.3)
+        t.send(HttpRequest("GET", server.url("/echo"))).read()
+        assert server.accepted == 2  # the idle connection had expired
+
+
+def test_no_keepalive_closes_every_connection(server: Server) -> None:
+    with transport(max_keepalive_connections=0) as t:
+        for _ in range(3):
+            t.send(HttpRequest("GET", server.url("/echo"))).read()
+    assert server.accepted == 3
