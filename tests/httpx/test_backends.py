@@ -164,3 +164,11 @@ async def test_compressed_bodies_are_decoded_and_limited(backend: str, server: P
             await (await transport.send(bomb)).aread()
     with SyncHttpxTransport(backend=chosen) as sync:
         assert sync.send(HttpRequest("GET", server.url("/gzip?size=1000"))).read() == pattern(1000)
+
+
+async def test_head_response_is_not_held_to_its_content_length(server: PlainServer) -> None:
+    # A HEAD answer announces the GET body's length but carries no body: not "too large".
+    async with HttpxTransport(max_body_bytes=10) as transport:
+        response = await transport.send(HttpRequest("HEAD", server.url("/large?size=5000")))
+        assert response.headers["content-length"] == "5000"
+        assert await response.aread() == b""

@@ -144,10 +144,10 @@ class HttpxTransport(AsyncTransport):
         errors = self._backend.errors
         client = self._client
         timeouts = policy.timeouts(request)
-        started = time.perf_counter()
         permit = (
             NO_PERMIT if self._gate is None else await self._gate.enter(request, timeouts["pool"])
         )
+        started = time.perf_counter()
         try:
             native_request = client.build_request(
                 request.method,
@@ -168,7 +168,7 @@ class HttpxTransport(AsyncTransport):
         elapsed = time.perf_counter() - started
         body = AsyncBody(native, request, limit, errors, permit)
         if limit is not None:
-            size = declared_size(native)
+            size = declared_size(native, request.method)
             if size is not None and size > limit:
                 await body.aclose()
                 raise too_large(request, limit, size, declared=True)

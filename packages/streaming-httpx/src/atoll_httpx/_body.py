@@ -32,8 +32,13 @@ def too_large(request: HttpRequest, limit: int, size: int, *, declared: bool) ->
     )
 
 
-def declared_size(native: httpx.Response) -> int | None:
-    """The body size the server announced in ``Content-Length``, if any (and valid)."""
+def declared_size(native: httpx.Response, method: str) -> int | None:
+    """The body size the server announced in ``Content-Length``, if any (and valid).
+
+    A response to HEAD, a 204 and a 304 carry no body whatever their ``Content-Length`` says.
+    """
+    if method == "HEAD" or native.status_code in (204, 304):
+        return None
     value = native.headers.get("content-length")
     if value is None or not value.isdigit():
         return None

@@ -138,6 +138,7 @@ class SyncHttpxTransport(SyncTransport):
         limit = policy.body_limit(request)
         errors = self._backend.errors
         client = self._client
+        started = time.perf_counter()
         try:
             native_request = client.build_request(
                 request.method,
@@ -146,13 +147,12 @@ class SyncHttpxTransport(SyncTransport):
                 content=request.body,
                 extensions={"timeout": policy.timeouts(request)},
             )
-            started = time.perf_counter()
             native = client.send(native_request, stream=True)
         except errors.native as exc:
             raise translate(exc, request, errors) from exc
         elapsed = time.perf_counter() - started
         if limit is not None:
-            size = declared_size(native)
+            size = declared_size(native, request.method)
             if size is not None and size > limit:
                 native.close()
                 raise too_large(request, limit, size, declared=True)
