@@ -24,12 +24,21 @@ import contextlib
 import gzip
 import ssl
 import threading
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 PATTERN = bytes(range(256)) * 64  # 16 KiB; position i holds byte i % 256
 GZIP_TEXT = b"compressed on the wire, plain for the caller. " * 100
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the server received it."""
+
+    method: str
+    body: bytes
 
 
 class Server:
@@ -48,6 +57,7 @@ class Server:
         self.open = 0
         self.pushed = 0
         self.targets: list[str] = []
+        self.requests_seen: list[Seen] = []
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -132,6 +142,8 @@ class Server:
             return False
         length = int(headers.get("content-length", "0"))
         body = await reader.readexactly(length) if length else b""
+        with self._lock:
+            self.requests_seen.append(Seen(method, body))
         if target.startswith("http://"):
             await _respond(writer, 200, b"via proxy", [("x-proxied", target)])
         elif parts.path == "/echo":

@@ -148,3 +148,29 @@ def test_no_keepalive_closes_every_connection(server: Server) -> None:
         for _ in range(3):
             t.send(HttpRequest("GET", server.url("/echo"))).read()
     assert server.accepted == 3
+
+
+def test_one_handle_switches_methods_cleanly(server: Server) -> None:
+    """Handles are reused without reset(): nothing of one request may leak into the next."""
+    sequence = [
+        ("GET", b""),
+        ("POST", b"first body"),
+        ("HEAD", b""),
+        ("GET", b""),
+        ("PUT", b"put body"),
+        ("DELETE", b""),
+        ("POST", b""),
+        ("DELETE", b"delete body"),
+        ("PATCH", b"p"),
+        ("GET", b""),
+    ]
+    with transport(max_connections=1) as t:  # one handle serves every request
+        for method, body in sequence:
+            request = HttpRequest(method, server.url("/echo"), {"X-M": method}, body)
+            with t.send(request) as response:
+                data = response.read()
+            assert response.headers["x-method"] == method
+            assert response.headers["x-seen-x-m"] == method
+            assert data == (b"" if method == "HEAD" else body)
+            sent = server.requests_seen[-1]
+            assert (sent.method, sent.body) == (method, body)

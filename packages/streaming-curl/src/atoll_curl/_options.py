@@ -94,12 +94,25 @@ def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
         setopt(pycurl.CAPATH, config.ca_dir)
 
 
+class _Applied:
+    """What one handle was last configured with, so equal options are not set again."""
+
+    __slots__ = ("headers", "settings", "url", "verb")
+
+    def __init__(self) -> None:
+        self.headers: list[str] | None = None
+        self.url = ""
+        self.verb: tuple[str, bool] | None = None
+        self.settings: tuple[int, int, int, str] | None = None
+
+
 class Configurator:
     """Applies each request's options to a handle, skipping what the handle already has.
 
-    Per handle it remembers the rarely changing settings (connect timeout, size limit, pipe-wait,
-    proxy) last applied; per transport, the header lines built for the last header set (clients
-    send the same headers again and again).
+    Handles are reused without ``reset()``, so an option set for an earlier request is still in
+    place: per handle we remember the URL, header list, method and rarely changing settings
+    last applied, and set only what differs. Header lines are built once per distinct header set
+    (clients send the same headers again and again).
 
     Args:
         config: The transport's options.
@@ -109,7 +122,7 @@ class Configurator:
 
     def __init__(self, config: CurlConfig) -> None:
         self._config = config
-        self._applied: dict[pycurl.Curl, tuple[int, int, int, str]] = {}
+        self._applied: dict[pycurl.Curl, _Applied] = {}
         self._last_headers: dict[str, str] | None = None
         self._last_has_body = False
         self._last_lines: list[str] = []
@@ -140,9 +153,24 @@ class Configurator:
         url = request.url
         easy = transfer.easy
         setopt = easy.setopt
-        setopt(pycurl.HTTPHEADER, self._header_lines(request))
-        setopt(pycurl.URL, url)
-        _method(easy, request.method, request.body)
+        applied = self._applied.get(easy)
+        if applied is None:
+            applied = self._applied[easy] = _Applied()
+        lines = self._header_lines(request)
+        if applied.headers is not lines:
+            setopt(pycurl.HTTPHEADER, lines)
+            applied.headers = lines
+        if applied.url != url:
+            setopt(pycurl.URL, url)
+            applied.url = url
+        body = request.body
+        verb = (request.method, bool(body))
+        if applied.verb != verb:
+            _method(easy, request.method, body)
+            applied.verb = verb
+        if body or request.method in _BODY_METHODS:
+            setopt(pycurl.POSTFIELDSIZE_LARGE, len(body))
+            setopt(pycurl.POSTFIELDS, body)
         setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
         setopt(pycurl.WRITEFUNCTION, transfer.on_write)
         connect = timeout.connect
@@ -155,8 +183,8 @@ class Configurator:
             1 if config.http2 and url[:6].lower() == "https:" else 0,
             config.proxy_for(url) or "",
         )
-        if self._applied.get(easy) != settings:  # usually what this handle had last time
-            self._applied[easy] = settings
+        if applied.settings != settings:
+            applied.settings = settings
             connect_ms, max_size, pipewait, proxy = settings
             # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
             setopt(pycurl.CONNECTTIMEOUT_MS, connect_ms)
@@ -169,6 +197,9 @@ class Configurator:
         self._applied.pop(easy, None)
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:
     # Back to a plain GET first: clears NOBODY, POST and a custom verb left by an earlier request.
     easy.setopt(pycurl.HTTPGET, 1)
@@ -178,7 +209,8 @@ def _method(easy: pycurl.Curl, method: str, body: bytes) -> None:
     if method == "HEAD":
         easy.setopt(pycurl.NOBODY, 1)
         return
-    if body or method in ("POST", "PUT", "PATCH"):
+    if body or method in _BODY_METHODS:
+        # Marks the request as one with a body (POST); configure() sets the bytes each time.
         easy.setopt(pycurl.POSTFIELDSIZE_LARGE, len(body))
         easy.setopt(pycurl.POSTFIELDS, body)
     if method != "POST":

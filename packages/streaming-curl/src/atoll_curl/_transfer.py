@@ -24,6 +24,18 @@ from ._exceptions import ABORTED, FILESIZE_EXCEEDED, stall_timeout
 _PAUSE = pycurl.WRITEFUNC_PAUSE
 
 
+def _blank_line(lines: list[bytes], start: int) -> int:
+    """Index of the first empty header line at or after ``start`` (the end of a block), or -1."""
+    try:
+        return lines.index(b"\r\n", start)  # list.index runs in C: no loop over lines here
+    except ValueError:
+        pass
+    try:
+        return lines.index(b"\n", start)  # a server ending lines with a bare LF
+    except ValueError:
+        return -1
+
+
 class Waiter(Protocol):
     """Something a waiting consumer sleeps on; the transfer sets it when anything changes."""
 
@@ -120,15 +132,17 @@ class Transfer:
         ``socket_action`` for the transfers still waiting for their headers.
         """
         lines = self.header_lines
-        end = len(lines)
-        for index in range(self.scanned, end):
-            line = lines[index]
-            if line != b"\r\n" and line != b"\n":
-                continue
+        start = self.scanned
+        while True:
+            index = _blank_line(lines, start)
+            if index < 0:
+                self.scanned = len(lines)
+                return False
             fields = lines[self._head].split(None, 2) if index > self._head else []
             status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
             if 100 <= status < 200 and status != 101:
-                self._head = index + 1  # 100 Continue, 103 Early Hints: the response follows
+                # 100 Continue, 103 Early Hints: the real response follows.
+                self._head = start = index + 1
                 continue
             self.status = status
             self._tail = index
@@ -136,8 +150,6 @@ class Transfer:
             self.last_activity = monotonic()
             self.wake()
             return True
-        self.scanned = end
-        return False
 
     def on_write(self, data: bytes) -> int | None:
         """WRITEFUNCTION: buffer one body chunk, or pause the transfer when the buffer is full."""
