@@ -39,6 +39,8 @@ class Reactor:
         max_connections: libcurl's cap on open connections (``M_MAX_TOTAL_CONNECTIONS``).
         max_keepalive: Idle connections libcurl keeps for reuse (``M_MAXCONNECTS``).
         http2: Allow HTTP/2 multiplexing.
+        prepare: Sets the transport's shared options on each new easy handle.
+        forget: Called for each easy handle the reactor closes.
     """
 
     __slots__ = (
