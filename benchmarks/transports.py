@@ -382,7 +382,15 @@ def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     def cpu(name: str) -> float:
         return float(results[name]["plain"]["client_cpu_s_per_request"]) if name in results else 0.0
 
-    summary: dict[str, Any] = {}
+    # The server runs on one core: near 1.0 it, not the client, would set the pace.
+    busiest = max(
+        max(run["plain"]["server_cpu_cores"], run["streams"]["server_cpu_cores"])
+        for run in results.values()
+    )
+    summary: dict[str, Any] = {
+        "server_cpu_cores_max": busiest,
+        "server_is_bottleneck": busiest >= 0.9,
+    }
     pairs = [
         ("atoll_curl", "bare_pycurl_multi", 0.7),
         ("atoll_curl", "raw_httpx", 10.0),
