@@ -1,6 +1,10 @@
-"""HTTP/2 over TLS (when h2 is installed): negotiated by ALPN, multiplexed, streams closable.
+"""HTTP/2 over TLS (opt-in, needs h2): negotiated by ALPN and multiplexed.
 
-The peer is the h2 server the atoll_curl tests wrote (tests/curl/_h2server.py).
+The peer is the h2 server the atoll_curl tests wrote (tests/curl/_h2server.py). Closing a stream
+early is not tested here on purpose: httpcore forgets such a stream without resetting it, and
+the data the server keeps sending exhausts the connection's flow-control window (measured: one
+abandoned endless stream took the whole 16 MiB window; the next request on the connection then
+failed). That is why ``http2`` is opt-in.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pytest
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
 from atoll_wire import HttpRequest
 
-from tests.transports.conftest import TLSMaterial, body_of
+from tests.transports.conftest import TLSMaterial
 
 pytestmark = [
     pytest.mark.anyio,
@@ -59,22 +63,6 @@ async def test_requests_are_multiplexed(backend: str, h2_server: object, tls: TL
                 group.start_soon(one, index)
     assert h2_server.count("accepted") == 1
     assert len(streams) == 30
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_closing_a_stream_keeps_the_connection(
-    backend: str, h2_server: object, tls: TLSMaterial
-) -> None:
-    from tests.curl._h2server import H2Server
-
-    assert isinstance(h2_server, H2Server)
-    async with make(backend, tls) as transport:
-        response = await transport.send(HttpRequest("GET", h2_server.url("/infinite")))
-        async with response, body_of(response) as body:
-            assert len(await anext(body)) > 0
-        echoed = await transport.send(HttpRequest("POST", h2_server.url("/echo"), body=b"x"))
-        assert await echoed.aread() == b"x"
-    assert h2_server.count("accepted") == 1
 
 
 def test_sync_http2(h2_server: object, tls: TLSMaterial) -> None:

@@ -40,16 +40,17 @@ def test_bad_options_are_named(options: dict[str, object], message: str) -> None
         SyncHttpxTransport(**options)  # type: ignore[arg-type]
 
 
-def test_http2_follows_h2_availability() -> None:
-    assert HttpxTransport().http2 is H2_INSTALLED
-    assert HttpxTransport(http2=False).http2 is False
+def test_http2_is_opt_in() -> None:
+    assert HttpxTransport().http2 is False
+    assert SyncHttpxTransport().http2 is False
+    if H2_INSTALLED:
+        assert HttpxTransport(http2=True).http2 is True
 
 
 def test_http2_without_h2_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(atoll_httpx._config, "http2_available", lambda: False)
     with pytest.raises(ImportError, match=r"httpx\[http2\]"):
         HttpxTransport(http2=True)
-    assert HttpxTransport().http2 is False  # auto: quietly HTTP/1.1
 
 
 def test_ssl_context_and_ca_directory_are_accepted(tmp_path: Path) -> None:

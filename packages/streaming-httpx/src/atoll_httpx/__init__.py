@@ -4,7 +4,8 @@
 ``atoll_wire.HttpRequest`` and return a response whose body streams as you iterate it. They pool
 and keep connections alive, verify TLS (optionally against your own CA bundle), honour proxy
 environment variables, apply connect/read/write/pool timeouts, cap the response size, speak
-HTTP/2 when ``h2`` is installed, and raise only ``atoll_wire.TransportError`` subclasses.
+HTTP/2 on request (``http2=True``, with ``h2``), and raise only ``atoll_wire.TransportError``
+subclasses.
 httpx is preferred; httpx2 (the maintained fork) is used when it is the one installed, or when
 asked for with ``backend="httpx2"``.
 

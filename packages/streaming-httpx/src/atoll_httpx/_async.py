@@ -31,9 +31,9 @@ class HttpxTransport(AsyncTransport):
     """Send requests with ``httpx.AsyncClient``: pooled, streamed, on asyncio or trio.
 
     Connections are pooled and kept alive; TLS certificates are verified; proxies come from the
-    environment (``HTTPS_PROXY``, ``NO_PROXY``, ...) unless ``trust_env=False``; HTTP/2 is used
-    when the ``h2`` package is installed. Response bodies stream as the caller iterates them.
-    Every httpx error is raised as an atoll_wire ``TransportError`` chained to the original.
+    environment (``HTTPS_PROXY``, ``NO_PROXY``, ...) unless ``trust_env=False``; HTTP/2 is
+    available on request (``http2=True``, needs ``h2``). Response bodies stream as the caller
+    iterates them. Every httpx error is raised as an atoll_wire ``TransportError``, chained.
 
     Args:
         timeout: Default seconds per phase (connect, read, write, pool): one number, a
@@ -45,8 +45,9 @@ class HttpxTransport(AsyncTransport):
         ca_bundle: A PEM file (or directory) of CA certificates to trust instead of the defaults.
         trust_env: Read proxies, ``NO_PROXY`` and ``SSL_CERT_FILE`` from the environment.
         proxy: One proxy URL for every request (overrides the environment's).
-        http2: True to require HTTP/2 support, False to disable it, None to use it when ``h2``
-            is installed.
+        http2: Offer HTTP/2 through ALPN (needs ``h2``). Off by default: httpcore does not
+            reset an HTTP/2 stream closed early, so the server keeps sending into it and its
+            unacknowledged data eats the connection's flow-control window.
         max_connections: Connections open at once; more requests wait for one (pool timeout).
         max_keepalive_connections: Idle connections kept for reuse (default: max_connections).
         keepalive_expiry: Seconds an idle connection is kept.
@@ -70,7 +71,7 @@ class HttpxTransport(AsyncTransport):
         ca_bundle: str | os.PathLike[str] | None = None,
         trust_env: bool = True,
         proxy: str | None = None,
-        http2: bool | None = None,
+        http2: bool = False,
         max_connections: int = 100,
         max_keepalive_connections: int | None = None,
         keepalive_expiry: float = 5.0,

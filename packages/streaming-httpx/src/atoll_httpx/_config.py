@@ -58,7 +58,7 @@ class PoolOptions:
     ca_bundle: str | os.PathLike[str] | None = None
     trust_env: bool = True
     proxy: str | None = None
-    http2: bool | None = None
+    http2: bool = False
     max_connections: int = 100
     max_keepalive_connections: int | None = None
     keepalive_expiry: float = 5.0
@@ -84,16 +84,13 @@ def pool_config(options: PoolOptions) -> PoolConfig:
         )
     if options.keepalive_expiry < 0:
         raise ValueError(f"keepalive_expiry must be >= 0 seconds, got {options.keepalive_expiry!r}")
-    http2 = options.http2
-    if http2 is None:
-        http2 = http2_available()
-    elif http2 and not http2_available():
+    if options.http2 and not http2_available():
         raise ImportError(_H2_HINT)
     return PoolConfig(
         verify=_tls(options.verify, options.ca_bundle),
         trust_env=options.trust_env,
         proxy=options.proxy,
-        http2=http2,
+        http2=options.http2,
         max_connections=limit,
         max_keepalive_connections=keepalive,
         keepalive_expiry=options.keepalive_expiry,
