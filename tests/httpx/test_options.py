@@ -15,6 +15,7 @@ from atoll_httpx._config import PoolOptions
 from atoll_wire import HttpRequest, ReadTimeout, Timeout
 
 from tests.transports._peer import PlainServer
+from tests.transports.conftest import TLSMaterial
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +94,19 @@ def test_constructor_defaults_match_the_option_record(transport_class: type) -> 
     parameters = inspect.signature(transport_class).parameters
     for field in dataclasses.fields(PoolOptions):
         assert parameters[field.name].default == field.default, field.name
+
+
+async def test_explicit_proxy(refused_url: str) -> None:
+    # The environment is ignored (trust_env=False), the explicit proxy is used.
+    with PlainServer() as proxy:
+        async with HttpxTransport(proxy=proxy.base_url, trust_env=False) as transport:
+            response = await transport.send(HttpRequest("GET", refused_url + "echo"))
+            assert await response.aread() == b""
+        assert proxy.requests[-1].target == refused_url + "echo"
+
+
+async def test_ssl_context_is_used_as_is(tls: TLSMaterial, tls_server: PlainServer) -> None:
+    context = ssl.create_default_context(cafile=str(tls.ca_file))
+    async with HttpxTransport(verify=context) as transport:
+        response = await transport.send(HttpRequest("GET", tls_server.url("/status/200")))
+        assert await response.aread() == b"status 200"
