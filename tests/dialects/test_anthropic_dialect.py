@@ -13,6 +13,7 @@ from atoll_dialects import (
     OverloadedError,
     UnsupportedRequestError,
 )
+from atoll_dialects._exceptions import error_from_stream_event
 from atoll_registry import Capabilities, ModelSpec, ProviderQuirks, ProviderSpec
 from atoll_wire import (
     AudioPart,
@@ -25,6 +26,8 @@ from atoll_wire import (
     OutputSchema,
     RedactedThinkingPart,
     ServerSentEvent,
+    SSEDecoder,
+    StreamAccumulator,
     StreamError,
     StreamEvent,
     TextDelta,
@@ -401,6 +404,48 @@ def test_stream_error_event() -> None:
     events = run([START, ev("error", error={"type": "overloaded_error", "message": "Overloaded"})])
     errors = [e for e in events if isinstance(e, StreamError)]
     assert [(e.type, e.message) for e in errors] == [("overloaded_error", "Overloaded")]
+
+
+def test_mid_stream_error_then_typed_error_carrying_the_partial_response() -> None:
+    """Anthropic's ``event: error`` after some text: a StreamError, then OverloadedError.
+
+    The body goes through the real SSE decoder; no ``message_stop`` follows the error, so the
+    partial response is incomplete and keeps the text and usage that arrived before it.
+    """
+    body = (
+        b"event: message_start\n"
+        b'data: {"type":"message_start","message":{"id":"msg_1","model":"claude",'
+        b'"usage":{"input_tokens":9,"output_tokens":1}}}\n\n'
+        b"event: content_block_start\n"
+        b'data: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n'
+        b'event: ping\ndata: {"type": "ping"}\n\n'
+        b"event: content_block_delta\n"
+        b'data: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":"Hello, wor"}}\n\n'
+        b"event: error\n"
+        b'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+    )
+    sse, decoder = SSEDecoder(), DIALECT.stream_decoder(anthropic())
+    events: list[StreamEvent] = []
+    for event in sse.feed(body):
+        events.extend(decoder.feed(event))
+    events.extend(decoder.finish())
+    errors = [e for e in events if isinstance(e, StreamError)]
+    assert [(e.type, e.message) for e in errors] == [("overloaded_error", "Overloaded")]
+    assert not decoder.done
+    acc = StreamAccumulator()
+    for event in events:
+        acc.add(event)
+    partial = acc.response()
+    assert partial.incomplete
+    assert partial.message.text == "Hello, wor"
+    assert partial.usage == Usage(input_tokens=9, output_tokens=1)
+    assert partial.error == errors[0]
+    error = error_from_stream_event(partial.error, partial, provider="anthropic", model="claude")
+    assert type(error) is OverloadedError
+    assert error.partial is partial
+    assert (error.provider, error.model, error.message) == ("anthropic", "claude", "Overloaded")
 
 
 def test_server_tool_blocks_and_unknown_events_are_skipped() -> None:

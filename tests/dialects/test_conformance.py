@@ -23,7 +23,9 @@ from atoll_dialects import (
     APIError,
     BadRequestError,
     Dialect,
+    NotFoundError,
     OpenAIChatDialect,
+    RateLimitError,
 )
 from atoll_dialects._exceptions import error_from_stream_event
 from atoll_registry import ProviderQuirks, ProviderSpec
@@ -43,6 +45,13 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 DIALECTS: dict[str, Dialect] = {
     "openai-chat": OpenAIChatDialect(),
     "anthropic-messages": AnthropicMessagesDialect(),
+}
+# The event that says a stream is complete; a body without it must decode as incomplete.
+END_MARKERS = {"openai-chat": "data: [DONE]", "anthropic-messages": "event: message_stop"}
+ERROR_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    404: NotFoundError,
+    429: RateLimitError,
 }
 
 
@@ -141,6 +150,7 @@ def _run_case(corpus_dir: Path, dialect_name: str, name: str) -> None:
     if status >= 400:
         error = dialect.parse_error(status, {}, body, provider=case["provider"])
         expected = case["expect"]["error"]
+        assert type(error) is ERROR_CLASSES[status]
         assert error.status == status
         assert error.error_type == expected["type"]
         assert error.code == expected["code"]
@@ -151,7 +161,9 @@ def _run_case(corpus_dir: Path, dialect_name: str, name: str) -> None:
         return
     whole = _stream(dialect, body, None)
     _check_stream_error(case, whole)
-    _check(case, _accumulate(whole), anthropic=anthropic)
+    response = _accumulate(whole)
+    _check(case, response, anthropic=anthropic)
+    assert response.incomplete == (END_MARKERS[dialect_name] not in case["response"]["body"])
     for seed in range(3):
         chunked = _stream(dialect, body, random.Random(seed))
         assert chunked == whole
@@ -185,6 +197,8 @@ def test_mid_stream_error_becomes_typed_error_with_partial(
     assert type(error) is cls
     assert error.partial is partial
     assert error.message == case["expect"]["error"]["message"]
+    # Groq ends with the error and no [DONE]: incomplete. OpenRouter still sends [DONE].
+    assert partial.incomplete == ("data: [DONE]" not in case["response"]["body"])
     assert partial.message.thinking == case["expect"]["reasoning"]
 
 

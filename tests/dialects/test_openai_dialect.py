@@ -18,6 +18,7 @@ from atoll_registry import Capabilities, ModelSpec, ProviderQuirks, ProviderSpec
 from atoll_wire import (
     AudioPart,
     ChatRequest,
+    ChatResponse,
     DocumentPart,
     ImagePart,
     Message,
@@ -25,6 +26,7 @@ from atoll_wire import (
     MessageStart,
     OutputSchema,
     ServerSentEvent,
+    SSEDecoder,
     StreamAccumulator,
     StreamError,
     StreamEvent,
@@ -456,6 +458,13 @@ def run(events: list[ServerSentEvent], **quirks: Any) -> list[StreamEvent]:
     return out + decoder.finish()
 
 
+def accumulate(events: list[StreamEvent]) -> ChatResponse:
+    acc = StreamAccumulator()
+    for event in events:
+        acc.add(event)
+    return acc.response()
+
+
 def calls_of(events: list[StreamEvent]) -> list[tuple[str, str, str]]:
     starts = {e.index: (e.id, e.name) for e in events if isinstance(e, ToolCallStart)}
     args: dict[int, str] = dict.fromkeys(starts, "")
@@ -551,6 +560,61 @@ def test_usage_snapshots_replace_and_trailing_empty_chunks_do_not_reset() -> Non
     updates = [e.usage for e in events if isinstance(e, UsageUpdate)]
     assert updates == [Usage(input_tokens=3, output_tokens=4)] * 2
     assert events[-1] == MessageEnd(finish_reason="stop", raw_finish_reason="stop")
+
+
+def test_usage_before_the_last_chunk_is_counted_once() -> None:
+    """Usage in a chunk before the finish (and repeated later) ends up in the response once."""
+    usage = {
+        "prompt_tokens": 3,
+        "completion_tokens": 4,
+        "prompt_tokens_details": {"cached_tokens": 2},
+    }
+    events = run(
+        [
+            chunk({"content": "a"}, usage=usage),  # usage early, with content still to come
+            chunk({"content": "b"}),
+            chunk({}, "stop", usage=usage),  # the same snapshot in the finish chunk
+            chunk(None, usage=usage, x_groq={"usage": usage}),  # and in a trailing chunk
+            sse("[DONE]"),
+        ]
+    )
+    response = accumulate(events)
+    assert response.message.text == "ab"
+    assert response.usage == Usage(input_tokens=3, output_tokens=4, cache_read_tokens=2)
+    assert not response.incomplete
+
+
+def test_keep_alive_comments_through_the_real_sse_decoder() -> None:
+    """OpenRouter's ``: OPENROUTER PROCESSING`` comments (and CRLF) change nothing."""
+    chunks = [
+        {"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": "he"}}]},
+        {"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": "llo"}}]},
+        {
+            "id": "c1",
+            "model": "m",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        },
+    ]
+    plain = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+    plain += b"data: [DONE]\n\n"
+    noisy = b": OPENROUTER PROCESSING\r\n\r\n" + plain.replace(
+        b"\n\n", b"\n\n: OPENROUTER PROCESSING\n\n:\n\n"
+    )
+
+    def decode(body: bytes) -> list[StreamEvent]:
+        sse_decoder, decoder = SSEDecoder(), DIALECT.stream_decoder()
+        out: list[StreamEvent] = []
+        for at in range(0, len(body), 7):  # small reads split comments and events
+            for event in sse_decoder.feed(body[at : at + 7]):
+                out.extend(decoder.feed(event))
+        for event in sse_decoder.flush():
+            out.extend(decoder.feed(event))
+        return out + decoder.finish()
+
+    assert decode(noisy) == decode(plain)
+    response = accumulate(decode(noisy))
+    assert (response.message.text, response.raw_finish_reason) == ("hello", "stop")
+    assert not response.incomplete
 
 
 def test_no_done_means_no_message_end() -> None:
