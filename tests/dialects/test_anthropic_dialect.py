@@ -441,6 +441,7 @@ def test_mid_stream_error_then_typed_error_carrying_the_partial_response() -> No
     assert partial.incomplete
     assert partial.message.text == "Hello, wor"
     assert partial.usage == Usage(input_tokens=9, output_tokens=1)
+    assert partial.error is not None
     assert partial.error == errors[0]
     error = error_from_stream_event(partial.error, partial, provider="anthropic", model="claude")
     assert type(error) is OverloadedError
