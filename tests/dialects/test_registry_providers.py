@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from atoll_dialects import AnthropicMessagesDialect, Dialect, OpenAIChatDialect
+from atoll_dialects import AnthropicMessagesDialect, CapabilityError, Dialect, OpenAIChatDialect
 from atoll_registry import Registry
-from atoll_wire import ChatRequest, Message
+from atoll_wire import ChatRequest, ImagePart, Message, OutputSchema, ToolSpec
 
 DIALECTS: dict[str, Dialect] = {
     "openai-chat": OpenAIChatDialect(),
@@ -79,3 +79,57 @@ def test_registry_quirks_drive_parsing() -> None:
     }
     parsed = OpenAIChatDialect().parse(json.dumps(calls).encode(), gemini)
     assert parsed.message.tool_calls[0].id.startswith("call_")
+
+
+def _schema_request(model: str) -> ChatRequest:
+    return ChatRequest(
+        model=model,
+        messages=[Message.user("a city")],
+        output_schema=OutputSchema(name="City", schema={"type": "object"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "native"),
+    [("anthropic/claude-sonnet-4-5", True), ("anthropic/claude-3-haiku", False)],
+)
+def test_anthropic_structured_output_follows_registry_capability(name: str, native: bool) -> None:
+    """Native ``output_config.format`` where the registry documents it, else a forced tool."""
+    registry = Registry.default()
+    model = registry.resolve(name)
+    provider = registry.provider(model.provider)
+    assert provider.base_url is not None
+    http = AnthropicMessagesDialect().build(
+        _schema_request(model.request_name), provider, model, "k", provider.base_url
+    )
+    body = json.loads(http.body)
+    if native:
+        assert body["output_config"]["format"]["type"] == "json_schema"
+        assert "tools" not in body
+    else:
+        assert "output_config" not in body
+        assert body["tool_choice"] == {"type": "tool", "name": "City"}
+
+
+def test_registry_capabilities_refuse_before_sending() -> None:
+    """Tools on a model the registry says has none, an image to a text-only model: refused."""
+    registry = Registry.default()
+    no_tools = [m for p in registry.providers() for m in registry.models(p.name)]
+    no_tools = [m for m in no_tools if m.capabilities.tools is False]
+    text_only = [
+        m
+        for p in registry.providers()
+        for m in registry.models(p.name)
+        if m.input_modalities == ("text",) and p.dialect in DIALECTS
+    ]
+    assert no_tools and text_only
+    tool = ToolSpec(name="f", parameters={"type": "object", "properties": {}})
+    image = Message(role="user", parts=[ImagePart(url="https://example.test/a.png")])
+    for model, request, capability in [
+        (no_tools[0], ChatRequest(model="x", messages=[Message.user("hi")], tools=[tool]), "tools"),
+        (text_only[0], ChatRequest(model="x", messages=[image]), "vision"),
+    ]:
+        provider = registry.provider(model.provider)
+        with pytest.raises(CapabilityError) as info:
+            DIALECTS[provider.dialect].build(request, provider, model, "k", "http://127.0.0.1:9")
+        assert info.value.capability == capability
