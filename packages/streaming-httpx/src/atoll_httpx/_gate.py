@@ -9,7 +9,8 @@ the gate is used with httpx only. Under HTTP/2 it also caps in-flight requests (
 connection limit, which stays within what servers allow per connection (typically 100 or more).
 
 anyio is imported here because it is how httpx itself runs on asyncio and trio; both httpx and
-httpx2 depend on it, so it adds nothing to install.
+httpx2 depend on it, so it adds nothing to install. It is still declared in this package's
+dependencies with a floor: httpx accepts any anyio, and ``fast_acquire`` needs 4.5 or later.
 """
 
 from __future__ import annotations
