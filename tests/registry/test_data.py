@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import jsonschema
 import msgspec
 import pytest
-from atoll_registry import Registry, RegistryDocument
+from atoll_registry import ModelSpec, ProviderSpec, Registry, RegistryDocument
 
 DATA = Path(str(files("atoll_registry").joinpath("data")))
 FILES = ("providers.json", "models.json", "prices.json")
@@ -85,7 +87,7 @@ def test_every_price_has_provenance(registry: Registry) -> None:
         assert price.input is not None or price.output is not None
 
 
-def test_every_model_and_provider_cites_documentation(registry: Registry) -> None:
+def test_every_model_and_provider_names_documentation_to_check(registry: Registry) -> None:
     for model in registry.models():
         assert model.source and model.source.startswith("https://"), model.qualified_name
         assert model.as_of is not None
@@ -147,8 +149,9 @@ def test_auth_headers_never_leak_into_repr(registry: Registry) -> None:
     assert "sk-secret" not in repr(anthropic)
 
 
-def test_prices_json_matches_genai_prices() -> None:
-    """The committed table is what scripts/update_registry.py generates (as-of dates aside)."""
+@contextmanager
+def _update_script() -> Iterator[Any]:
+    """scripts/update_registry.py as a module (it needs genai-prices, a dev dependency)."""
     import importlib.util
 
     root = Path(__file__).resolve().parents[2]
@@ -160,9 +163,65 @@ def test_prices_json_matches_genai_prices() -> None:
     sys.modules["update_registry"] = module  # dataclasses look their module up there
     try:
         spec.loader.exec_module(module)
-        assert module.main(["--check"]) == 0
+        yield module
     finally:
         del sys.modules["update_registry"]
+
+
+def test_prices_json_matches_genai_prices() -> None:
+    """The committed table is what scripts/update_registry.py generates (as-of dates aside)."""
+    with _update_script() as module:
+        assert module.main(["--check"]) == 0
+
+
+def test_facts_from_memory_are_flagged_not_presented_as_sourced(registry: Registry) -> None:
+    """``verified`` is True only for facts read from ``source``; each file says how it was made."""
+    assert ModelSpec(id="m", provider="p").verified is False  # an override claims nothing
+    entries: dict[str, list[ModelSpec | ProviderSpec]] = {
+        "models.json": list(registry.models()),
+        "providers.json": list(registry.providers()),
+    }
+    for name, specs in entries.items():
+        description = json.loads((DATA / name).read_text(encoding="utf-8"))["description"]
+        assert "memory" in description, name
+        if 'no entry is marked "verified"' in description:
+            assert [s for s in specs if s.verified] == [], name
+        for spec in specs:
+            assert not spec.verified or (spec.source and spec.as_of)
+    for model in registry.models():
+        if model.notes and "not yet checked" in model.notes:
+            assert not model.verified, model.qualified_name
+
+
+def test_context_windows_that_disagree_with_genai_prices_are_disclosed(
+    registry: Registry,
+) -> None:
+    """A second source: where genai-prices gives another context window, the notes say so.
+
+    Differences under 5% are the same figure rounded (1,047,576 listed as 1,000,000).
+    """
+    from genai_prices.data import providers as upstream_providers
+
+    upstream = {p.id: p for p in upstream_providers}
+    compared = 0
+    with _update_script() as module:
+        for model in registry.models():
+            upstream_id = module.PROVIDER_MAP.get(model.provider)
+            if upstream_id is None or model.context_window is None:
+                continue
+            names = [model.api_name, model.id, *model.snapshots]
+            found = module._find(upstream[upstream_id], [n for n in names if n])
+            theirs = found.context_window if found is not None else None
+            if theirs is None:
+                continue
+            compared += 1
+            if abs(model.context_window - theirs) > 0.05 * theirs:
+                assert not model.verified, model.qualified_name
+                assert model.notes and "genai-prices" in model.notes, (
+                    f"{model.qualified_name}: context_window {model.context_window} vs "
+                    f"genai-prices {theirs} is not disclosed in notes"
+                )
+    assert compared >= 60
 
 
 def test_model_quirks_override_the_provider(registry: Registry) -> None:

@@ -189,9 +189,12 @@ class ProviderSpec(
     auth: AuthStyle
     """How the API key is sent."""
     source: str
-    """The provider documentation these facts come from."""
+    """The provider documentation for these facts: where to check them."""
     as_of: date
-    """When the facts were checked."""
+    """When the facts were written down (and, if ``verified``, checked against ``source``)."""
+    verified: bool = False
+    """True only when base URL, auth and quirks were read from ``source`` on ``as_of``. False
+    means written from memory, secondary sources or recorded traffic (see ``quirks.notes``)."""
     display_name: str = ""
     """Human name (defaults to ``name``)."""
     base_url: str | None = None
@@ -297,9 +300,13 @@ class ModelSpec(
     replacement: str | None = None
     """The provider's recommended successor, as a registry name."""
     source: str | None = None
-    """Documentation for the limits and capabilities above."""
+    """Documentation for the limits and capabilities above: where to check them."""
     as_of: date | None = None
-    """When those facts were checked."""
+    """When those facts were written down (and, if ``verified``, checked against ``source``)."""
+    verified: bool = False
+    """True only when the limits, modalities and capabilities were read from ``source`` on
+    ``as_of``. False (the default, and every packaged model today) means they were written
+    from memory or secondary sources: treat them as hints and check ``source``."""
     known: bool = True
     """``False`` for a spec made up on the spot for a name the registry does not list."""
     notes: str | None = None
