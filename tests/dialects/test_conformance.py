@@ -28,7 +28,7 @@ from atoll_dialects import (
     RateLimitError,
 )
 from atoll_dialects._exceptions import error_from_stream_event
-from atoll_registry import ProviderQuirks, ProviderSpec
+from atoll_registry import ProviderQuirks, ProviderSpec, Registry
 from atoll_testing import FakeLLMServer
 from atoll_wire import (
     ChatRequest,
@@ -200,6 +200,61 @@ def test_mid_stream_error_becomes_typed_error_with_partial(
     # Groq ends with the error and no [DONE]: incomplete. OpenRouter still sends [DONE].
     assert partial.incomplete == ("data: [DONE]" not in case["response"]["body"])
     assert partial.message.thinking == case["expect"]["reasoning"]
+
+
+# ---------------------------------------------------------------- with the registry's quirks
+
+# Corpus provider names that the registry spells differently.
+REGISTRY_NAMES = {"google-openai-compat": "gemini"}
+
+
+def _registry_cases() -> list[tuple[str, str]]:
+    registry = Registry.default()
+    known = {p.name for p in registry.providers()}
+    found: list[tuple[str, str]] = []
+    for dialect in DIALECTS:
+        for name in _case_names(dialect):
+            case = json.loads((CORPUS / dialect / name).read_text(encoding="utf-8"))
+            provider = REGISTRY_NAMES.get(case["provider"], case["provider"])
+            if provider in known and case["response"]["status"] < 400:
+                found.append((dialect, name))
+    return found
+
+
+@pytest.mark.parametrize(("dialect_name", "name"), _registry_cases())
+def test_case_with_the_recorded_providers_registry_quirks(
+    corpus_dir: Path, dialect_name: str, name: str
+) -> None:
+    """The packaged registry's provider and model data do not break real recorded traffic.
+
+    The only intended difference from ``expect``: where the provider's quirk says tool-call ids
+    may be empty, ``""`` is replaced by a unique id (results must be matched to calls).
+    """
+    case = _load(corpus_dir, dialect_name, name)
+    registry = Registry.default()
+    recorded: str = case["provider"]
+    provider = registry.provider(REGISTRY_NAMES.get(recorded, recorded))
+    model_name = (case.get("request") or {}).get("model")
+    model = registry.resolve(f"{provider.name}/{model_name}") if model_name else None
+    dialect = DIALECTS[dialect_name]
+    body = case["response"]["body"].encode("utf-8")
+    if case["stream"]:
+        decoder = dialect.stream_decoder(provider, model)
+        events: list[StreamEvent] = []
+        for sse in _sse_events(body, None):
+            events.extend(decoder.feed(sse))
+        events.extend(decoder.finish())
+        response = _accumulate(events)
+    else:
+        response = dialect.parse(body, provider, model)
+    expected = case["expect"]["tool_calls"]
+    calls = response.message.tool_calls
+    for want, got in zip(expected, calls, strict=True):
+        if want["id"] == "" and provider.quirks.empty_tool_call_ids:
+            assert got.id.startswith("call_")
+            want["id"] = got.id
+    assert len({c.id for c in calls}) == len(calls)
+    _check(case, response, anthropic=dialect_name == "anthropic-messages")
 
 
 # ---------------------------------------------------------------- over a real socket
