@@ -43,7 +43,9 @@ isolation: install
 pytest: install
 	$(RUN) pytest
 
+# litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.
 bench: install
+	$(UV) sync --all-packages --all-extras --locked --group bench --group peers
 	cd benchmarks && $(UV) run --no-sync python run.py
 
 docs: install

@@ -4,11 +4,17 @@ All against one atoll_testing server in a child process, in one run, reported as
 - 2,000 non-stream calls at concurrency 64;
 - 200 concurrent streams of 200 events;
 - one stream of 5,000 events (events/s);
-- import time of atoll_dialects against openai, anthropic and (when installed) litellm.
+- import time of atoll_dialects against openai, anthropic and litellm.
+
+Contenders: atoll's Client on atoll_curl and atoll_httpx, the bare transports, raw httpx, a bare
+pycurl ``CurlMulti`` loop on asyncio (``transports.BareMulti``: the floor for Python on libcurl,
+with a plain line split for the long stream), the openai SDK, the anthropic SDK and litellm
+(``peers`` dependency group, installed by ``make bench``; null when absent).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -106,6 +112,95 @@ async def bare_transport(url: str, transport: str) -> dict[str, dict[str, float]
 
         await chat(0)
         return {"chat": await _many(CALLS, CONCURRENCY, chat)}
+
+
+async def bare_pycurl_loop(url: str) -> dict[str, dict[str, float]]:
+    from transports import BareMulti
+
+    bare = BareMulti()
+    body = b'{"model":"echo","messages":[{"role":"user","content":"hello benchmark"}]}'
+    long_body = (
+        b'{"model":"stream-%d","stream":true,"messages":[{"role":"user","content":"go"}]}'
+        % LONG_STREAM
+    )
+
+    async def chat(_: int) -> None:
+        chunks: list[bytes] = []
+        await bare.perform(url + "/v1/chat/completions", body, chunks.append)
+        assert b"hello benchmark" in b"".join(chunks)
+
+    await chat(0)
+    out = {"chat": await _many(CALLS, CONCURRENCY, chat)}
+    # The long stream with the least work that still finds events: split lines, count data lines.
+    tail = b""
+    count = 0
+
+    def feed(chunk: bytes) -> None:
+        nonlocal tail, count
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        count += sum(1 for line in lines if line.startswith(b"data:"))
+
+    t0 = time.perf_counter()
+    await bare.perform(url + "/v1/chat/completions", long_body, feed)
+    wall = time.perf_counter() - t0
+    out["long_stream"] = {
+        "events": count,
+        "seconds": wall,
+        "events_per_second": round(count / wall, 1),
+    }
+    bare.multi.close()
+    return out
+
+
+async def litellm_calls(url: str) -> dict[str, dict[str, float]] | None:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
+    try:
+        import litellm
+    except ImportError:
+        return None
+    common: dict[str, Any] = {"api_base": url + "/v1", "api_key": "bench", "num_retries": 0}
+
+    async def chat(_: int) -> None:
+        r: Any = await litellm.acompletion(
+            model="openai/echo", messages=[{"role": "user", "content": "hello benchmark"}], **common
+        )
+        assert r.choices[0].message.content == "hello benchmark"
+
+    await chat(0)
+    out = {"chat": await _many(CALLS, CONCURRENCY, chat)}
+
+    async def stream(_: int) -> None:
+        s: Any = await litellm.acompletion(
+            model=f"openai/stream-{STREAM_EVENTS}",
+            messages=[{"role": "user", "content": "go"}],
+            stream=True,
+            **common,
+        )
+        async for _chunk in s:
+            pass
+
+    out["streams"] = await _many(STREAMS, STREAMS, stream)
+    out["streams"]["events_per_second"] = round(
+        STREAMS * STREAM_EVENTS / out["streams"]["seconds"], 1
+    )
+    t0 = time.perf_counter()
+    count = 0
+    s: Any = await litellm.acompletion(
+        model=f"openai/stream-{LONG_STREAM}",
+        messages=[{"role": "user", "content": "go"}],
+        stream=True,
+        **common,
+    )
+    async for _chunk in s:
+        count += 1
+    wall = time.perf_counter() - t0
+    out["long_stream"] = {
+        "events": count,
+        "seconds": wall,
+        "events_per_second": round(count / wall, 1),
+    }
+    return out
 
 
 async def raw_httpx(url: str) -> dict[str, dict[str, float]]:
@@ -238,6 +333,8 @@ async def main() -> None:
         results["bare_curl_transport"] = await bare_transport(url, "curl")
         results["bare_httpx_transport"] = await bare_transport(url, "httpx")
         results["raw_httpx"] = await raw_httpx(url)
+        results["bare_pycurl_loop"] = await bare_pycurl_loop(url)
+        results["litellm"] = await litellm_calls(url)
         results["openai_sdk"] = await openai_sdk(url)
         results["anthropic"] = await anthropic_pair(url)
     imports = {
@@ -247,11 +344,25 @@ async def main() -> None:
     c_chat = results["atoll_client_curl"]["chat"]["per_second"]
     h_chat = results["atoll_client_httpx"]["chat"]["per_second"]
     o = results["openai_sdk"]
+    bare = results["bare_pycurl_loop"]
+    lite = results["litellm"]
     ratios = {
         "client_curl_vs_openai_sdk_chat": ratio(c_chat, o["chat"]["per_second"]),
         "client_curl_vs_bare_curl_transport_chat": ratio(
             c_chat, results["bare_curl_transport"]["chat"]["per_second"]
         ),
+        "client_curl_vs_bare_pycurl_loop_chat": ratio(c_chat, bare["chat"]["per_second"]),
+        "client_curl_vs_bare_pycurl_loop_long_stream_events": ratio(
+            results["atoll_client_curl"]["long_stream"]["events_per_second"],
+            bare["long_stream"]["events_per_second"],
+        ),
+        "client_curl_vs_litellm_chat": ratio(c_chat, lite["chat"]["per_second"]) if lite else None,
+        "client_curl_vs_litellm_long_stream_events": ratio(
+            results["atoll_client_curl"]["long_stream"]["events_per_second"],
+            lite["long_stream"]["events_per_second"],
+        )
+        if lite
+        else None,
         "client_httpx_vs_raw_httpx_chat": ratio(h_chat, results["raw_httpx"]["chat"]["per_second"]),
         "client_curl_vs_openai_sdk_long_stream_events": ratio(
             results["atoll_client_curl"]["long_stream"]["events_per_second"],
@@ -268,6 +379,9 @@ async def main() -> None:
         "import_atoll_dialects_vs_openai": ratio(
             imports["atoll_dialects"] or 0, imports["openai"] or 0
         ),
+        "import_atoll_dialects_vs_litellm": ratio(
+            imports["atoll_dialects"] or 0, imports["litellm"] or 0
+        ),
     }
     write_result(
         "client",
@@ -282,7 +396,8 @@ async def main() -> None:
             "ratios": ratios,
             "notes": [
                 "server: atoll_testing FakeLLMServer in a child process on 127.0.0.1",
-                "litellm is not a dependency; its import time is null when it is not installed",
+                "litellm comes from the peers group (make bench installs it); null when absent",
+                "litellm import measured with LITELLM_LOCAL_MODEL_COST_MAP=True (no fetch)",
                 "one run; rerun for variance",
             ],
         },
