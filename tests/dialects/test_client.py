@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -15,12 +16,13 @@ from atoll_dialects import (
     OverloadedError,
     RateLimitError,
     RetryPolicy,
+    ServerError,
     StreamInterrupted,
     TimeoutError,
 )
 from atoll_registry import Registry
 from atoll_testing import ChatInput, FakeLLMServer, Turn
-from atoll_wire import AsyncTransport, MessageEnd, StreamError, TextDelta, Usage
+from atoll_wire import AsyncTransport, ConnectError, MessageEnd, StreamError, TextDelta, Usage
 
 pytestmark = pytest.mark.anyio
 
@@ -176,6 +178,59 @@ async def test_fallback_moves_to_the_next_model(
     ]
 
 
+async def test_the_newest_errors_headers_win(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    server.inject("status=429; retry-after=0.4")
+    server.inject("status=503; retry-after-ms=10")
+    client = Client("echo", base_url=server.base_url, transport=transport, retry=FAST_RETRY)
+    reply = await client.chat("twice refused")
+    assert reply.text == "twice refused"
+    assert [(a.status, a.waited) for a in reply.attempts] == [
+        (429, pytest.approx(0.4)),
+        (503, pytest.approx(0.01)),
+    ]
+
+
+async def test_the_final_error_notes_every_attempt_across_fallbacks(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    server.inject("status=503", times=4)
+    policy = RetryPolicy(attempts=2, initial_backoff=0.0, max_backoff=0.0)
+    client = Client(["first", "echo"], base_url=server.base_url, transport=transport, retry=policy)
+    with pytest.raises(ServerError) as caught:
+        await client.chat("nobody home")
+    assert caught.value.status == 503
+    assert caught.value.model == "echo", "the error raised is the last attempt's"
+    (note,) = caught.value.__notes__
+    assert note.startswith("attempts: ")
+    for label in ("custom/first #1", "custom/first #2", "custom/echo #1", "custom/echo #2"):
+        assert f"{label} ServerError 503" in note
+    assert len(server.requests) == 4
+
+
+async def test_connection_refused_is_retried_then_raised_typed(transport: AsyncTransport) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = Client(
+        "echo", base_url=f"http://127.0.0.1:{port}/v1", transport=transport, retry=FAST_RETRY
+    )
+    with pytest.raises(ConnectError) as caught:
+        await client.chat("anyone?")
+    (note,) = caught.value.__notes__
+    assert note.count("ConnectError") == 3, note
+
+
+async def test_output_schema_of_the_wrong_type_is_refused_before_sending(
+    server: FakeLLMServer,
+) -> None:
+    async with Client("echo", base_url=server.base_url) as client:
+        with pytest.raises(TypeError, match="output_schema must be"):
+            await client.chat("x", output_schema={"type": "object"})
+    assert server.requests == []
+
+
 async def test_disconnect_mid_stream_raises_with_partial(
     server: FakeLLMServer, transport: AsyncTransport
 ) -> None:
@@ -245,6 +300,22 @@ async def test_cancelling_a_stream_returns_promptly_and_the_client_still_works(
     echo = Client("echo", base_url=server.base_url, transport=transport)
     reply = await echo.chat("still alive")
     assert reply.text == "still alive"
+
+
+async def test_a_cancelled_stream_closes_its_upstream_connection(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    server.inject("chunk-delay=0.2")
+    client = Client("stream-100", base_url=server.base_url, transport=transport)
+    with anyio.move_on_after(0.5):
+        async with client.stream("go") as stream:
+            async for _ in stream:
+                assert server.open_connections == 1
+    # The server sees the socket close: an abandoned body is never parked in the pool.
+    with anyio.fail_after(5):
+        while server.open_connections:  # noqa: ASYNC110 (the server thread has no event to await)
+            await anyio.sleep(0.01)
+    assert len(server.requests) == 1
 
 
 async def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from atoll_dialects import RetryPolicy, StreamInterrupted, SyncClient, TimeoutError
+from atoll_dialects import RetryPolicy, ServerError, StreamInterrupted, SyncClient, TimeoutError
 from atoll_testing import FakeLLMServer
 from atoll_wire import SyncTransport, TextDelta
 
@@ -67,3 +67,31 @@ def test_deadline(server: FakeLLMServer, transport: SyncTransport) -> None:
     with pytest.raises(TimeoutError):
         client.chat("slow")
     assert time.monotonic() - started < 2.0
+
+
+def test_fallback_and_the_final_errors_note(
+    server: FakeLLMServer, transport: SyncTransport
+) -> None:
+    server.clear()
+    server.inject("status=503")
+    policy = RetryPolicy(attempts=1)
+    client = SyncClient(
+        ["first", "echo"], base_url=server.base_url, transport=transport, retry=policy
+    )
+    reply = client.chat("second model")
+    assert (reply.served_by, reply.text) == ("custom/echo", "second model")
+    assert [(a.model, a.status) for a in reply.attempts] == [("custom/first", 503)]
+    server.inject("status=503", times=2)
+    with pytest.raises(ServerError) as caught:
+        client.chat("both down")
+    assert caught.value.__notes__ == [
+        "attempts: custom/first #1 ServerError 503; custom/echo #1 ServerError 503"
+    ]
+
+
+def test_embed_on_the_sync_path(server: FakeLLMServer, transport: SyncTransport) -> None:
+    client = SyncClient("echo", base_url=server.base_url, transport=transport)
+    vectors = client.embed(["a", "b", "a"])
+    assert len(vectors.vectors) == 3
+    assert vectors.vectors[0] == vectors.vectors[2], "the fake server's vectors are deterministic"
+    assert vectors.vectors[0] != vectors.vectors[1]

@@ -313,6 +313,7 @@ async def send_with_retries(
             )
         if not decision.retry or not deadline.allows_wait(decision.delay):
             engine.record(history, target, number, error, 0.0)
+            engine.annotate(error, history)
             raise error
         engine.record(history, target, number, error, decision.delay)
         span.attempt_failed(number, error, decision.delay)

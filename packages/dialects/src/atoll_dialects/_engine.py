@@ -109,6 +109,15 @@ class Engine:
             )
         )
 
+    def annotate(self, error: BaseException, history: list[Attempt]) -> None:
+        """Note every failed attempt of the call on the error it ends with.
+
+        The error raised is the last attempt's; the note (PEP 678, shown in tracebacks and in
+        ``error.__notes__``) keeps what failed before it, across retries and fallback models.
+        """
+        if len(history) > 1:
+            error.add_note("attempts: " + "; ".join(_describe(a) for a in history))
+
     def may_fall_back(self, error: BaseException, position: int) -> bool:
         """Whether a model's final failure lets the next model in the list try."""
         if position + 1 >= len(self.targets) or isinstance(error, TimeoutError):
@@ -169,3 +178,9 @@ def interrupted(target: Target, error: BaseException, partial: ChatResponse) -> 
         model=target.request_model,
         partial=partial,
     )
+
+
+def _describe(attempt: Attempt) -> str:
+    status = f" {attempt.status}" if attempt.status is not None else ""
+    waited = f", waited {attempt.waited:.2f}s" if attempt.waited else ""
+    return f"{attempt.model} #{attempt.number} {attempt.error}{status}{waited}"

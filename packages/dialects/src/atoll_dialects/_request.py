@@ -64,8 +64,15 @@ def build_request(
         opts["tools"] = _tool_specs(opts["tools"])
     if isinstance(opts.get("tool_choice"), str):
         opts["tool_choice"] = ToolChoice(mode=opts["tool_choice"])
-    if isinstance(opts.get("output_schema"), _OutputSource):
-        opts["output_schema"] = opts["output_schema"].output_schema()
+    # Protocol isinstance checks are slow (they walk the class): only run them on a value.
+    schema = opts.get("output_schema")
+    if schema is not None and not isinstance(schema, OutputSchema):
+        if not isinstance(schema, _OutputSource):
+            raise TypeError(
+                "output_schema must be an atoll_wire.OutputSchema or have .output_schema() "
+                f"(an atoll_tools.OutputSpec), got {type(schema).__name__}"
+            )
+        opts["output_schema"] = schema.output_schema()
     if isinstance(messages_or_prompt, ChatRequest):
         request = msgspec.structs.replace(messages_or_prompt, stream=stream, **opts)
     else:
