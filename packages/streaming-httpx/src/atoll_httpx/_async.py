@@ -22,6 +22,7 @@ from ._config import (
 )
 from ._errors import translate
 from ._gate import NO_PERMIT, RequestGate
+from ._headers import checked_headers
 
 if TYPE_CHECKING:
     import httpx
@@ -134,7 +135,8 @@ class HttpxTransport(AsyncTransport):
             ReadTimeout: The response did not start within the read timeout.
             RemoteProtocolError: The server broke HTTP or hung up.
             ResponseTooLarge: ``Content-Length`` announces more than the body limit.
-            TransportError: Any other failure (bad URL, unsupported scheme, ...).
+            TransportError: Any other failure (bad URL, unsupported scheme, a header name
+                that is not a token or a value with control or non-ASCII characters, ...).
             ValueError: The request's ``max_body_bytes`` extension is invalid.
             RuntimeError: The transport is closed.
         """
@@ -145,6 +147,7 @@ class HttpxTransport(AsyncTransport):
         errors = self._backend.errors
         client = self._client
         timeouts = policy.timeouts(request)
+        headers = checked_headers(request)  # before any I/O: a bad value never reaches httpx
         permit = (
             NO_PERMIT if self._gate is None else await self._gate.enter(request, timeouts["pool"])
         )
@@ -153,7 +156,7 @@ class HttpxTransport(AsyncTransport):
             native_request = client.build_request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=headers,
                 content=request.body,
                 extensions={"timeout": timeouts},
             )

@@ -21,6 +21,7 @@ from ._config import (
     pool_config,
 )
 from ._errors import translate
+from ._headers import checked_headers
 
 if TYPE_CHECKING:
     import httpx
@@ -129,7 +130,8 @@ class SyncHttpxTransport(SyncTransport):
             ReadTimeout: The response did not start within the read timeout.
             RemoteProtocolError: The server broke HTTP or hung up.
             ResponseTooLarge: ``Content-Length`` announces more than the body limit.
-            TransportError: Any other failure (bad URL, unsupported scheme, ...).
+            TransportError: Any other failure (bad URL, unsupported scheme, a header name
+                that is not a token or a value with control or non-ASCII characters, ...).
             ValueError: The request's ``max_body_bytes`` extension is invalid.
             RuntimeError: The transport is closed.
         """
@@ -139,12 +141,13 @@ class SyncHttpxTransport(SyncTransport):
         limit = policy.body_limit(request)
         errors = self._backend.errors
         client = self._client
+        headers = checked_headers(request)  # before any I/O: a bad value never reaches httpx
         started = time.perf_counter()
         try:
             native_request = client.build_request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=headers,
                 content=request.body,
                 extensions={"timeout": policy.timeouts(request)},
             )
