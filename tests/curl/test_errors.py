@@ -8,7 +8,7 @@ import pycurl
 import pytest
 from atoll_curl import CurlTransport, SyncCurlTransport
 from atoll_curl._exceptions import raise_curl_error, transport_error
-from atoll_curl._options import header_lines
+from atoll_curl._options import header_lines, url_to_send
 from atoll_wire import (
     ConnectError,
     ConnectTimeout,
@@ -99,13 +99,14 @@ def test_bad_options_name_themselves(
 
 def test_header_injection_is_refused_without_echoing_the_value() -> None:
     request = HttpRequest("GET", "http://127.0.0.1/", {"Authorization": "Bearer sk-1\r\nX-Evil: 1"})
-    with pytest.raises(ValueError, match="Authorization") as caught:
+    with pytest.raises(TransportError, match="Authorization") as caught:
         header_lines(request)
     assert "sk-1" not in str(caught.value)
+    assert caught.value.__cause__ is None
 
 
 def test_bad_header_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="header name"):
+    with pytest.raises(TransportError, match="header name"):
         header_lines(HttpRequest("GET", "http://127.0.0.1/", {"Bad Name": "v"}))
 
 
@@ -118,8 +119,25 @@ def test_empty_values_are_sent_not_dropped() -> None:
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/", "127.0.0.1/x"])
 def test_only_http_urls(url: str) -> None:
-    with SyncCurlTransport(trust_env=False) as t, pytest.raises(ValueError, match="http"):
+    with SyncCurlTransport(trust_env=False) as t, pytest.raises(TransportError, match="scheme"):
         t.send(HttpRequest("GET", url))
+
+
+def test_surrounding_whitespace_is_dropped_from_values() -> None:
+    lines = header_lines(HttpRequest("GET", "http://127.0.0.1/", {"Authorization": " k \t"}))
+    assert "Authorization: k" in lines
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("http://127.0.0.1:8/a b?q=é&r=a b#frag", "http://127.0.0.1:8/a%20b?q=%C3%A9&r=a%20b"),
+        ("https://u:p@bücher.example/x?y=1", "https://u:p@xn--bcher-kva.example/x?y=1"),
+        ("http://127.0.0.1/%41?a=%20", "http://127.0.0.1/%41?a=%20"),
+    ],
+)
+def test_urls_are_encoded_for_libcurl(url: str, sent: str) -> None:
+    assert url_to_send(HttpRequest("GET", url)) == sent
 
 
 def test_bad_body_limit_extension(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from ._config import (
 )
 from ._driver import Driver, Slots
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import Configurator, check_url, prepare
+from ._options import Configurator, prepare, url_to_send
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -118,8 +118,9 @@ class CurlTransport(AsyncTransport):
             request: The request.
 
         Raises:
-            ValueError: The URL is not http(s), or a header is malformed.
-            TransportError: Connecting, sending or receiving failed (a subclass says which).
+            ValueError: The request's ``max_body_bytes`` extension is invalid.
+            TransportError: Connecting, sending or receiving failed (a subclass says which),
+                or the request cannot be sent (not http(s), a malformed header).
         """
         reactor = self._reactor
         if reactor.closed:
@@ -127,10 +128,10 @@ class CurlTransport(AsyncTransport):
         config = self._config
         timeout = config.timeouts(request)
         limit = config.body_limit(request)
-        check_url(request.url)
+        url = url_to_send(request)
         if not await self._slots.acquire(timeout.pool):
             raise pool_timeout(request, timeout.pool or 0.0)
-        transfer = self._start(request, timeout, limit)
+        transfer = self._start(request, timeout, limit, url)
         try:
             await self._wait(transfer, _HEADERS_READY, timeout)
         except BaseException:
@@ -151,7 +152,9 @@ class CurlTransport(AsyncTransport):
             elapsed=monotonic() - transfer.started,
         )
 
-    def _start(self, request: HttpRequest, timeout: Timeout, limit: int | None) -> Transfer:
+    def _start(
+        self, request: HttpRequest, timeout: Timeout, limit: int | None, url: str
+    ) -> Transfer:
         reactor = self._reactor
         if reactor.closed:
             self._slots.release()
@@ -160,7 +163,7 @@ class CurlTransport(AsyncTransport):
         transfer = Transfer(easy, request, high_water=self._config.buffer_bytes, limit=limit)
         transfer.release = self._slots.release
         try:
-            self._configurator.configure(transfer, timeout, limit)
+            self._configurator.configure(transfer, timeout, limit, url)
             reactor.start(transfer)
         except BaseException:
             reactor.abort(transfer)

@@ -7,9 +7,10 @@ from the pool freshly ``reset()``, so every option here starts from libcurl's de
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pycurl
-from atoll_wire import HttpRequest, Timeout
+from atoll_wire import HttpRequest, Timeout, TransportError
 
 from ._config import CurlConfig
 from ._transfer import Transfer
@@ -22,34 +23,81 @@ _BUFFER_SIZE = 64 * 1024
 _SUPPRESS_CONNECT_HEADERS = 265
 _PIPEWAIT = 237
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_VALUE = re.compile(r"[\r\n\0]")
+_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
-def check_url(url: str) -> None:
-    """Refuse anything but an absolute http(s) URL (libcurl would also speak file://, ftp://...).
+def url_to_send(request: HttpRequest) -> str:
+    """The request's URL as libcurl needs it: http(s) only, non-ASCII text and spaces encoded.
+
+    libcurl takes ASCII URLs only (pycurl fails to encode anything else) and rejects a space in
+    a query, while httpx percent-encodes both and IDNA-encodes the host: this does the same, so
+    both transports send the same URL. The common case, an ASCII URL without spaces, is
+    returned as is.
 
     Raises:
-        ValueError: The URL has another scheme, or none.
+        TransportError: The URL has another scheme (libcurl would also speak file://,
+            ftp://, ...), none, or a host that cannot be IDNA-encoded.
     """
+    url = request.url
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in ("http", "https"):
-        raise ValueError(f"atoll_curl sends only http:// and https:// URLs, got scheme {scheme!r}")
+        raise TransportError(
+            f"unsupported URL scheme {scheme!r}: only http:// and https:// URLs are sent",
+            request=request,
+        )
+    if url.isascii() and not _UNSAFE.search(url):
+        return url
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport, "", ""
+    if not hostport.startswith("[") and ":" in hostport:
+        host, colon, port = hostport.rpartition(":")
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError as exc:
+        raise TransportError(f"invalid URL: cannot encode host ({exc})", request=request) from exc
+    netloc = f"{_quote(userinfo, _USERINFO_SAFE)}{at}{host}{colon}{port}"
+    path = _quote(parts.path, _PATH_SAFE)
+    query = _quote(parts.query, _QUERY_SAFE)
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+# Characters kept as they are (with "%", so existing escapes survive); the rest is encoded.
+_PATH_SAFE = "/%!$&'()*+,;=:@~-._"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_USERINFO_SAFE = "%!$&'()*+,;=:~-._"
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # controls and space
+
+
+def _quote(text: str, safe: str) -> str:
+    return quote(text, safe=safe, encoding="utf-8")
 
 
 def header_lines(request: HttpRequest) -> list[str]:
     """The request headers as libcurl's ``Name: value`` lines, validated.
 
+    The rules are atoll_httpx's: names are HTTP tokens, values visible ASCII, spaces and tabs,
+    and surrounding spaces and tabs are dropped (they are not part of a field value).
+
     Raises:
-        ValueError: A header name is not an HTTP token, or a value holds CR, LF or NUL
-            (header injection). The value itself is never echoed: it may be a credential.
+        TransportError: A header name is not an HTTP token, or a value holds a control
+            character (CR, LF, NUL: header injection) or non-ASCII text. The value itself is
+            never echoed: it may be a credential.
     """
     lines: list[str] = []
     has_type = has_agent = False
-    for name, value in request.headers.items():
+    for name, raw in request.headers.items():
         if not _TOKEN.fullmatch(name):
-            raise ValueError(f"invalid HTTP header name {name!r}")
-        if _BAD_VALUE.search(value):
-            raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
+            raise TransportError(
+                f"the request is not valid HTTP: invalid header name {name!r}", request=request
+            )
+        if not _VALUE.fullmatch(raw):
+            raise TransportError(
+                f"the request is not valid HTTP: the value of header {name!r} holds a control "
+                "character (CR, LF, NUL, ...) or non-ASCII text",
+                request=request,
+            )
+        value = raw.strip(" \t")
         lower = name.lower()
         has_type = has_type or lower == "content-type"
         has_agent = has_agent or lower == "user-agent"
@@ -137,20 +185,20 @@ class Configurator:
         self._last_lines = lines
         return lines
 
-    def configure(self, transfer: Transfer, timeout: Timeout, limit: int | None) -> None:
+    def configure(self, transfer: Transfer, timeout: Timeout, limit: int | None, url: str) -> None:
         """Set every per-request option of ``transfer.easy`` (a :func:`prepare`-d handle).
 
         Args:
             transfer: The transfer whose handle to configure (callbacks point at it).
             timeout: The resolved per-phase timeouts of this request.
             limit: The body size limit, or None.
+            url: The URL to send, from :func:`url_to_send`.
 
         Raises:
-            ValueError: A header is invalid (the URL was checked by the caller).
+            TransportError: A header is invalid.
         """
         config = self._config
         request = transfer.request
-        url = request.url
         easy = transfer.easy
         setopt = easy.setopt
         applied = self._applied.get(easy)

@@ -27,7 +27,7 @@ from ._config import (
     curl_config,
 )
 from ._exceptions import closed_error, pool_timeout, raise_for
-from ._options import Configurator, check_url, prepare
+from ._options import Configurator, prepare, url_to_send
 from ._reactor import Reactor
 from ._transfer import Transfer
 
@@ -101,8 +101,9 @@ class SyncCurlTransport(SyncTransport):
             request: The request.
 
         Raises:
-            ValueError: The URL is not http(s), or a header is malformed.
-            TransportError: Connecting, sending or receiving failed (a subclass says which).
+            ValueError: The request's ``max_body_bytes`` extension is invalid.
+            TransportError: Connecting, sending or receiving failed (a subclass says which),
+                or the request cannot be sent (not http(s), a malformed header).
         """
         engine = self._engine
         if engine.reactor.closed:
@@ -110,10 +111,10 @@ class SyncCurlTransport(SyncTransport):
         config = engine.config
         timeout = config.timeouts(request)
         limit = config.body_limit(request)
-        check_url(request.url)
+        url = url_to_send(request)
         if not engine.slots.acquire(timeout=timeout.pool):
             raise pool_timeout(request, timeout.pool or 0.0)
-        transfer = engine.start(request, timeout, limit)
+        transfer = engine.start(request, timeout, limit, url)
         try:
             engine.wait(transfer, _HEADERS_READY, timeout)
         except BaseException:
@@ -154,7 +155,9 @@ class _Engine:
         self._leading = False
         self._waiting: dict[Transfer, None] = {}
 
-    def start(self, request: HttpRequest, timeout: Timeout, limit: int | None) -> Transfer:
+    def start(
+        self, request: HttpRequest, timeout: Timeout, limit: int | None, url: str
+    ) -> Transfer:
         """Configure a transfer for ``request`` and hand it to libcurl (a slot is held)."""
         with self.lock:
             reactor = self.reactor
@@ -166,7 +169,7 @@ class _Engine:
             )
             transfer.release = self.slots.release
             try:
-                self.configurator.configure(transfer, timeout, limit)
+                self.configurator.configure(transfer, timeout, limit, url)
                 reactor.start(transfer)
             except BaseException:
                 reactor.abort(transfer)
