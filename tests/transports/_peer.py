@@ -22,6 +22,9 @@ Routes (query parameters in brackets):
 - ``/truncate`` [chunked]: promises more body than it sends, then closes the connection.
 - ``/infinite`` [size, delay]: an endless chunked stream (cancellation, backpressure).
 - ``/stall-request``: never reads the request body (write timeouts).
+
+``CONNECT host:port`` (what a client sends to an HTTPS proxy) opens a TCP tunnel to that address,
+so the server also plays a forward proxy for ``https://`` URLs; it is recorded like any request.
 """
 
 from __future__ import annotations
@@ -212,6 +215,9 @@ class PlainServer:
             received.body = await reader.readexactly(length) if length else b""
         with self._lock:
             self._counters.requests.append(received)
+        if method == "CONNECT":
+            await _tunnel(target, reader, writer)
+            return False
         await self._route(path, query, received, writer)
         return (received.header("connection") or "").lower() != "close"
 
@@ -293,6 +299,33 @@ class PlainServer:
             with self._lock:
                 self._counters.streams_ended_by_client += 1
             raise
+
+
+async def _tunnel(target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    host, _, port = target.rpartition(":")
+    try:
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+    except OSError:
+        writer.write(_head(502, [("content-length", "0")]))
+        await writer.drain()
+        return
+    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    await writer.drain()
+
+    async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except ConnectionError:
+            pass
+        finally:
+            sink.close()
+
+    try:
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+    finally:
+        up_writer.close()
 
 
 def _head(status: int, headers: list[tuple[str, str]]) -> bytes:

@@ -101,6 +101,7 @@ async def test_no_leaks_after_a_thousand_cancelled_streams(
         await warm.aread()
         await wait_until(lambda: server.open_connections == 1)
         before = open_fds()
+        tasks_before = len(anyio.get_running_tasks())
 
         limiter = anyio.CapacityLimiter(20)
 
@@ -119,4 +120,6 @@ async def test_no_leaks_after_a_thousand_cancelled_streams(
         # Every abandoned stream's socket is closed on both ends (the idle keep-alive
         # connection from the warm-up may or may not have been replaced).
         assert after <= before, f"{after - before} file descriptors leaked"
+        # Nor did the transport leave a task behind (asyncio or trio, whoever spawned it).
+        assert len(anyio.get_running_tasks()) == tasks_before
     await wait_until(lambda: server.open_connections == 0)

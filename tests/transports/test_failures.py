@@ -182,3 +182,64 @@ async def test_errors_never_show_secrets(kind: TransportKind, refused_url: str) 
             assert secret not in text
     assert caught.value.url is not None
     assert caught.value.url.startswith(refused_url + "v1/models?key=")
+
+
+def chain_text(exc: BaseException) -> str:
+    """Everything a traceback would print: the error and each cause or context, str and repr."""
+    texts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None:
+        texts += [str(current), repr(current)]
+        current = current.__cause__ or current.__context__
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"authorization": "Bearer sk-header-secret\n"},  # a key read from a file, newline kept
+        {"authorization": "Bearer sk-header-secret\r\nx-evil: 1"},
+        {"authorization": "Bearer sk-header-secret\x00"},
+        {"authorization": "Bearer sk-header-secrét"},
+        {"bad name": "sk-header-secret"},
+    ],
+    ids=["trailing-lf", "crlf-injection", "nul", "non-ascii", "bad-name"],
+)
+async def test_invalid_headers_are_refused_before_sending(
+    kind: TransportKind, server: PlainServer, headers: dict[str, str]
+) -> None:
+    request = HttpRequest("GET", server.url("/echo"), headers=headers)
+    async with kind.make_async(Options()) as transport:
+        with pytest.raises(TransportError) as caught:
+            await transport.send(request)
+        # The transport stays usable.
+        assert await fetch(transport, HttpRequest("GET", server.url("/status/200")))
+    assert type(caught.value) is TransportError
+    assert "sk-header-secret" not in chain_text(caught.value)
+    assert next(iter(headers)) in str(caught.value)  # names the header
+    assert [r.target for r in server.requests] == ["/status/200"]
+
+
+async def test_surrounding_whitespace_in_a_value_is_dropped(
+    kind: TransportKind, server: PlainServer
+) -> None:
+    request = HttpRequest("GET", server.url("/echo"), headers={"x-key": " sk-1 \t"})
+    async with kind.make_async(Options()) as transport:
+        assert await fetch(transport, request) == b""
+    assert server.requests[-1].header("x-key") == "sk-1"
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/passwd", "127.0.0.1/x"])
+async def test_unsupported_url_is_transport_error(kind: TransportKind, url: str) -> None:
+    async with kind.make_async(Options()) as transport:
+        with pytest.raises(TransportError) as caught:
+            await transport.send(HttpRequest("GET", url))
+    assert type(caught.value) is TransportError
+
+
+async def test_urls_are_percent_encoded_alike(kind: TransportKind, server: PlainServer) -> None:
+    async with kind.make_async(Options()) as transport:
+        response = await transport.send(HttpRequest("GET", server.url("/echo?q=é a&r=ü")))
+        assert response.status == 200
+        await response.aread()
+    assert server.requests[-1].target == "/echo?q=%C3%A9%20a&r=%C3%BC"

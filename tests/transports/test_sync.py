@@ -16,6 +16,7 @@ from atoll_wire import (
     ResponseTooLarge,
     SyncHttpResponse,
     Timeout,
+    TransportError,
 )
 
 from tests.transports._peer import PlainServer, pattern
@@ -135,3 +136,35 @@ def test_no_leaks_after_abandoned_streams(kind: TransportKind, server: PlainServ
         wait_until(lambda: server.streams_ended_by_client == 300)
         wait_until(lambda: server.open_connections <= 1)
         assert open_fds() <= before
+
+
+def test_invalid_header_is_refused_before_sending(kind: TransportKind, server: PlainServer) -> None:
+    request = HttpRequest("GET", server.url("/echo"), headers={"authorization": "sk-secret\n"})
+    with kind.make_sync(Options()) as transport, pytest.raises(TransportError) as caught:
+        transport.send(request)
+    assert "sk-secret" not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert server.requests == []
+
+
+def test_slow_consumer_pauses_the_server(kind: TransportKind, server: PlainServer) -> None:
+    with kind.make_sync(Options()) as transport:
+        response = transport.send(HttpRequest("GET", server.url("/infinite")))
+        with response:
+            body = response.iter_bytes()
+            assert isinstance(body, Generator)
+            next(body)
+            time.sleep(0.5)
+            first = server.stream_bytes
+            time.sleep(0.3)
+            second = server.stream_bytes
+            # Nobody reads: once the socket buffers (a few MB) are full the server is stuck.
+            assert first < 32 * 1024 * 1024
+            assert second - first < 512 * 1024
+            # Reading again lets the server move on.
+            for _ in range(5000):
+                next(body)
+                if server.stream_bytes > second:
+                    break
+            body.close()
+    assert server.stream_bytes > second

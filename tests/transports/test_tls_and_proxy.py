@@ -71,3 +71,52 @@ async def test_environment_is_ignored_without_trust_env(
         with pytest.raises(ConnectError):
             await transport.send(HttpRequest("GET", refused_url + "echo"))
     assert proxy_env.requests == []
+
+
+async def test_no_proxy_from_the_environment(
+    kind: TransportKind, monkeypatch: pytest.MonkeyPatch, server: PlainServer, refused_url: str
+) -> None:
+    # The proxy is dead; NO_PROXY sends 127.0.0.1 around it, straight to the server.
+    for name in ("ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, refused_url.rstrip("/"))
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "localhost,127.0.0.1")
+    async with kind.make_async(Options(trust_env=True)) as transport:
+        response = await transport.send(HttpRequest("POST", server.url("/echo"), body=b"direct"))
+        assert await response.aread() == b"direct"
+    assert server.requests[-1].target == "/echo"  # origin form: no proxy in between
+
+
+@pytest.mark.parametrize("spelling", ["HTTPS_PROXY", "https_proxy"])
+async def test_https_through_a_proxy_tunnel_from_the_environment(
+    kind: TransportKind,
+    monkeypatch: pytest.MonkeyPatch,
+    server: PlainServer,
+    tls_server: PlainServer,
+    tls: TLSMaterial,
+    spelling: str,
+) -> None:
+    # The plain server is the proxy: it gets a CONNECT and tunnels TLS, verified end to end.
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(spelling, server.base_url)
+    target = tls_server.url("/echo")
+    async with kind.make_async(Options(trust_env=True, ca_bundle=str(tls.ca_file))) as transport:
+        response = await transport.send(HttpRequest("POST", target, body=b"tunnelled"))
+        assert await response.aread() == b"tunnelled"
+    assert [(r.method, r.target) for r in server.requests] == [
+        ("CONNECT", f"127.0.0.1:{tls_server.port}")
+    ]
+    assert tls_server.requests[-1].target == "/echo"
+
+
+def test_sync_proxy_from_the_environment(
+    kind: TransportKind, proxy_env: PlainServer, refused_url: str
+) -> None:
+    target = refused_url + "echo"
+    with kind.make_sync(Options(trust_env=True)) as transport:
+        response = transport.send(HttpRequest("POST", target, body=b"via proxy"))
+        assert response.read() == b"via proxy"
+    assert proxy_env.requests[-1].target == target
