@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -231,6 +232,24 @@ async def test_output_schema_of_the_wrong_type_is_refused_before_sending(
     assert server.requests == []
 
 
+async def test_retries_are_logged_without_secrets(
+    server: FakeLLMServer, transport: AsyncTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "sk-log-SECRET-9876543210"
+    server.inject("status=503; retry-after-ms=5")
+    client = Client(
+        "echo", base_url=server.base_url, api_key=secret, transport=transport, retry=FAST_RETRY
+    )
+    with caplog.at_level(logging.DEBUG, logger="atoll_dialects"):
+        await client.chat("logged")
+    (record,) = caplog.records
+    assert record.levelno == logging.INFO
+    assert (
+        record.getMessage() == "custom/echo attempt 1 failed (ServerError 503); retrying in 0.01s"
+    )
+    assert secret not in caplog.text
+
+
 async def test_disconnect_mid_stream_raises_with_partial(
     server: FakeLLMServer, transport: AsyncTransport
 ) -> None:
@@ -246,6 +265,25 @@ async def test_disconnect_mid_stream_raises_with_partial(
     assert partial is not None and partial.incomplete
     assert seen and partial.text == "".join(seen)
     assert len(server.requests) == 1, "a stream that delivered events is never retried"
+
+
+async def test_a_stream_broken_before_its_first_event_is_retried_then_noted(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    server.inject("disconnect-events=0", times=3)
+    client = Client("stream-5", base_url=server.base_url, transport=transport, retry=FAST_RETRY)
+    with pytest.raises(StreamInterrupted) as caught:
+        async with client.stream("go") as stream:
+            async for _ in stream:
+                pass
+    assert len(server.requests) == 3, "nothing reached the caller, so every attempt was used"
+    (note,) = caught.value.__notes__
+    assert note.count("custom/stream-5 #") == 3, note
+    server.inject("disconnect-events=0")
+    async with client.stream("go again") as stream:
+        text = "".join([e.text async for e in stream if isinstance(e, TextDelta)])
+    assert text == stream.response.text and text
+    assert [a.number for a in stream.response.attempts] == [1]
 
 
 async def test_error_event_mid_stream_is_an_event_then_an_error(

@@ -7,6 +7,7 @@ send, sleep and read, so retry, fallback and cost rules live here once.
 from __future__ import annotations
 
 import builtins
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ._ratelimit import parse_rate_limits
 from ._result import Attempt, ClientResponse, with_record
 from ._retry import RetryDecision, RetryPolicy
 from ._target import Target
+
+_log = logging.getLogger("atoll_dialects")
 
 
 @dataclass(slots=True)
@@ -96,8 +99,28 @@ class Engine:
         number: int,
         error: BaseException,
         waited: float,
+        *,
+        retrying: bool,
     ) -> None:
-        """Append a failed attempt to the call's history."""
+        """Append a failed attempt to the call's history and log it.
+
+        Retries are logged at INFO on the ``atoll_dialects`` logger, a final failure at DEBUG
+        (the caller gets the exception). Messages carry the model, attempt, error type and
+        status, and the error's own text, which never holds a key (errors redact their bodies).
+        """
+        if retrying:
+            _log.info(
+                "%s attempt %d failed (%s%s); retrying in %.2fs",
+                target.label,
+                number,
+                type(error).__name__,
+                f" {getattr(error, 'status', '')}" if getattr(error, "status", None) else "",
+                waited,
+            )
+        else:
+            _log.debug(
+                "%s attempt %d failed (%s): %s", target.label, number, type(error).__name__, error
+            )
         history.append(
             Attempt(
                 model=target.label,

@@ -178,14 +178,16 @@ class ChatStream:
         target = self._target
         decision = engine.retry.decide_connection_error(self._number, error)
         if not decision.retry or not self._deadline.allows_wait(decision.delay):
-            engine.record(self.attempts, target, self._number, error, 0.0)
+            engine.record(self.attempts, target, self._number, error, 0.0, retrying=False)
             if engine.may_fall_back(error, self._position):
                 self._position += 1
                 self._number = 1
                 await self._open()
                 return
-            raise interrupted(target, error, self._accumulator.response()) from error
-        engine.record(self.attempts, target, self._number, error, decision.delay)
+            final = interrupted(target, error, self._accumulator.response())
+            engine.annotate(final, self.attempts)
+            raise final from error
+        engine.record(self.attempts, target, self._number, error, decision.delay, retrying=True)
         await anyio.sleep(decision.delay)
         self._number += 1
         await self._open()
