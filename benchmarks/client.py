@@ -30,6 +30,7 @@ CONCURRENCY = 64
 STREAMS = 200
 STREAM_EVENTS = 200
 LONG_STREAM = 5_000
+ROUNDS = 3
 
 
 async def _many(n: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> dict[str, float]:
@@ -156,7 +157,7 @@ async def bare_pycurl_loop(url: str) -> dict[str, dict[str, float]]:
 async def litellm_calls(url: str) -> dict[str, dict[str, float]] | None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
     try:
-        import litellm
+        import litellm  # pyright: ignore[reportMissingImports] (peers group: make bench only)
     except ImportError:
         return None
     common: dict[str, Any] = {"api_base": url + "/v1", "api_key": "bench", "num_retries": 0}
@@ -308,6 +309,69 @@ async def anthropic_pair(url: str) -> dict[str, dict[str, float]]:
     return out
 
 
+async def chat_rounds(url: str) -> dict[str, dict[str, float]]:
+    """Best of ROUNDS round-robin runs of the 2,000 non-stream calls for the fast contenders.
+
+    The server shares the machine's two cores with the client, so a single run swings with
+    whatever else runs; round-robin spreads such bursts over every contender alike.
+    """
+    import httpx
+    from atoll_curl import CurlTransport
+    from atoll_dialects import Client, RetryPolicy
+    from atoll_httpx import HttpxTransport
+    from atoll_wire import HttpRequest
+    from transports import BareMulti
+
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    body = b'{"model":"echo","messages":[{"role":"user","content":"hello benchmark"}]}'
+    endpoint = url + "/v1/chat/completions"
+    request = HttpRequest("POST", endpoint, {"content-type": "application/json"}, body)
+    bare = BareMulti()
+    async with (
+        CurlTransport() as curl,
+        HttpxTransport(max_connections=CONCURRENCY) as hx,
+        Client("echo", base_url=url + "/v1", transport=curl, retry=RetryPolicy.none()) as on_curl,
+        Client("echo", base_url=url + "/v1", transport=hx, retry=RetryPolicy.none()) as on_httpx,
+        httpx.AsyncClient(limits=limits) as raw,
+    ):
+
+        async def client_curl(_: int) -> None:
+            assert (await on_curl.chat("hello benchmark")).text == "hello benchmark"
+
+        async def client_httpx(_: int) -> None:
+            assert (await on_httpx.chat("hello benchmark")).text == "hello benchmark"
+
+        async def transport_curl(_: int) -> None:
+            assert b"hello benchmark" in await (await curl.send(request)).aread()
+
+        async def raw_httpx(_: int) -> None:
+            reply = await raw.post(endpoint, content=body, headers=request.headers)
+            assert b"hello benchmark" in reply.content
+
+        async def pycurl_loop(_: int) -> None:
+            chunks: list[bytes] = []
+            await bare.perform(endpoint, body, chunks.append)
+            assert b"hello benchmark" in b"".join(chunks)
+
+        contenders = {
+            "atoll_client_curl": client_curl,
+            "atoll_client_httpx": client_httpx,
+            "bare_curl_transport": transport_curl,
+            "bare_pycurl_loop": pycurl_loop,
+            "raw_httpx": raw_httpx,
+        }
+        best: dict[str, dict[str, float]] = {}
+        for one in contenders.values():
+            await one(0)
+        for _round in range(ROUNDS):
+            for name, one in contenders.items():
+                run = await _many(CALLS, CONCURRENCY, one)
+                if name not in best or run["per_second"] > best[name]["per_second"]:
+                    best[name] = run
+    bare.multi.close()
+    return best
+
+
 def import_seconds(module: str, repeat: int = 3) -> float | None:
     """Best wall time of ``import module`` in a fresh interpreter, minus bare startup."""
 
@@ -335,23 +399,27 @@ async def main() -> None:
         results["raw_httpx"] = await raw_httpx(url)
         results["bare_pycurl_loop"] = await bare_pycurl_loop(url)
         results["litellm"] = await litellm_calls(url)
+        results["chat_best_of_rounds"] = await chat_rounds(url)
         results["openai_sdk"] = await openai_sdk(url)
         results["anthropic"] = await anthropic_pair(url)
     imports = {
         m: import_seconds(m)
         for m in ("msgspec", "pydantic", "atoll_dialects", "openai", "anthropic", "litellm")
     }
-    c_chat = results["atoll_client_curl"]["chat"]["per_second"]
-    h_chat = results["atoll_client_httpx"]["chat"]["per_second"]
+    rounds = results["chat_best_of_rounds"]
+    c_chat = rounds["atoll_client_curl"]["per_second"]
+    h_chat = rounds["atoll_client_httpx"]["per_second"]
     o = results["openai_sdk"]
     bare = results["bare_pycurl_loop"]
     lite = results["litellm"]
     ratios = {
         "client_curl_vs_openai_sdk_chat": ratio(c_chat, o["chat"]["per_second"]),
         "client_curl_vs_bare_curl_transport_chat": ratio(
-            c_chat, results["bare_curl_transport"]["chat"]["per_second"]
+            c_chat, rounds["bare_curl_transport"]["per_second"]
         ),
-        "client_curl_vs_bare_pycurl_loop_chat": ratio(c_chat, bare["chat"]["per_second"]),
+        "client_curl_vs_bare_pycurl_loop_chat": ratio(
+            c_chat, rounds["bare_pycurl_loop"]["per_second"]
+        ),
         "client_curl_vs_bare_pycurl_loop_long_stream_events": ratio(
             results["atoll_client_curl"]["long_stream"]["events_per_second"],
             bare["long_stream"]["events_per_second"],
@@ -363,7 +431,7 @@ async def main() -> None:
         )
         if lite
         else None,
-        "client_httpx_vs_raw_httpx_chat": ratio(h_chat, results["raw_httpx"]["chat"]["per_second"]),
+        "client_httpx_vs_raw_httpx_chat": ratio(h_chat, rounds["raw_httpx"]["per_second"]),
         "client_curl_vs_openai_sdk_long_stream_events": ratio(
             results["atoll_client_curl"]["long_stream"]["events_per_second"],
             o["long_stream"]["events_per_second"],
@@ -398,7 +466,8 @@ async def main() -> None:
                 "server: atoll_testing FakeLLMServer in a child process on 127.0.0.1",
                 "litellm comes from the peers group (make bench installs it); null when absent",
                 "litellm import measured with LITELLM_LOCAL_MODEL_COST_MAP=True (no fetch)",
-                "one run; rerun for variance",
+                f"the Client-vs-bare chat ratios use the best of {ROUNDS} round-robin runs "
+                "(chat_best_of_rounds); every other figure is one run",
             ],
         },
     )
