@@ -193,12 +193,11 @@ def test_facts_from_memory_are_flagged_not_presented_as_sourced(registry: Regist
             assert not model.verified, model.qualified_name
 
 
-def test_context_windows_that_disagree_with_genai_prices_are_disclosed(
-    registry: Registry,
-) -> None:
-    """A second source: where genai-prices gives another context window, the notes say so.
+def test_disagreements_with_genai_prices_are_disclosed(registry: Registry) -> None:
+    """A second source: where genai-prices states another fact, the model's notes say so.
 
-    Differences under 5% are the same figure rounded (1,047,576 listed as 1,000,000).
+    Checked: the context window (differences under 5% are one figure rounded, 1,047,576 listed
+    as 1,000,000) and deprecation (genai-prices saying deprecated where we do not).
     """
     from genai_prices.data import providers as upstream_providers
 
@@ -207,21 +206,38 @@ def test_context_windows_that_disagree_with_genai_prices_are_disclosed(
     with _update_script() as module:
         for model in registry.models():
             upstream_id = module.PROVIDER_MAP.get(model.provider)
-            if upstream_id is None or model.context_window is None:
+            if upstream_id is None:
                 continue
             names = [model.api_name, model.id, *model.snapshots]
             found = module._find(upstream[upstream_id], [n for n in names if n])
-            theirs = found.context_window if found is not None else None
-            if theirs is None:
+            if found is None:
                 continue
             compared += 1
-            if abs(model.context_window - theirs) > 0.05 * theirs:
+            theirs = found.context_window
+            ours = model.context_window
+            problems: list[str] = []
+            if theirs is not None and ours is not None and abs(ours - theirs) > 0.05 * theirs:
+                problems.append(f"context_window {ours} vs {theirs}")
+            if found.deprecated and not model.deprecated:
+                problems.append("genai-prices says deprecated")
+            if problems:
                 assert not model.verified, model.qualified_name
                 assert model.notes and "genai-prices" in model.notes, (
-                    f"{model.qualified_name}: context_window {model.context_window} vs "
-                    f"genai-prices {theirs} is not disclosed in notes"
+                    f"{model.qualified_name}: {'; '.join(problems)}, not disclosed in notes"
                 )
     assert compared >= 60
+
+
+def test_deprecation_data(registry: Registry) -> None:
+    """Deprecated models are marked, and a named replacement resolves to a current model."""
+    deprecated = [m for m in registry.models() if m.deprecated]
+    assert deprecated
+    assert not [m for m in registry.models() if m.retires and not m.deprecated]
+    for model in deprecated:
+        if model.replacement:
+            successor = registry.resolve(model.replacement)
+            assert successor.known and not successor.deprecated, model.qualified_name
+    assert registry.resolve("openai/o1-mini").replacement == "openai/o4-mini"
 
 
 def test_model_quirks_override_the_provider(registry: Registry) -> None:
