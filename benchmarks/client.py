@@ -160,48 +160,17 @@ async def litellm_calls(url: str) -> dict[str, dict[str, float]] | None:
         import litellm  # pyright: ignore[reportMissingImports] (peers group: make bench only)
     except ImportError:
         return None
-    common: dict[str, Any] = {"api_base": url + "/v1", "api_key": "bench", "num_retries": 0}
 
-    async def chat(_: int) -> None:
-        r: Any = await litellm.acompletion(
-            model="openai/echo", messages=[{"role": "user", "content": "hello benchmark"}], **common
+    async def create(model: str, **kwargs: Any) -> Any:
+        return await litellm.acompletion(
+            model="openai/" + model,
+            api_base=url + "/v1",
+            api_key="bench",
+            num_retries=0,
+            **kwargs,
         )
-        assert r.choices[0].message.content == "hello benchmark"
 
-    await chat(0)
-    out = {"chat": await _many(CALLS, CONCURRENCY, chat)}
-
-    async def stream(_: int) -> None:
-        s: Any = await litellm.acompletion(
-            model=f"openai/stream-{STREAM_EVENTS}",
-            messages=[{"role": "user", "content": "go"}],
-            stream=True,
-            **common,
-        )
-        async for _chunk in s:
-            pass
-
-    out["streams"] = await _many(STREAMS, STREAMS, stream)
-    out["streams"]["events_per_second"] = round(
-        STREAMS * STREAM_EVENTS / out["streams"]["seconds"], 1
-    )
-    t0 = time.perf_counter()
-    count = 0
-    s: Any = await litellm.acompletion(
-        model=f"openai/stream-{LONG_STREAM}",
-        messages=[{"role": "user", "content": "go"}],
-        stream=True,
-        **common,
-    )
-    async for _chunk in s:
-        count += 1
-    wall = time.perf_counter() - t0
-    out["long_stream"] = {
-        "events": count,
-        "seconds": wall,
-        "events_per_second": round(count / wall, 1),
-    }
-    return out
+    return await chat_completions_api(create)
 
 
 async def raw_httpx(url: str) -> dict[str, dict[str, float]]:
@@ -231,19 +200,25 @@ async def openai_sdk(url: str) -> dict[str, dict[str, float]]:
     client = openai.AsyncOpenAI(
         base_url=url + "/v1", api_key="bench", max_retries=0, http_client=http
     )
-    out: dict[str, dict[str, float]] = {}
+    out = await chat_completions_api(client.chat.completions.create)
+    await client.close()
+    return out
+
+
+async def chat_completions_api(
+    create: Callable[..., Awaitable[Any]],
+) -> dict[str, dict[str, float]]:
+    """Measure a chat-completions style ``create(model=, messages=, stream=)`` (SDK or litellm)."""
 
     async def chat(_: int) -> None:
-        r = await client.chat.completions.create(
-            model="echo", messages=[{"role": "user", "content": "hello benchmark"}]
-        )
+        r = await create(model="echo", messages=[{"role": "user", "content": "hello benchmark"}])
         assert r.choices[0].message.content == "hello benchmark"
 
     await chat(0)
-    out["chat"] = await _many(CALLS, CONCURRENCY, chat)
+    out = {"chat": await _many(CALLS, CONCURRENCY, chat)}
 
     async def stream(_: int) -> None:
-        s = await client.chat.completions.create(
+        s = await create(
             model=f"stream-{STREAM_EVENTS}",
             messages=[{"role": "user", "content": "go"}],
             stream=True,
@@ -257,7 +232,7 @@ async def openai_sdk(url: str) -> dict[str, dict[str, float]]:
     )
     t0 = time.perf_counter()
     count = 0
-    s = await client.chat.completions.create(
+    s = await create(
         model=f"stream-{LONG_STREAM}", messages=[{"role": "user", "content": "go"}], stream=True
     )
     async for _chunk in s:
@@ -268,7 +243,6 @@ async def openai_sdk(url: str) -> dict[str, dict[str, float]]:
         "seconds": wall,
         "events_per_second": round(count / wall, 1),
     }
-    await client.close()
     return out
 
 
