@@ -23,7 +23,15 @@ from atoll_dialects import (
 )
 from atoll_registry import Registry
 from atoll_testing import ChatInput, FakeLLMServer, Turn
-from atoll_wire import AsyncTransport, ConnectError, MessageEnd, StreamError, TextDelta, Usage
+from atoll_wire import (
+    AsyncTransport,
+    ConnectError,
+    MessageEnd,
+    StreamError,
+    TextDelta,
+    TransportError,
+    Usage,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -221,6 +229,22 @@ async def test_connection_refused_is_retried_then_raised_typed(transport: AsyncT
         await client.chat("anyone?")
     (note,) = caught.value.__notes__
     assert note.count("ConnectError") == 3, note
+
+
+async def test_an_unsendable_request_fails_once_without_showing_the_key(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    key = "sk-from-a-file-SECRET\n"  # read with its trailing newline: not a valid header value
+    client = Client(
+        "echo", base_url=server.base_url, api_key=key, transport=transport, retry=FAST_RETRY
+    )
+    with pytest.raises(TransportError) as caught:
+        await client.chat("x")
+    assert type(caught.value) is TransportError, "a request that cannot be sent is not retried"
+    assert not getattr(caught.value, "__notes__", None)
+    assert server.requests == []
+    shown = repr(caught.value) + str(caught.value) + repr(caught.value.__cause__)
+    assert "SECRET" not in shown
 
 
 async def test_output_schema_of_the_wrong_type_is_refused_before_sending(

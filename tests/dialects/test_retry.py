@@ -6,6 +6,14 @@ import email.utils
 
 import pytest
 from atoll_dialects import RetryPolicy
+from atoll_wire import (
+    ConnectError,
+    ConnectTimeout,
+    ReadTimeout,
+    RemoteProtocolError,
+    ResponseTooLarge,
+    TransportError,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,6 +79,23 @@ def test_connection_errors() -> None:
         .decide_connection_error(1, OSError("reset"))
         .retry
     )
+
+
+def test_failures_that_would_repeat_are_not_retried() -> None:
+    policy = RetryPolicy(attempts=3)
+    for cured_by_retry in (
+        ConnectError("refused"),
+        ReadTimeout("slow"),
+        ConnectTimeout("slow"),
+        RemoteProtocolError("cut off"),
+    ):
+        assert policy.decide_connection_error(1, cured_by_retry).retry, cured_by_retry
+    for repeats in (
+        TransportError("header value has a newline"),
+        ResponseTooLarge("too big", limit=10, size=11),
+    ):
+        decision = policy.decide_connection_error(1, repeats)
+        assert not decision.retry and "would fail again" in decision.reason
 
 
 def test_invalid_policies_are_rejected() -> None:

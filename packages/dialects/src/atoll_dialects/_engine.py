@@ -27,7 +27,7 @@ from ._deadline import Deadline
 from ._exceptions import APIError, StreamInterrupted, TimeoutError
 from ._ratelimit import parse_rate_limits
 from ._result import Attempt, ClientResponse, with_record
-from ._retry import RetryDecision, RetryPolicy
+from ._retry import RetryDecision, RetryPolicy, is_retryable_failure
 from ._target import Target
 
 _log = logging.getLogger("atoll_dialects")
@@ -146,7 +146,7 @@ class Engine:
         if position + 1 >= len(self.targets) or isinstance(error, TimeoutError):
             return False
         if isinstance(error, TransportError):
-            return self.retry.retry_connection_errors
+            return self.retry.retry_connection_errors and is_retryable_failure(error)
         return isinstance(error, APIError) and error.status in self.retry.retry_statuses
 
     def finish(

@@ -11,9 +11,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from atoll_wire import ConnectError, RemoteProtocolError, TransportTimeout
+
 from ._exceptions import parse_retry_after
 
 _RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+# Failures a second attempt can cure: the connection could not be made, timed out or broke. A
+# plain TransportError is a request that could not be sent (a header value with a newline, a bad
+# URL) and ResponseTooLarge is the answer itself: both fail the same way every time.
+_RETRYABLE_FAILURES = (ConnectError, TransportTimeout, RemoteProtocolError, OSError)
+
+
+def is_retryable_failure(error: BaseException) -> bool:
+    """Whether a failure before any response arrived may succeed on another attempt."""
+    return isinstance(error, _RETRYABLE_FAILURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,8 @@ class RetryPolicy:
         """Decide about an attempt that failed before any response arrived."""
         if not self.retry_connection_errors:
             return RetryDecision(False, 0.0, "connection errors are not retried")
+        if not is_retryable_failure(error):
+            return RetryDecision(False, 0.0, f"{type(error).__name__} would fail again")
         if attempt >= self.attempts:
             return RetryDecision(False, 0.0, f"attempts exhausted ({self.attempts})")
         return RetryDecision(True, self.backoff(attempt), f"{type(error).__name__}; backing off")
