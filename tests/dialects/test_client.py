@@ -326,6 +326,33 @@ async def test_error_event_mid_stream_is_an_event_then_an_error(
     assert partial is not None and partial.text
 
 
+async def test_anthropic_error_event_mid_stream_raises_typed_with_partial(
+    server: FakeLLMServer, transport: AsyncTransport
+) -> None:
+    server.inject("error-event=6")  # after message_start, block start, ping and text
+    client = Client(
+        "stream-20",
+        base_url=server.base_url,
+        dialect="anthropic-messages",
+        api_key="k",
+        transport=transport,
+    )
+    errors: list[StreamError] = []
+    text: list[str] = []
+    with pytest.raises(OverloadedError) as caught:
+        async with client.stream("go", max_tokens=100) as stream:
+            async for event in stream:
+                if isinstance(event, StreamError):
+                    errors.append(event)
+                elif isinstance(event, TextDelta):
+                    text.append(event.text)
+    assert len(errors) == 1
+    partial = caught.value.partial
+    assert partial is not None and partial.incomplete
+    assert text and partial.text == "".join(text)
+    assert len(server.requests) == 1, "an error after events reached the caller is not retried"
+
+
 async def test_stream_without_end_marker_is_incomplete(
     server: FakeLLMServer, transport: AsyncTransport
 ) -> None:
