@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from atoll_dialects import OpenAIChatDialect
 from atoll_dialects._quirks import quirks_for
 from atoll_registry import Registry
@@ -38,3 +39,21 @@ def test_think_tags_become_thinking_for_the_overridden_model() -> None:
     kinds = [type(p).__name__ for p in response.message.parts]
     assert kinds == ["ThinkingPart", "TextPart"]
     assert response.message.parts[0].text == "plan it"  # type: ignore[union-attr]
+
+
+def test_quirks_are_remembered_per_entry_and_follow_a_re_registered_model() -> None:
+    registry = Registry.load()
+    groq = registry.provider("groq")
+    llama = registry.resolve("groq/llama-3.3-70b-versatile")
+    first = quirks_for(groq, llama)
+    assert quirks_for(groq, llama) is first, "the same entries give the remembered record"
+    assert first.tools is True
+    registry.register(
+        msgspec.structs.replace(
+            llama, capabilities=msgspec.structs.replace(llama.capabilities, tools=False)
+        )
+    )
+    changed = registry.resolve("groq/llama-3.3-70b-versatile")
+    assert changed is not llama
+    assert quirks_for(groq, changed).tools is False
+    assert quirks_for(groq, llama) is first

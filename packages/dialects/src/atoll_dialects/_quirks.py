@@ -67,6 +67,11 @@ def quirks_for(
 ) -> Quirks:
     """Read the registry's data for a provider and model into a ``Quirks`` record.
 
+    Every call reads it twice (to build the request and to parse the answer), so records are
+    remembered per pair of registry entries. Entries are frozen, so the same objects always give
+    the same record; the key is their identity (hashing a whole model entry costs more than
+    reading it) and the memo holds the entries, so an identity is never reused while cached.
+
     Args:
         provider: The provider's registry entry, or ``None`` for the dialect's defaults.
         model: The model's registry entry, or ``None`` (capabilities then unknown).
@@ -76,6 +81,25 @@ def quirks_for(
     Returns:
         The flat record the dialects read.
     """
+    key = (id(provider), id(model), anthropic)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit[2]
+    quirks = _read_quirks(provider, model, anthropic=anthropic)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = (provider, model, quirks)
+    return quirks
+
+
+_MEMO_SIZE = 1024
+_MEMO: dict[tuple[int, int, bool], tuple[object, object, Quirks]] = {}
+
+
+def _read_quirks(
+    provider: ProviderSpec | None, model: ModelSpec | None, *, anthropic: bool = False
+) -> Quirks:
+    """Build the record (uncached); see ``quirks_for``."""
     quirks = Quirks(cache_tokens_in_input=not anthropic)
     if provider is not None:
         # The provider's quirks with this model's overrides (e.g. <think> tags on one model only).
