@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
+import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -102,22 +105,44 @@ def test_auth(locked: FakeLLMServer, headers: dict[str, str], status: int) -> No
     assert "sk-right" not in repr(locked)
 
 
-def test_cli_serve(tmp_path: Path) -> None:
-    script = tmp_path / "s.json"
-    script.write_text('{"turns": [{"text": "from the file"}]}')
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = ["serve", "--port", "0", "--api-key", "k", "--script", f"scripted={script}"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "atoll_testing", *args],
+    return subprocess.Popen(
+        [sys.executable, "-m", "atoll_testing", "serve", *args],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+
+
+def _stop(proc: subprocess.Popen[str], how: signal.Signals) -> tuple[int, str]:
+    """Send ``how``, wait, and return the exit status and stderr."""
+    proc.send_signal(how)
+    try:
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_cli_serve_on_the_given_port(tmp_path: Path, how: signal.Signals) -> None:
+    script = tmp_path / "s.json"
+    script.write_text('{"turns": [{"text": "from the file"}]}')
+    port = _free_port()
+    proc = _serve("--port", str(port), "--api-key", "k", "--script", f"scripted={script}")
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert "serving on http://127.0.0.1:" in line
-        base = line.split("serving on ")[1].split()[0]
+        base = f"http://127.0.0.1:{port}/v1"
+        assert line == f"atoll_testing serving on {base} (Ctrl+C to stop)\n"
         auth = {"authorization": "Bearer k"}
         resp = httpx.post(base + "/chat/completions", json=CHAT, headers=auth)
         assert resp.json()["choices"][0]["message"]["content"] == "hi"
@@ -127,11 +152,59 @@ def test_cli_serve(tmp_path: Path) -> None:
         assert scripted.json()["choices"][0]["message"]["content"] == "from the file"
         assert httpx.post(base + "/chat/completions", json=CHAT).status_code == 401
     finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-    assert proc.returncode is not None
+        status, err = _stop(proc, how)
+    assert status == 0, err  # a clean stop, not death by signal
+    assert "Traceback" not in err
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/v1/models")
+
+
+def test_cli_serves_cases_and_records(corpus_dir: Path, tmp_path: Path) -> None:
+    case = corpus_dir / "openai-chat" / "openai-stream-parallel-tool-calls.json"
+    recorded = tmp_path / "recorded"
+    upstream = _serve("--port", "0", "--cases", str(case))
+    try:
+        assert upstream.stdout is not None
+        upstream_url = upstream.stdout.readline().split("serving on ")[1].split()[0]
+        recorder = _serve(
+            "--port",
+            "0",
+            "--record-upstream",
+            upstream_url.removesuffix("/v1"),
+            "--record-dir",
+            str(recorded),
+            "--provider",
+            "cli",
+        )
+        try:
+            assert recorder.stdout is not None
+            proxy_url = recorder.stdout.readline().split("serving on ")[1].split()[0]
+            body = {"model": case.stem, "messages": [{"role": "user", "content": "hi"}]}
+            resp = httpx.post(proxy_url + "/chat/completions", json=body)
+        finally:
+            assert _stop(recorder, signal.SIGTERM)[0] == 0
+    finally:
+        assert _stop(upstream, signal.SIGTERM)[0] == 0
+    original = json.loads(case.read_text())["response"]["body"]
+    assert resp.text == original
+    (written,) = (recorded / "openai-chat").iterdir()
+    assert written.name.startswith("cli-")
+    assert json.loads(written.read_text())["response"]["body"] == original
+
+
+def test_cli_port_in_use_is_an_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "atoll_testing", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and f"port={port}" in done.stderr
 
 
 def test_cli_rejects_bad_script_arg() -> None:

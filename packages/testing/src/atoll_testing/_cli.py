@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from ._exceptions import AtollTestingError
 from ._recorder import Recorder
@@ -59,11 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AtollTestingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"atoll_testing serving on {server.base_url} (Ctrl+C to stop)", flush=True)
+    # SIGTERM (kill, process managers, Popen.terminate) stops as cleanly as Ctrl+C does.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
+        print(f"atoll_testing serving on {server.base_url} (Ctrl+C to stop)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
