@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from typing import Any
+from typing import Any, NotRequired
 
 import pytest
 from atoll_tools import (
@@ -185,3 +185,62 @@ def test_every_value_pydantic_dumps_parses_back(target: Any, strict: bool) -> No
     checked: list[str] = []
     check()
     assert len(checked) >= 10
+
+
+class Tally(TypedDict):
+    name: str
+    count: NotRequired[int]
+
+
+@pytest.mark.parametrize(
+    ("target", "good", "expected", "bad", "bad_path"),
+    [
+        (
+            Review,
+            '{"title": "t", "stars": 2, "mood": null, "tags": ["a"]}',
+            Review(title="t", stars=2, tags=["a"]),
+            '{"title": "t", "stars": 0, "mood": null, "tags": null}',
+            "stars",
+        ),
+        (
+            Location,
+            '{"lat": 1, "lon": 2, "label": null}',
+            Location(1.0, 2.0),
+            '{"lat": "north", "lon": 2, "label": null}',
+            "lat",
+        ),
+        (
+            Tally,
+            '{"name": "a", "count": null}',
+            {"name": "a"},
+            '{"name": "a", "count": "many"}',
+            "count",
+        ),
+        (
+            RAW,
+            '{"answer": "42", "confidence": null}',
+            {"answer": "42"},
+            '{"answer": 42, "confidence": null}',
+            "answer",
+        ),
+    ],
+    ids=["model", "dataclass", "typeddict", "raw-schema"],
+)
+def test_each_accepted_target_strict_schema_parse_repair_and_partial(
+    target: Any, good: str, expected: Any, bad: str, bad_path: str
+) -> None:
+    spec = OutputSpec.of(target)
+    schema = spec.schema
+    # the strict form: closed, every property required, optionals nullable
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert schema["required"] == list(schema["properties"])
+    assert spec.output_schema() == OutputSchema(
+        name=spec.name, schema=schema, strict=True, description=spec.description
+    )
+    parsed = spec.parse(good)
+    assert parsed == expected and type(parsed) is type(expected)
+    with pytest.raises(OutputValidationError) as info:
+        spec.parse(bad)
+    assert [issue.path for issue in info.value.issues] == [bad_path]
+    assert f"- at '{bad_path}':" in info.value.repair_message
+    assert spec.parse_partial(good[: good.index(",")]) == json.loads(good[: good.index(",")] + "}")

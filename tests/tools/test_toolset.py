@@ -369,6 +369,38 @@ async def test_execute_many_keeps_call_order_and_respects_the_cap() -> None:
     assert peak == 1
 
 
+async def test_execute_many_runs_sync_tools_in_threads_under_the_cap() -> None:
+    cap = 3
+    lock = threading.Lock()
+    running = 0
+    peak = 0
+    threads: set[int] = set()
+    # Each call waits until `cap` calls are inside at once: only true concurrency passes it.
+    barrier = threading.Barrier(cap, timeout=5)
+
+    def work(n: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+            threads.add(threading.get_ident())
+        try:
+            barrier.wait()
+        finally:
+            with lock:
+                running -= 1
+        return n * n
+
+    calls = [call("work", f'{{"n": {n}}}', call_id=f"w{n}") for n in range(2 * cap)]
+    with anyio.fail_after(10):
+        results = await ToolSet([work], max_concurrency=cap).execute_many(calls)
+    assert [r.call_id for r in results] == [c.id for c in calls]
+    assert [text_of(r) for r in results] == [str(n * n) for n in range(2 * cap)]
+    assert not any(r.is_error for r in results)
+    assert peak == cap
+    assert threading.get_ident() not in threads and len(threads) >= cap
+
+
 async def test_execute_many_runs_calls_concurrently() -> None:
     started = anyio.Event()
     both: list[str] = []
