@@ -226,3 +226,12 @@ def test_recorder_unreachable_upstream_is_502(tmp_path: Path) -> None:
     assert resp.status_code == 502
     assert "unreachable" in resp.json()["error"]["message"]
     assert recorder.recorded == []
+
+
+def test_recorder_keeps_upstream_credentials_out_of_messages(tmp_path: Path) -> None:
+    recorder = Recorder("http://user:sk-secret-123@127.0.0.1:9", tmp_path)
+    assert "sk-secret-123" not in repr(recorder)
+    with FakeLLMServer(recorder=recorder).run_in_thread() as proxy:
+        resp = httpx.post(proxy.base_url + "/chat/completions", json={})
+    assert resp.status_code == 502
+    assert "unreachable" in resp.text and "sk-secret-123" not in resp.text

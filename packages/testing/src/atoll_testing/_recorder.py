@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import msgspec
+from atoll_wire import redact_url
 
 from ._cases import Case, CaseResponse
 from ._expect import compute_expect
@@ -81,7 +82,8 @@ class Recorder:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Recorder(upstream={self.upstream!r}, directory={str(self.directory)!r})"
+        upstream = redact_url(self.upstream)
+        return f"Recorder(upstream={upstream!r}, directory={str(self.directory)!r})"
 
     async def forward(self, request: Request) -> Reply:
         """Proxy one request; streams pass through piece by piece as the upstream sends them.
@@ -132,7 +134,8 @@ class Recorder:
         except urllib.error.HTTPError as exc:
             resp = exc
         except (urllib.error.URLError, OSError) as exc:
-            message = f"atoll_testing recorder: upstream {url} unreachable: {exc}"
+            shown = redact_url(url)  # a key in the upstream URL must not reach the client or logs
+            message = f"atoll_testing recorder: upstream {shown} unreachable: {exc}"
             body = msgspec.json.encode({"error": {"message": message}})
             hand(lambda: deliver(Reply(502, b"application/json", body)))
             return
@@ -186,7 +189,7 @@ class Recorder:
             dialect=dialect,
             provider=self.provider,
             stream=stream,
-            endpoint=f"{request.method} {url}",
+            endpoint=f"{request.method} {redact_url(url)}",
             exercises=f"recorded {request.method} {request.path}",
             request=req_json,
             response=CaseResponse(status=status, content_type=content_type, body=text),
