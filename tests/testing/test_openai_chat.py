@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from atoll_testing import FakeLLMServer
+from atoll_testing import FakeLLMServer, Script, ToolCall, Turn
 
 Sse = Callable[[str], list[tuple[str, Any]]]
 BODY = {
@@ -153,3 +154,76 @@ def test_streams_decode_with_atoll_wire(server: FakeLLMServer) -> None:
         events.extend(decoder.flush())
     assert events[-1].data == "[DONE]"
     assert all(e.event == "message" for e in events)
+
+
+RICH = Turn(
+    thinking="the user wants the weather in two cities, so two calls",
+    text="checking",
+    tool_calls=[
+        ToolCall(name="get_weather", arguments={"city": "Paris", "unit": "celsius"}, id="call_a"),
+        ToolCall(name="get_weather", arguments={"city": "Oslo"}),
+    ],
+    reasoning_tokens=5,
+)
+
+
+@pytest.fixture(scope="module")
+def rich() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer(models={"rich": Script([RICH], repeat_last=True)}).run_in_thread() as srv:
+        yield srv
+
+
+def test_rich_completion(rich: FakeLLMServer) -> None:
+    resp = httpx.post(rich.base_url + "/chat/completions", json={**BODY, "model": "rich"})
+    choice = resp.json()["choices"][0]
+    message = choice["message"]
+    assert choice["finish_reason"] == "tool_calls"
+    assert message["content"] == "checking"
+    assert message["reasoning_content"] == RICH.thinking
+    calls = message["tool_calls"]
+    assert [c["type"] for c in calls] == ["function", "function"]
+    assert calls[0]["id"] == "call_a" and calls[1]["id"].startswith("call_")
+    assert calls[0]["id"] != calls[1]["id"]
+    assert [json.loads(c["function"]["arguments"]) for c in calls] == [
+        {"city": "Paris", "unit": "celsius"},
+        {"city": "Oslo"},
+    ]
+    usage = resp.json()["usage"]
+    assert usage["completion_tokens_details"]["reasoning_tokens"] == 5
+
+
+def test_rich_stream_parallel_tool_calls_and_reasoning(rich: FakeLLMServer, sse: Sse) -> None:
+    body = {**BODY, "model": "rich", "stream": True, "stream_options": {"include_usage": True}}
+    resp = httpx.post(rich.base_url + "/chat/completions", json=body)
+    events = sse(resp.text)
+    assert events[-1] == ("message", "[DONE]")
+    chunks = [d for _, d in events[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    assert reasoning == RICH.thinking
+    assert sum("reasoning_content" in d for d in deltas) > 1  # streamed in pieces
+    assert "".join(d.get("content") or "" for d in deltas) == "checking"
+    # reasoning comes before the text, the text before the calls
+    kinds = [k for d in deltas for k in ("reasoning_content", "content", "tool_calls") if d.get(k)]
+    assert kinds == sorted(kinds, key=["reasoning_content", "content", "tool_calls"].index)
+    # tool calls: the first fragment of each index carries id, type and name; arguments append
+    fragments = [f for d in deltas for f in d.get("tool_calls", [])]
+    by_index: dict[int, list[dict[str, Any]]] = {}
+    for fragment in fragments:
+        by_index.setdefault(fragment["index"], []).append(fragment)
+    assert sorted(by_index) == [0, 1]
+    names, arguments = [], []
+    for index in (0, 1):
+        first, *rest = by_index[index]
+        assert first["type"] == "function" and first["id"]
+        assert all("id" not in f and "name" not in f["function"] for f in rest)
+        names.append(first["function"]["name"])
+        arguments.append(json.loads("".join(f["function"]["arguments"] for f in by_index[index])))
+    assert len(by_index[0]) > 2  # arguments arrive in several fragments
+    assert by_index[0][0]["id"] == "call_a"
+    assert names == ["get_weather", "get_weather"]
+    assert arguments == [{"city": "Paris", "unit": "celsius"}, {"city": "Oslo"}]
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+    assert finishes[-1] == "tool_calls" and set(finishes[:-1]) == {None}
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["completion_tokens_details"]["reasoning_tokens"] == 5
