@@ -136,6 +136,35 @@ async def test_stock_policies_and_bad_callbacks() -> None:
         await tools.execute(delete())
 
 
+async def test_waiting_for_approval_does_not_count_against_the_timeout() -> None:
+    ran: list[str] = []
+
+    async def quick(path: str) -> str:
+        ran.append(path)
+        return "done"
+
+    async def slow_approver(request: ApprovalRequest) -> ApprovalDecision:
+        await anyio.sleep(0.2)  # four times the tool's whole timeout
+        return ApprovalDecision.approve()
+
+    tools = ToolSet([Tool(quick, requires_approval=True, timeout=0.05)], approval=slow_approver)
+    with anyio.fail_after(5):
+        result = await tools.execute(
+            ToolCallPart(id="q", name="quick", raw_arguments='{"path": "/a"}')
+        )
+    assert not result.is_error and text_of(result) == "done" and ran == ["/a"]
+
+
+async def test_an_approver_that_raises_propagates_and_nothing_runs() -> None:
+    def broken(request: ApprovalRequest) -> ApprovalDecision:
+        raise RuntimeError("approver bug")
+
+    tools, recorder = make(broken)
+    with pytest.raises(RuntimeError, match="approver bug"):
+        await tools.execute(delete())
+    assert recorder.deleted == []
+
+
 def scripted(answers: list[str]) -> tuple[ConsoleApprover, list[str]]:
     shown: list[str] = []
 
