@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import gc
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from contextlib import aclosing, closing
+from typing import cast
 
+import anyio
 import pytest
 from atoll_wire import (
     AsyncTransport,
@@ -47,6 +51,18 @@ def test_timeout_one_number_applies_to_every_phase() -> None:
     assert _req().timeout == Timeout()
     with pytest.raises(ValueError, match="positive"):
         _req(timeout=0)
+
+
+def test_timeout_per_phase_values_as_a_mapping_and_checked() -> None:
+    assert _req(timeout={"connect": 2, "read": 60}).timeout == Timeout(connect=2, read=60)
+    assert _req(timeout={}).timeout == Timeout()
+    with pytest.raises(ValueError, match="unknown timeout phase"):
+        _req(timeout={"conect": 2})
+    for bad in (0, -1, float("nan"), True, "5"):
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            Timeout(read=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            _req(timeout=bad)
 
 
 def test_request_normalises_and_copies() -> None:
@@ -147,6 +163,119 @@ async def test_async_aread_limits_size() -> None:
     ok = HttpResponse(404, {"X": "1"}, _req(), _chunks())
     assert await ok.aread() == b"abcd"
     assert not ok.is_success
+
+
+class _Body:
+    """An async body that counts how it was closed, like a transport's stream."""
+
+    def __init__(self, chunks: list[bytes], fail_after: int | None = None) -> None:
+        self.chunks = list(chunks)
+        self.fail_after = fail_after
+        self.served = 0
+        self.closes = 0
+
+    def __aiter__(self) -> _Body:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.fail_after is not None and self.served == self.fail_after:
+            raise ReadTimeout("stalled")
+        if not self.chunks:
+            raise StopAsyncIteration
+        self.served += 1
+        return self.chunks.pop(0)
+
+    async def aclose(self) -> None:
+        self.closes += 1
+
+
+def _tracked(body: _Body) -> tuple[HttpResponse, list[bool]]:
+    released: list[bool] = []
+
+    async def on_close() -> None:
+        released.append(True)
+
+    return HttpResponse(200, {}, _req(), body, on_close=on_close), released
+
+
+@pytest.mark.anyio
+async def test_reading_the_body_to_its_end_releases_the_connection() -> None:
+    body = _Body([b"a", b"b"])
+    resp, released = _tracked(body)
+    assert [c async for c in resp.aiter_bytes()] == [b"a", b"b"]
+    assert resp.closed and body.closes == 1 and released == [True]
+    await resp.aclose()
+    assert body.closes == 1 and released == [True]  # idempotent
+
+
+@pytest.mark.anyio
+async def test_stopping_early_with_a_closed_iterator_releases_the_connection() -> None:
+    body = _Body([b"a", b"b", b"c"])
+    resp, released = _tracked(body)
+    async with aclosing(cast("AsyncGenerator[bytes]", resp.aiter_bytes())) as chunks:
+        async for _ in chunks:
+            break
+    assert resp.closed and body.closes == 1 and released == [True]
+    assert body.chunks == [b"b", b"c"]  # nothing was read past the point of giving up
+
+
+@pytest.mark.anyio
+async def test_stopping_early_inside_async_with_response_releases_the_connection() -> None:
+    body = _Body([b"a", b"b"])
+    resp, released = _tracked(body)
+    chunks = resp.aiter_bytes()
+    async with resp:
+        async for _ in chunks:
+            break
+    assert resp.closed and body.closes == 1 and released == [True]
+    await cast("AsyncGenerator[bytes]", chunks).aclose()
+    assert body.closes == 1 and released == [True]
+
+
+@pytest.mark.anyio
+async def test_a_failed_read_releases_the_connection() -> None:
+    body = _Body([b"a", b"b"], fail_after=1)
+    resp, released = _tracked(body)
+    with pytest.raises(ReadTimeout):
+        async for _ in resp.aiter_bytes():
+            pass
+    assert resp.closed and body.closes == 1 and released == [True]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_a_dropped_iterator_is_closed_by_the_loop_finaliser(anyio_backend: str) -> None:
+    # asyncio only: trio closes it too, but warns (ResourceWarning) as it should.
+    body = _Body([b"a", b"b"])
+    resp, released = _tracked(body)
+    async for _ in resp.aiter_bytes():
+        break
+    gc.collect()
+    with anyio.fail_after(2):
+        while not resp.closed:  # noqa: ASYNC110  # the finaliser runs as a task of the loop
+            await anyio.sleep(0.001)
+    assert body.closes == 1 and released == [True]
+
+
+def test_sync_body_closes_the_response_however_iteration_ends() -> None:
+    closed: list[str] = []
+
+    def gen() -> Iterator[bytes]:
+        try:
+            yield b"x"
+            yield b"y"
+        finally:
+            closed.append("stream")
+
+    resp = SyncHttpResponse(200, {}, _req(), gen(), on_close=lambda: closed.append("conn"))
+    assert list(resp.iter_bytes()) == [b"x", b"y"]
+    assert resp.closed and closed == ["stream", "conn"]
+    closed.clear()
+    early = SyncHttpResponse(200, {}, _req(), gen(), on_close=lambda: closed.append("conn"))
+    with closing(cast("Generator[bytes]", early.iter_bytes())) as chunks:
+        for _ in chunks:
+            break
+    assert early.closed and closed == ["stream", "conn"]
 
 
 def test_sync_response() -> None:

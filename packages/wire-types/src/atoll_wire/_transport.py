@@ -9,7 +9,15 @@ need no subclass.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -20,7 +28,10 @@ from ._redact import redact_headers, redact_url
 
 
 class Timeout(msgspec.Struct, kw_only=True, frozen=True):
-    """Per-phase timeouts in seconds; None means no limit for that phase.
+    """Per-phase timeouts in seconds.
+
+    On a transport, a phase left None has no limit. On a request, a phase left None takes the
+    transport's own value for it (a request's ``Timeout`` wins phase by phase).
 
     Attributes:
         connect: Opening the connection (TCP + TLS).
@@ -34,21 +45,46 @@ class Timeout(msgspec.Struct, kw_only=True, frozen=True):
     write: float | None = None
     pool: float | None = None
 
+    def __post_init__(self) -> None:
+        for phase in _PHASES:
+            _check_seconds(getattr(self, phase), phase)
+
     @classmethod
-    def of(cls, timeout: float | Timeout | None) -> Timeout:
-        """Normalise one number (every phase), a ``Timeout``, or None (no limits).
+    def of(cls, timeout: float | Timeout | Mapping[str, float | None] | None) -> Timeout:
+        """Normalise one number (every phase), per-phase values, or None (nothing set).
 
         Args:
-            timeout: Seconds for every phase, per-phase values, or None.
+            timeout: Seconds for every phase; a ``Timeout`` or a mapping such as
+                ``{"connect": 5, "read": 60}`` for per-phase values; or None.
+
+        Raises:
+            ValueError: A value is not a positive number of seconds, or a key is not a phase.
         """
         if timeout is None:
             return cls()
         if isinstance(timeout, Timeout):
             return timeout
-        if isinstance(timeout, bool) or timeout <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if isinstance(timeout, Mapping):
+            unknown = sorted(str(k) for k in timeout if k not in _PHASES)
+            if unknown:
+                raise ValueError(
+                    f"unknown timeout phase(s) {', '.join(unknown)}; use {', '.join(_PHASES)}"
+                )
+            return cls(**timeout)
+        _check_seconds(timeout, "timeout")
         t = float(timeout)
         return cls(connect=t, read=t, write=t, pool=t)
+
+
+_PHASES = ("connect", "read", "write", "pool")
+
+
+def _check_seconds(value: object, name: str) -> None:
+    if value is None and name in _PHASES:
+        return
+    # `not value > 0` also refuses NaN.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
 
 
 class HttpRequest:
@@ -59,7 +95,9 @@ class HttpRequest:
         url: The absolute URL.
         headers: Header names to values.
         body: The request body.
-        timeout: One number of seconds for every phase, a ``Timeout``, or None.
+        timeout: One number of seconds for every phase; per-phase values as a ``Timeout`` or
+            a mapping (``{"connect": 5, "read": 60}``); or None. Phases left unset take the
+            transport's own values.
         extensions: Per-request options for the transport (e.g. ``{"max_body_bytes": ...}``).
 
     The repr and errors never show credential headers or secret query values.
@@ -73,7 +111,7 @@ class HttpRequest:
         url: str,
         headers: dict[str, str] | None = None,
         body: bytes = b"",
-        timeout: float | Timeout | None = None,
+        timeout: float | Timeout | Mapping[str, float | None] | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
         if not method:
@@ -210,19 +248,30 @@ class HttpResponse(_ResponseBase):
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as they arrive; the body can be consumed once.
 
+        The response closes itself (releasing the connection) when the iteration ends: at the
+        end of the body, on an error, or when the iterator is closed. Breaking out of an
+        ``async for`` does not close an async iterator, though: it is closed only when the event
+        loop finalises it after garbage collection (trio warns about that). Deterministic
+        release after stopping early needs ``async with response:`` (or ``await
+        response.aclose()``), or ``contextlib.aclosing(response.aiter_bytes())``.
+
         Raises:
             ResponseConsumed: The body was already iterated or read.
             TransportError: The transport failed while reading.
         """
         self._take()
         stream = self._stream
-        if isinstance(stream, bytes):
-            if stream:
-                yield stream
-            return
-        async for chunk in stream:
-            if chunk:
-                yield chunk
+        try:
+            if isinstance(stream, bytes):
+                if stream:
+                    yield stream
+                return
+            async for chunk in stream:
+                if chunk:
+                    yield chunk
+        finally:
+            # The body can never be read again: nothing is lost by hanging up now.
+            await self.aclose()
 
     async def aread(self, max_bytes: int | None = None) -> bytes:
         """Read the whole body, then close the response.
@@ -311,18 +360,25 @@ class SyncHttpResponse(_ResponseBase):
     def iter_bytes(self) -> Iterator[bytes]:
         """Yield the body in chunks as they arrive; the body can be consumed once.
 
+        The response closes itself when the iteration ends: at the end of the body, on an
+        error, or when the iterator is closed (in CPython also as soon as a ``for`` loop that
+        broke out drops it). ``with response:`` releases the connection in every case.
+
         Raises:
             ResponseConsumed: The body was already iterated or read.
         """
         self._take()
         stream = self._stream
-        if isinstance(stream, bytes):
-            if stream:
-                yield stream
-            return
-        for chunk in stream:
-            if chunk:
-                yield chunk
+        try:
+            if isinstance(stream, bytes):
+                if stream:
+                    yield stream
+                return
+            for chunk in stream:
+                if chunk:
+                    yield chunk
+        finally:
+            self.close()
 
     def read(self, max_bytes: int | None = None) -> bytes:
         """Read the whole body, then close the response.
