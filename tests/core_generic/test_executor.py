@@ -464,3 +464,80 @@ async def test_outer_cancellation_cancels_the_work_and_exits_promptly() -> None:
                 await ex.join()  # would take 20 s
     assert scope.cancelled_caught
     assert ev.status is EventStatus.CANCELLED and queued.status is EventStatus.CANCELLED
+
+
+async def test_an_event_started_elsewhere_while_queued_never_breaks_the_executor() -> None:
+    """Run directly (or by another executor) while queued here: not run twice, siblings go on."""
+    Counted.invocations.clear()
+    blocker, stolen, sibling = Sleeper(seconds=0.05), Counted(), Counted()
+    clock = FakeClock()
+    tokens = TokenLimiter(1000, 60, clock=clock)
+    with anyio.fail_after(10):
+        async with Executor(max_concurrency=1) as ex:
+            await ex.submit(blocker)
+            await ex.submit(stolen)
+            await ex.submit(sibling)
+            await stolen.run()  # the caller runs it while it waits in the queue
+            await ex.join()
+            assert ex.unfinished == 0
+        # The same with a limiter in the way: nothing stays reserved for the stolen event.
+        stolen2 = Usage(estimate=300)
+        async with Executor(max_concurrency=1, limiters=[tokens]) as ex2:
+            await ex2.submit(Sleeper(seconds=0.05))
+            await ex2.submit(stolen2)
+            await stolen2.run()
+            await ex2.join()
+    assert Counted.invocations[str(stolen.id)] == 1
+    assert sibling.status is EventStatus.COMPLETED and blocker.status is EventStatus.COMPLETED
+    assert stolen.id not in ex.completed  # not this executor's result
+    assert ex.counts[EventStatus.COMPLETED] == 2
+    assert tokens.available == 1000
+
+
+async def test_one_event_submitted_to_two_executors_runs_once() -> None:
+    Counted.invocations.clear()
+    shared = Counted()
+    with anyio.fail_after(10):
+        async with Executor() as one, Executor() as two:
+            await one.submit(shared)
+            await two.submit(shared)
+            await one.join()
+            await two.join()
+    assert Counted.invocations[str(shared.id)] == 1
+    assert one.counts[EventStatus.COMPLETED] + two.counts[EventStatus.COMPLETED] == 1
+
+
+async def test_cancel_while_the_permission_hook_decides_marks_cancelled() -> None:
+    """A variant of ancestor defect 3: an event cancelled in the hook stayed PENDING forever."""
+
+    async def slow_hook(ev: Event) -> bool:
+        await anyio.sleep(10)
+        return True
+
+    ev = Counted()
+    with anyio.fail_after(5):
+        async with Executor(max_concurrency=1, permission=slow_hook) as ex:
+            await ex.submit(ev)
+            await anyio.sleep(0.02)
+            await ex.aclose(cancel=True)
+            await ex.join()
+    assert ev.status is EventStatus.CANCELLED
+    assert ev.execution.reason == "cancelled while the permission hook decided"
+    assert ex.unfinished == 0 and ex.counts[EventStatus.CANCELLED] == 1
+
+
+async def test_a_broken_progress_callback_is_logged_once_and_the_work_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(progress: Progress) -> None:
+        raise ValueError("the progress bar broke")
+
+    events = [Counted() for _ in range(20)]
+    with anyio.fail_after(10):
+        async with Executor(max_concurrency=4, on_progress=broken) as ex:
+            for ev in events:
+                await ex.submit(ev)
+    assert all(e.status is EventStatus.COMPLETED for e in events)
+    errors = [r for r in caplog.records if r.name == "atoll_generic"]
+    assert len(errors) == 1 and "on_progress" in errors[0].getMessage()
+    assert errors[0].exc_info is not None and "progress bar broke" in str(errors[0].exc_info[1])

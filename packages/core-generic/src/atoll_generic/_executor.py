@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -16,6 +17,8 @@ from ._pile import Pile
 from ._processor import PermissionHook, Processor
 
 __all__ = ["Completions", "Executor", "Progress", "ProgressCallback"]
+
+_log = logging.getLogger("atoll_generic")
 
 
 class Progress(NamedTuple):
@@ -108,7 +111,8 @@ class Executor(Processor):
         max_requeues: Denials tolerated per event under ``"requeue"``.
         requeue_delay: Seconds before a denied event re-enters the queue.
         retention: Keep at most this many events in each result Pile (None: all; 0: none).
-        on_progress: Called with a :class:`Progress` after each event finishes.
+        on_progress: Called with a :class:`Progress` after each event finishes. An error it
+            raises is logged (once, on the ``atoll_generic`` logger) and never stops the work.
     """
 
     def __init__(
@@ -152,6 +156,7 @@ class Executor(Processor):
         self.counts: dict[EventStatus, int] = dict.fromkeys(self._piles, 0)
         """Totals per terminal status, independent of ``retention``."""
         self._listeners: set[weakref.ref[Completions]] = set()
+        self._progress_failed = False
 
     def _finish(self, event: Event) -> None:
         status: EventStatus = vars(event.execution)["status"]
@@ -173,7 +178,18 @@ class Executor(Processor):
                     listener.notify(event)
         super()._finish(event)
         if self.on_progress is not None:
-            self.on_progress(self.progress())
+            try:
+                self.on_progress(self.progress())
+            except Exception:
+                # A broken progress bar must not take the workers, and every event in
+                # flight with them, down. Logged once per executor, not once per event.
+                if not self._progress_failed:
+                    self._progress_failed = True
+                    _log.exception(
+                        "on_progress callback of %r raised; the work goes on and later errors "
+                        "of this callback are not logged",
+                        self,
+                    )
 
     def progress(self) -> Progress:
         """The current :class:`Progress`."""

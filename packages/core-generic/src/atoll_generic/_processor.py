@@ -183,8 +183,11 @@ class Processor:
             except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
                 return
             self._queued -= 1
-            event.cancel("executor closed with cancel=True before the event started")
-            self._finish(event)
+            if vars(event.execution)["status"] is _PENDING:
+                event.cancel("executor closed with cancel=True before the event started")
+                self._finish(event)
+            else:
+                self._forget(event)  # started elsewhere meanwhile
 
     # ------------------------------------------------------------------ submission
     def _accept(self, event: Event) -> None:
@@ -267,20 +270,46 @@ class Processor:
                 return
             self._queued -= 1
             self._in_flight += 1
+            foreign = False
             try:
                 if simple:
                     await event.run()
                 else:
                     await self._process(event)
+            except IllegalTransitionError:
+                # Only raised before any work: the event was started elsewhere (run directly,
+                # or by another executor) while it waited here. It is not run twice, and its
+                # failure to start must not take the other workers down.
+                foreign = True
             finally:
                 self._in_flight -= 1
+                if foreign:
+                    self._forget(event)
                 # A requeued event is still unfinished: it comes back through the queue.
-                if vars(event.execution)["status"] in TERMINAL:
+                elif vars(event.execution)["status"] in TERMINAL:
                     finish(event)
 
     async def _process(self, event: Event) -> None:
         if self.permission is not None and not await self._permitted(event):
             return
+        reservations = await self._reserve(event)
+        if reservations is None:
+            return
+        try:
+            await event.run()
+        except IllegalTransitionError:
+            for r in reservations:  # it never ran here: nothing was used
+                r.release()
+            raise
+        except BaseException:
+            for r in reservations:
+                r.limiter.finish(r, event)
+            raise
+        for r in reservations:
+            r.limiter.finish(r, event)
+
+    async def _reserve(self, event: Event) -> list[Reservation] | None:
+        """Reserve from every limiter in order; None when a limiter refused (event SKIPPED)."""
         reservations: list[Reservation] = []
         try:
             for limiter in self.limiters:
@@ -289,24 +318,20 @@ class Processor:
             for r in reservations:
                 r.release()
             event.skip(str(exc))
-            return
+            return None
         except Exception as exc:
             # A broken custom limiter must not kill the worker or lose the event.
             for r in reservations:
                 r.release()
             event.skip(f"limiter raised {type(exc).__name__}: {exc}")
-            return
+            return None
         except BaseException:
             for r in reservations:
                 r.release()
             if vars(event.execution)["status"] is _PENDING:
                 event.cancel("cancelled while waiting for a limiter")
             raise
-        try:
-            await event.run()
-        finally:
-            for r in reservations:
-                r.limiter.finish(r, event)
+        return reservations
 
     async def _permitted(self, event: Event) -> bool:
         assert self.permission is not None
@@ -317,6 +342,11 @@ class Processor:
         except Exception as exc:
             # A broken hook must not lose the event: it is denied, with the error as reason.
             verdict = f"permission hook raised {type(exc).__name__}: {exc}"
+        except BaseException:
+            # Cancelled (the executor is closing) while the hook decided: never left PENDING.
+            if vars(event.execution)["status"] is _PENDING:
+                event.cancel("cancelled while the permission hook decided")
+            raise
         if verdict is True:
             return True
         reason = verdict if isinstance(verdict, str) and verdict else "denied by permission hook"
@@ -341,10 +371,19 @@ class Processor:
             if vars(event.execution)["status"] is _PENDING:
                 event.cancel("executor closed before a denied event was retried")
                 self._finish(event)
+            else:
+                self._forget(event)  # started elsewhere meanwhile
             raise
 
     def _finish(self, event: Event) -> None:
         """Count a terminal event exactly once (subclasses extend to record results)."""
+        self._forget(event)
+
+    def _forget(self, event: Event) -> None:
+        """Stop tracking an accepted event, without recording it as a result of this executor.
+
+        For an event another party started while it was queued here.
+        """
         self._tracked.discard(event.id)
         self._denials.pop(event.id, None)
         self._unfinished -= 1
