@@ -340,8 +340,9 @@ async def _send(
     try:
         return response, await response.aread(engine.max_response_bytes)
     finally:
-        with anyio.CancelScope(shield=True):
-            await response.aclose()
+        if not response.closed:  # a body read to its end has closed itself: no scope to pay for
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
 
 
 async def _read_error_body(response: HttpResponse) -> bytes:

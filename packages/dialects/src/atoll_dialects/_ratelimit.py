@@ -16,6 +16,7 @@ import msgspec
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 
 
 class RateLimits(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
@@ -45,6 +46,10 @@ def parse_rate_limits(headers: Mapping[str, str], now: float) -> RateLimits | No
         headers: Response headers with lower-case names.
         now: The current Unix time, to turn Anthropic's reset instants into seconds.
     """
+    # Most responses (local servers, many providers) carry none: one pass over the names is
+    # cheaper than the twelve lookups below.
+    if not any(name.startswith(_PREFIXES) for name in headers):
+        return None
     values: dict[str, int | float | None] = {}
     for kind in ("requests", "tokens"):
         limit = headers.get(f"x-ratelimit-limit-{kind}") or headers.get(
