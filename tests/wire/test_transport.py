@@ -27,9 +27,12 @@ from atoll_wire import (
     TransportTimeout,
     WireError,
     WriteTimeout,
+    checked_header_value,
     redact_headers,
     redact_url,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 SECRET = "sk-ant-abcdefghijklmnopqrstuvwxyz"
 
@@ -334,3 +337,25 @@ def test_sync_transport_abc() -> None:
     with transport as t:
         assert t.send(_req()).read() == b'{"a": 1}'
     assert transport.closed
+
+
+def test_header_rules_strip_spaces_and_refuse_injection_without_echoing_the_value() -> None:
+    request = HttpRequest("POST", "http://127.0.0.1:1/", {})
+    assert checked_header_value("Authorization", " \tBearer k \t", request) == "Bearer k"
+    assert checked_header_value("X-Empty", "", request) == ""
+    for name, value in [
+        ("Authorization", "Bearer sk-SECRET\n"),
+        ("Authorization", "Bearer sk-SECRET\r\nX-Injected: 1"),
+        ("X-Note", "caf\u00e9 sk-SECRET"),
+    ]:
+        with pytest.raises(TransportError, match=f"header {name!r}") as caught:
+            checked_header_value(name, value, request)
+        assert "SECRET" not in str(caught.value) and caught.value.method == "POST"
+    with pytest.raises(TransportError, match="invalid header name"):
+        checked_header_value("Bad Name", "v", request)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)))
+def test_any_visible_ascii_value_is_sent_as_given_minus_surrounding_blanks(value: str) -> None:
+    request = HttpRequest("GET", "http://127.0.0.1:1/")
+    assert checked_header_value("X-Any", value, request) == value.strip(" \t")

@@ -10,7 +10,7 @@ import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pycurl
-from atoll_wire import HttpRequest, Timeout, TransportError
+from atoll_wire import HttpRequest, Timeout, TransportError, checked_header_value
 
 from ._config import CurlConfig
 from ._transfer import Transfer
@@ -22,8 +22,6 @@ _BUFFER_SIZE = 64 * 1024
 # Options pycurl does not name (values from curl.h); all exist in libcurl >= 7.54.
 _SUPPRESS_CONNECT_HEADERS = 265
 _PIPEWAIT = 237
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def url_to_send(request: HttpRequest) -> str:
@@ -76,8 +74,8 @@ def _quote(text: str, safe: str) -> str:
 def header_lines(request: HttpRequest) -> list[str]:
     """The request headers as libcurl's ``Name: value`` lines, validated.
 
-    The rules are atoll_httpx's: names are HTTP tokens, values visible ASCII, spaces and tabs,
-    and surrounding spaces and tabs are dropped (they are not part of a field value).
+    The rules are atoll_wire's ``checked_header_value``, shared with atoll_httpx: names are HTTP
+    tokens, values visible ASCII, spaces and tabs, surrounding spaces and tabs dropped.
 
     Raises:
         TransportError: A header name is not an HTTP token, or a value holds a control
@@ -87,17 +85,7 @@ def header_lines(request: HttpRequest) -> list[str]:
     lines: list[str] = []
     has_type = has_agent = False
     for name, raw in request.headers.items():
-        if not _TOKEN.fullmatch(name):
-            raise TransportError(
-                f"the request is not valid HTTP: invalid header name {name!r}", request=request
-            )
-        if not _VALUE.fullmatch(raw):
-            raise TransportError(
-                f"the request is not valid HTTP: the value of header {name!r} holds a control "
-                "character (CR, LF, NUL, ...) or non-ASCII text",
-                request=request,
-            )
-        value = raw.strip(" \t")
+        value = checked_header_value(name, raw, request)
         lower = name.lower()
         has_type = has_type or lower == "content-type"
         has_agent = has_agent or lower == "user-agent"

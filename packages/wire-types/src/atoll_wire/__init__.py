@@ -45,6 +45,7 @@ from ._exceptions import (
     WireError,
     WriteTimeout,
 )
+from ._headers import checked_header_value
 from ._parts import (
     AudioPart,
     DocumentPart,
@@ -127,6 +128,7 @@ __all__ = (
     "UsageUpdate",
     "WireError",
     "WriteTimeout",
+    "checked_header_value",
     "parse_tool_arguments",
     "redact_headers",
     "redact_url",
