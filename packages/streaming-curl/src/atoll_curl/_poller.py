@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import select
 import selectors
+from abc import ABC, abstractmethod
 
 import pycurl
 
@@ -21,20 +22,22 @@ _IN, _OUT, _ERR = pycurl.CSELECT_IN, pycurl.CSELECT_OUT, pycurl.CSELECT_ERR
 _REMOVE = pycurl.POLL_REMOVE
 
 
-class Poller:
+class Poller(ABC):
     """The interface both implementations offer."""
 
+    __slots__ = ()
+
+    @abstractmethod
     def fileno(self) -> int:
         """The descriptor that turns readable when a registered socket is ready."""
-        raise NotImplementedError
 
+    @abstractmethod
     def watch(self, fd: int, mask: int) -> None:
         """Watch ``fd`` for libcurl's ``POLL_IN``/``POLL_OUT`` ``mask`` (replacing any earlier)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def forget(self, fd: int) -> None:
         """Stop watching ``fd`` (it may already be closed)."""
-        raise NotImplementedError
 
     def socket_callback(self, what: int, fd: int, multi: object, socketp: object) -> None:
         """Serve as libcurl's ``M_SOCKETFUNCTION``: watch ``fd`` as asked, forget it on removal.
@@ -52,13 +55,13 @@ class Poller:
             # we cannot watch stalls only its own transfer, which its timeout then ends.
             pass
 
+    @abstractmethod
     def poll(self, timeout: float | None) -> list[tuple[int, int]]:
         """Wait up to ``timeout`` seconds (0: not at all); ``(fd, CSELECT flags)`` pairs."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
         """Release the poller's descriptor."""
-        raise NotImplementedError
 
 
 class _EpollPoller(Poller):
