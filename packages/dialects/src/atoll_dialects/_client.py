@@ -312,10 +312,10 @@ async def send_with_retries(
                 target, number, response.status, response.headers, error_body
             )
         if not decision.retry or not deadline.allows_wait(decision.delay):
-            engine.record(history, target, number, error, 0.0, retrying=False)
+            engine.record(history, target, number, error)
             engine.annotate(error, history)
             raise error
-        engine.record(history, target, number, error, decision.delay, retrying=True)
+        engine.record(history, target, number, error, retry_in=decision.delay)
         span.attempt_failed(number, error, decision.delay)
         await anyio.sleep(decision.delay)
         number += 1

@@ -98,24 +98,25 @@ class Engine:
         target: Target,
         number: int,
         error: BaseException,
-        waited: float,
         *,
-        retrying: bool,
+        retry_in: float | None = None,
     ) -> None:
         """Append a failed attempt to the call's history and log it.
 
-        Retries are logged at INFO on the ``atoll_dialects`` logger, a final failure at DEBUG
-        (the caller gets the exception). Messages carry the model, attempt, error type and
+        ``retry_in`` is the wait before the next attempt, or None when the attempt was the
+        last. Retries are logged at INFO on the ``atoll_dialects`` logger, a final failure at
+        DEBUG (the caller gets the exception). Messages carry the model, attempt, error type and
         status, and the error's own text, which never holds a key (errors redact their bodies).
         """
-        if retrying:
+        status = getattr(error, "status", None)
+        if retry_in is not None:
             _log.info(
                 "%s attempt %d failed (%s%s); retrying in %.2fs",
                 target.label,
                 number,
                 type(error).__name__,
-                f" {getattr(error, 'status', '')}" if getattr(error, "status", None) else "",
-                waited,
+                f" {status}" if status else "",
+                retry_in,
             )
         else:
             _log.debug(
@@ -127,8 +128,8 @@ class Engine:
                 number=number,
                 error=type(error).__name__,
                 message=str(error)[:300],
-                status=getattr(error, "status", None),
-                waited=waited,
+                status=status,
+                waited=retry_in or 0.0,
             )
         )
 

@@ -178,7 +178,7 @@ class ChatStream:
         target = self._target
         decision = engine.retry.decide_connection_error(self._number, error)
         if not decision.retry or not self._deadline.allows_wait(decision.delay):
-            engine.record(self.attempts, target, self._number, error, 0.0, retrying=False)
+            engine.record(self.attempts, target, self._number, error)
             if engine.may_fall_back(error, self._position):
                 self._position += 1
                 self._number = 1
@@ -187,7 +187,7 @@ class ChatStream:
             final = interrupted(target, error, self._accumulator.response())
             engine.annotate(final, self.attempts)
             raise final from error
-        engine.record(self.attempts, target, self._number, error, decision.delay, retrying=True)
+        engine.record(self.attempts, target, self._number, error, retry_in=decision.delay)
         await anyio.sleep(decision.delay)
         self._number += 1
         await self._open()

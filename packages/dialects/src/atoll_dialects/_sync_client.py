@@ -213,10 +213,10 @@ def sync_send_with_retries(
                 target, number, response.status, response.headers, error_body
             )
         if not decision.retry or not deadline.allows_wait(decision.delay):
-            engine.record(history, target, number, error, 0.0, retrying=False)
+            engine.record(history, target, number, error)
             engine.annotate(error, history)
             raise error
-        engine.record(history, target, number, error, decision.delay, retrying=True)
+        engine.record(history, target, number, error, retry_in=decision.delay)
         span.attempt_failed(number, error, decision.delay)
         time.sleep(decision.delay)
         number += 1
@@ -346,7 +346,7 @@ class SyncChatStream:
         engine = self._engine
         decision = engine.retry.decide_connection_error(self._number, error)
         if not decision.retry or not self._deadline.allows_wait(decision.delay):
-            engine.record(self.attempts, self._target, self._number, error, 0.0, retrying=False)
+            engine.record(self.attempts, self._target, self._number, error)
             if engine.may_fall_back(error, self._position):
                 self._position += 1
                 self._number = 1
@@ -355,9 +355,7 @@ class SyncChatStream:
             final = interrupted(self._target, error, self._accumulator.response())
             engine.annotate(final, self.attempts)
             raise final from error
-        engine.record(
-            self.attempts, self._target, self._number, error, decision.delay, retrying=True
-        )
+        engine.record(self.attempts, self._target, self._number, error, retry_in=decision.delay)
         time.sleep(decision.delay)
         self._number += 1
         self._open()
