@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from atoll_wire import AtollError
 
-class AtollGenericError(Exception):
+
+class AtollGenericError(AtollError):
     """Base class of every error raised by `atoll_generic`."""
 
 

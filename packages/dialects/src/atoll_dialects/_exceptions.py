@@ -34,6 +34,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from atoll_wire import AtollError
+
 if TYPE_CHECKING:
     from atoll_wire import ChatResponse, StreamError
 
@@ -166,10 +168,6 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return None
     current = time.time() if now is None else now
     return max(when.timestamp() - current, 0.0)
-
-
-class AtollError(Exception):
-    """Base class of every error atoll_dialects raises."""
 
 
 class MissingAPIKeyError(AtollError):

@@ -14,6 +14,8 @@ Unknown *prices* are not errors: ``Registry.cost`` returns ``None`` and
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 __all__ = [
     "AmbiguousModelError",
     "RegistryDataError",
@@ -27,7 +29,7 @@ def _hint(suggestions: tuple[str, ...]) -> str:
     return f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
 
 
-class RegistryError(Exception):
+class RegistryError(AtollError):
     """Base class of every error raised by ``atoll_registry``."""
 
 

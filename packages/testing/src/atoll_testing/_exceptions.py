@@ -14,8 +14,10 @@ HTTP error responses, so the client under test sees what a real provider would s
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
 
-class AtollTestingError(Exception):
+
+class AtollTestingError(AtollError):
     """Base class of every error raised by atoll_testing."""
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from atoll_wire import AtollError
+
 _EXCERPT = 200
 
 
@@ -51,7 +53,7 @@ def _bullets(issues: Sequence[ValidationIssue]) -> str:
     return "\n".join(f"- {issue}" for issue in issues)
 
 
-class ToolsError(Exception):
+class ToolsError(AtollError):
     """Base class of every error raised by atoll_tools."""
 
 

@@ -1,21 +1,23 @@
 """Every exception atoll_wire raises, in one place.
 
-The hierarchy::
+``AtollError`` is the root of every error the Atoll stack raises: each package's errors
+subclass it, so ``except AtollError`` catches anything Atoll raised on purpose. The hierarchy::
 
-    WireError                         base of everything raised here
-    ├── SSEError                      a server-sent event stream broke a limit
-    │   ├── SSELineTooLong            one line longer than ``max_line_bytes``
-    │   └── SSEEventTooLarge          one event's data longer than ``max_event_bytes``
-    ├── ResponseConsumed              a response body was read twice
-    └── TransportError                an HTTP exchange failed (method, url, message)
-        ├── ConnectError              the connection could not be opened
-        ├── TransportTimeout          a phase of the exchange timed out
-        │   ├── ConnectTimeout
-        │   ├── ReadTimeout
-        │   ├── WriteTimeout
-        │   └── PoolTimeout
-        ├── RemoteProtocolError       the peer broke HTTP (closed mid-body, bad framing)
-        └── ResponseTooLarge          a body grew past the caller's limit
+    AtollError                        root of the whole stack (subclassed by every package)
+    └── WireError                     base of everything raised here
+        ├── SSEError                      a server-sent event stream broke a limit
+        │   ├── SSELineTooLong            one line longer than ``max_line_bytes``
+        │   └── SSEEventTooLarge          one event's data longer than ``max_event_bytes``
+        ├── ResponseConsumed              a response body was read twice
+        └── TransportError                an HTTP exchange failed (method, url, message)
+            ├── ConnectError              the connection could not be opened
+            ├── TransportTimeout          a phase of the exchange timed out
+            │   ├── ConnectTimeout
+            │   ├── ReadTimeout
+            │   ├── WriteTimeout
+            │   └── PoolTimeout
+            ├── RemoteProtocolError       the peer broke HTTP (closed mid-body, bad framing)
+            └── ResponseTooLarge          a body grew past the caller's limit
 
 Transports map their native errors onto ``TransportError`` subclasses in one place and chain the
 original with ``raise ... from exc``. URLs stored on the errors have secret query values redacted.
@@ -29,7 +31,27 @@ if TYPE_CHECKING:
     from ._transport import HttpRequest
 
 
-class WireError(Exception):
+def _rebuild(cls: type[BaseException], args: tuple[object, ...]) -> BaseException:
+    # Create the instance without running __init__ (whose signature differs from ``args``);
+    # pickle then restores the fields from the instance dict.
+    return cls.__new__(cls, *args)
+
+
+class AtollError(Exception):
+    """The root of every error the Atoll stack raises.
+
+    Each package subclasses it (``WireError`` here, ``APIError`` in atoll_dialects, ...), so
+    ``except AtollError`` catches every error raised on purpose by any layer. Every error keeps
+    its structured fields as attributes and pickles with them, whatever its ``__init__`` takes:
+    errors cross process and Ray boundaries intact (the cause chain is not pickled, as for any
+    exception; notes added with ``add_note`` are).
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args), dict(self.__dict__))
+
+
+class WireError(AtollError):
     """Base class of every error raised by atoll_wire."""
 
 
