@@ -11,7 +11,8 @@ import atoll_registry
 from atoll_registry import _registry
 assert _registry._default is None, "data loaded at import"
 heavy = {"json", "difflib", "importlib.resources", "pathlib", "threading",
-         "atoll_wire._parts", "atoll_wire._transport", "atoll_wire._sse", "genai_prices", "urllib.request", "http.client", "socket", "ssl"}
+         "atoll_wire._parts", "atoll_wire._transport", "atoll_wire._sse", "genai_prices",
+         "urllib.request", "http.client", "socket", "ssl"}
 loaded = sorted(heavy & set(sys.modules))
 assert not loaded, loaded
 # Only the error root of atoll_wire (RegistryError subclasses AtollError), none of its types.
