@@ -22,7 +22,8 @@ from atoll_wire import (
 
 from ._encode import b64, call_arguments_text, image_url
 from ._exceptions import UnsupportedRequestError
-from ._quirks import Quirks
+from ._openai_quirks import OpenAIChatQuirks
+from ._quirks import ModelFacts
 
 JSON = dict[str, Any]
 
@@ -36,7 +37,7 @@ _AUDIO_FORMATS = {
 }
 
 
-def _content_part(part: Part, quirks: Quirks) -> JSON:
+def _content_part(part: Part, facts: ModelFacts) -> JSON:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, ImagePart):
@@ -49,46 +50,46 @@ def _content_part(part: Part, quirks: Quirks) -> JSON:
         if fmt is None:
             raise UnsupportedRequestError(
                 f"the openai-chat dialect sends audio as wav or mp3, not {part.media_type!r}",
-                provider=quirks.provider,
+                provider=facts.provider,
             )
         return {"type": "input_audio", "input_audio": {"data": b64(part.data), "format": fmt}}
     if isinstance(part, DocumentPart):
         if part.data is None:
             raise UnsupportedRequestError(
                 "the openai-chat dialect sends documents as bytes; a document URL is not accepted",
-                provider=quirks.provider,
+                provider=facts.provider,
             )
         file: JSON = {"file_data": f"data:{part.media_type};base64,{b64(part.data)}"}
         file["filename"] = part.title or "document.pdf"
         return {"type": "file", "file": file}
     raise UnsupportedRequestError(
         f"a {type(part).__name__} cannot be sent in a user or system message",
-        provider=quirks.provider,
+        provider=facts.provider,
     )
 
 
-def _content(parts: Sequence[Part], quirks: Quirks) -> str | list[JSON]:
+def _content(parts: Sequence[Part], facts: ModelFacts) -> str | list[JSON]:
     """A plain string when the parts are all text (accepted everywhere), else a part list."""
     if all(isinstance(p, TextPart) for p in parts):
         return "".join(p.text for p in parts if isinstance(p, TextPart))
-    return [_content_part(p, quirks) for p in parts]
+    return [_content_part(p, facts) for p in parts]
 
 
-def _tool_message(part: ToolResultPart, quirks: Quirks) -> JSON:
+def _tool_message(part: ToolResultPart, facts: ModelFacts) -> JSON:
     texts: list[str] = []
     for item in part.content:
         if not isinstance(item, TextPart):
             raise UnsupportedRequestError(
                 "the openai-chat dialect accepts only text in tool results, got "
                 f"{type(item).__name__} for call {part.call_id!r}",
-                provider=quirks.provider,
+                provider=facts.provider,
             )
         texts.append(item.text)
     message: JSON = {"role": "tool", "tool_call_id": part.call_id, "content": "".join(texts)}
     return message
 
 
-def _assistant_message(message: Message, quirks: Quirks) -> JSON:
+def _assistant_message(message: Message, facts: ModelFacts) -> JSON:
     text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
     calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
     out: JSON = {"role": "assistant", "content": text if text or not calls else None}
@@ -107,27 +108,27 @@ def _assistant_message(message: Message, quirks: Quirks) -> JSON:
         if not isinstance(part, TextPart | ToolCallPart | ThinkingPart | RedactedThinkingPart):
             raise UnsupportedRequestError(
                 f"an assistant message cannot carry a {type(part).__name__} in openai-chat",
-                provider=quirks.provider,
+                provider=facts.provider,
             )
     if message.name:
         out["name"] = message.name
     return out
 
 
-def _messages(messages: list[Message], quirks: Quirks) -> list[JSON]:
+def _messages(messages: list[Message], facts: ModelFacts) -> list[JSON]:
     out: list[JSON] = []
     for message in messages:
         if message.role == "assistant":
-            out.append(_assistant_message(message, quirks))
+            out.append(_assistant_message(message, facts))
             continue
         # Tool results travel as role "tool" messages, whichever neutral role held them.
         results = [p for p in message.parts if isinstance(p, ToolResultPart)]
-        out.extend(_tool_message(r, quirks) for r in results)
+        out.extend(_tool_message(r, facts) for r in results)
         rest = [p for p in message.parts if not isinstance(p, ToolResultPart)]
         if not rest:
             continue
         role = "user" if message.role == "tool" else message.role
-        entry: JSON = {"role": role, "content": _content(rest, quirks)}
+        entry: JSON = {"role": role, "content": _content(rest, facts)}
         if message.name:
             entry["name"] = message.name
         out.append(entry)
@@ -153,19 +154,22 @@ def _tool(name: str, description: str | None, parameters: JSON, strict: bool | N
     return {"type": "function", "function": function}
 
 
-def build_body(request: ChatRequest, quirks: Quirks, *, schema_as_tool: bool) -> JSON:
+def build_body(
+    request: ChatRequest, quirks: OpenAIChatQuirks, facts: ModelFacts, *, schema_as_tool: bool
+) -> JSON:
     """Build the chat-completions body for ``request``.
 
     Args:
         request: The neutral request.
-        quirks: Provider and model data (``max_tokens`` field, stream usage, reasoning echo).
+        quirks: The provider's quirks (``max_tokens`` field, stream usage, parallel calls).
+        facts: The model's registry facts (named in errors).
         schema_as_tool: Ask for structured output through a forced tool instead of
             ``response_format`` (for models without JSON-schema output).
 
     Returns:
         The body as a dict, ``request.extra`` merged last.
     """
-    body: JSON = {"model": request.model, "messages": _messages(request.messages, quirks)}
+    body: JSON = {"model": request.model, "messages": _messages(request.messages, facts)}
     tools = [_tool(t.name, t.description, t.parameters, t.strict) for t in request.tools]
     choice: str | JSON | None = _tool_choice(request.tool_choice) if request.tool_choice else None
     schema = request.output_schema
@@ -181,6 +185,15 @@ def build_body(request: ChatRequest, quirks: Quirks, *, schema_as_tool: bool) ->
         body["tools"] = tools
     if choice is not None:
         body["tool_choice"] = choice
+    if request.parallel_tool_calls is not None:
+        if not quirks.parallel_tool_calls_param:
+            raise UnsupportedRequestError(
+                "this provider does not accept parallel_tool_calls (registry quirk "
+                "parallel_tool_calls_param is false)",
+                provider=facts.provider,
+                model=request.model,
+            )
+        body["parallel_tool_calls"] = request.parallel_tool_calls
     for key, value in (
         ("temperature", request.temperature),
         ("top_p", request.top_p),
@@ -192,7 +205,7 @@ def build_body(request: ChatRequest, quirks: Quirks, *, schema_as_tool: bool) ->
             body[key] = value
     if request.stream:
         body["stream"] = True
-        if quirks.stream_usage:
+        if quirks.stream_include_usage:
             body["stream_options"] = {"include_usage": True}
     body.update(request.extra)
     return body

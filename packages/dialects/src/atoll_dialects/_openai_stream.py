@@ -36,12 +36,12 @@ from atoll_wire import (
 
 from ._dialect import StreamDecoder
 from ._encode import finish_reason
+from ._openai_quirks import OpenAIChatQuirks
 from ._openai_wire import Chunk, Delta, ErrorBody, ToolCall, WireUsage, chunk_decoder, raw_decoder
-from ._quirks import Quirks
 from ._think_tags import ThinkTagSplitter
 
 
-def normalise_usage(usage: WireUsage, quirks: Quirks) -> Usage:
+def normalise_usage(usage: WireUsage, quirks: OpenAIChatQuirks) -> Usage:
     """OpenAI usage → neutral usage (input includes cached tokens unless a quirk says not)."""
     prompt = usage.prompt_tokens_details
     cache_read = prompt.cached_tokens if prompt else None
@@ -131,10 +131,11 @@ class _Call:
 class OpenAIStreamDecoder(StreamDecoder):
     """One OpenAI-compatible stream's state: block positions, open tool calls, finish reason."""
 
-    def __init__(self, quirks: Quirks, output_tool: str | None = None) -> None:
+    def __init__(self, quirks: OpenAIChatQuirks, output_tool: str | None = None) -> None:
         self._quirks = quirks
         self._output_tool = output_tool
-        self._splitter = ThinkTagSplitter(quirks.think_tag) if quirks.think_tag else None
+        tag = quirks.inline_think_tag
+        self._splitter = ThinkTagSplitter(tag) if tag else None
         self._started = False
         self._done = False
         self._finished = False

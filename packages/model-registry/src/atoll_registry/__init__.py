@@ -26,9 +26,11 @@ from ._exceptions import (
 )
 from ._registry import Registry
 from ._types import (
+    AuthScheme,
     AuthStyle,
     Capabilities,
     Dialect,
+    DialectId,
     MaxTokensField,
     Modality,
     ModelSpec,
@@ -36,6 +38,7 @@ from ._types import (
     ProviderQuirks,
     ProviderSpec,
     QuirkOverrides,
+    QuirkValues,
     ReasoningField,
 )
 
@@ -43,11 +46,13 @@ __version__ = "0.1.0"
 
 __all__ = (
     "AmbiguousModelError",
+    "AuthScheme",
     "AuthStyle",
     "Capabilities",
     "Cost",
     "CostUnknown",
     "Dialect",
+    "DialectId",
     "MaxTokensField",
     "Modality",
     "ModelSpec",
@@ -56,6 +61,7 @@ __all__ = (
     "ProviderQuirks",
     "ProviderSpec",
     "QuirkOverrides",
+    "QuirkValues",
     "ReasoningField",
     "Registry",
     "RegistryDataError",
