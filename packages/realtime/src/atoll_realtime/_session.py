@@ -46,7 +46,8 @@ from ._websocket import HandshakeRefused, WebSocket, connect_websocket
 
 __all__ = ["RealtimeSession"]
 
-_KEYLIKE = re.compile(r"\b(?:sk|rk|pk|sess)-[A-Za-z0-9_\-*.]{3,}")
+# Key-like text and masked keys ("sk-abc*****wxyz", as OpenAI echoes a wrong key).
+_KEYLIKE = re.compile(r"\b(?:sk|rk|pk|sess)-[A-Za-z0-9_\-*.]{3,}|[^\s'\"]*\*{3,}[^\s'\",.]*")
 _AUDIO_SHAPE: dict[str, tuple[int, int]] = {  # (sample rate, bytes per sample)
     "pcm16": (24_000, 2),
     "g711_ulaw": (8_000, 1),
