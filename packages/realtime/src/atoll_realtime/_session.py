@@ -224,9 +224,11 @@ class RealtimeSession:
             self._runner = ToolRunner(self._toolset, self._approval, group)
         try:
             await self._connect()
-        except BaseException as exc:
+        except BaseException:
+            # Nothing runs in the group yet: close it cleanly and raise the error itself, not
+            # wrapped in an ExceptionGroup.
             group.cancel_scope.cancel()
-            await group.__aexit__(type(exc), exc, exc.__traceback__)
+            await group.__aexit__(None, None, None)
             self._group = None
             self._closed = True
             raise
@@ -455,8 +457,11 @@ class RealtimeSession:
 
     # ------------------------------------------------------------------ receiving
 
-    async def events(self, *, raw: bool = False) -> AsyncIterator[RealtimeEvent]:
+    def events(self, *, raw: bool = False) -> AsyncIterator[RealtimeEvent]:
         """The session's events, as they arrive, until the session closes.
+
+        Read them from one task at a time. Leaving the loop early is fine: the iterator holds
+        no resources (it is not an async generator, so nothing waits for garbage collection).
 
         Args:
             raw: Also yield the provider's lifecycle events that have no neutral form
@@ -468,52 +473,17 @@ class RealtimeSession:
                 unfinished response) and was not, or could not be, reopened.
             RealtimeProtocolError: The server broke the WebSocket protocol.
         """
-        decode = self._adapter.decode
-        known = self._adapter.known_types
-        partial = self._partial
-        injected = self._injected
-        while True:
-            while injected:
-                yield injected.popleft()
-            ws = self._socket() if not self._closed else None
-            if ws is None:
-                return
-            try:
-                messages = await ws.receive()
-            except RealtimeConnectionLost as exc:
-                reconnected = await self._after_loss(ws, exc)
-                if reconnected is None:
-                    return
-                partial = self._partial
-                yield reconnected
-                continue
-            for payload in messages:
-                event = decode(payload)
-                cls = type(event)
-                if cls is TextDelta or cls is Transcript:
-                    partial.append(event)
-                    yield event
-                elif cls is AudioDelta:
-                    partial.append(event)
-                    self._audio_item_id = cast(AudioDelta, event).item_id
-                    yield event
-                elif cls is RawEvent:
-                    kind = cast(RawEvent, event).type
-                    if self._observe_raw(event) and (raw or kind not in known):
-                        yield event
-                else:
-                    yield self._observe(event)
+        return _EventStream(self, raw)
 
-    def _observe_raw(self, event: Any) -> bool:
+    def _observe_raw(self, event: RealtimeEvent) -> None:
         started = self._adapter.response_started(event)
         if started is not None:
             self._response_id = started
             self._partial.clear()
         elif self._adapter.is_session_ready(event):
-            session: Any = event.data.get("session")
+            session: Any = cast(RawEvent, event).data.get("session")
             if isinstance(session, dict):
-                self.session = session
-        return True
+                self.session = cast(dict[str, Any], session)
 
     def _observe(self, event: RealtimeEvent) -> RealtimeEvent:
         if isinstance(event, ToolCall):
@@ -592,6 +562,64 @@ class RealtimeSession:
             provider=self.provider.name,
             model=self.model.qualified_name,
         ) from last
+
+
+class _EventStream:
+    """``RealtimeSession.events()``: decodes a batch of messages per socket read."""
+
+    __slots__ = ("_batch", "_index", "_known", "_raw", "_session")
+
+    def __init__(self, session: RealtimeSession, raw: bool) -> None:
+        self._session = session
+        self._raw = raw
+        self._known = session._adapter.known_types  # pyright: ignore[reportPrivateUsage]
+        self._batch: list[bytes] = []
+        self._index = 0
+
+    def __aiter__(self) -> _EventStream:
+        return self
+
+    async def __anext__(self) -> RealtimeEvent:
+        s = self._session
+        decode = s._adapter.decode  # pyright: ignore[reportPrivateUsage]
+        while True:
+            if s._injected:  # pyright: ignore[reportPrivateUsage]
+                return s._injected.popleft()  # pyright: ignore[reportPrivateUsage]
+            batch = self._batch
+            index = self._index
+            while index < len(batch):
+                event = decode(batch[index])
+                index += 1
+                cls = type(event)
+                if cls is TextDelta or cls is Transcript:
+                    self._index = index
+                    s._partial.append(event)  # pyright: ignore[reportPrivateUsage]
+                    return event
+                if cls is AudioDelta:
+                    self._index = index
+                    s._partial.append(event)  # pyright: ignore[reportPrivateUsage]
+                    s._audio_item_id = cast(AudioDelta, event).item_id  # pyright: ignore[reportPrivateUsage]
+                    return event
+                if cls is RawEvent:
+                    s._observe_raw(event)  # pyright: ignore[reportPrivateUsage]
+                    if self._raw or cast(RawEvent, event).type not in self._known:
+                        self._index = index
+                        return event
+                    continue
+                self._index = index
+                return s._observe(event)  # pyright: ignore[reportPrivateUsage]
+            self._batch = []
+            self._index = 0
+            ws = s._ws  # pyright: ignore[reportPrivateUsage]
+            if ws is None or s._closed:  # pyright: ignore[reportPrivateUsage]
+                raise StopAsyncIteration
+            try:
+                self._batch = await ws.receive()
+            except RealtimeConnectionLost as exc:
+                reconnected = await s._after_loss(ws, exc)  # pyright: ignore[reportPrivateUsage]
+                if reconnected is None:
+                    raise StopAsyncIteration from None
+                return reconnected
 
 
 async def _ignore(results: list[ToolResult]) -> None:

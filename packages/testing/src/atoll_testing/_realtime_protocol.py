@@ -80,7 +80,6 @@ class RealtimeConnection:
         self._last_item = ""
         self._last_user_text = ""
         self._last_audio_ms = 0
-        self._pending_transcript: str | None = None
         self._history_text = 0
         self._history_audio = 0
         self._cached = (0, 0)  # (text, audio) tokens before the latest input: the cached prefix
@@ -159,7 +158,8 @@ class RealtimeConnection:
 
     # ------------------------------------------------------------------ client events
 
-    def _update(self, changes: dict[str, Any]) -> None:
+    def _update(self, update: dict[str, Any]) -> None:
+        changes = dict(update)  # the logged event keeps its audio settings
         audio: Any = changes.pop("audio", None)
         self.session.update(changes)
         if isinstance(audio, dict):
@@ -255,7 +255,8 @@ class RealtimeConnection:
         }
         self.send({"type": "conversation.item.added", "event_id": _id("event"), "item": item})
         if self.session["audio"]["input"].get("transcription"):
-            transcript = self._pending_transcript or f"{ms} milliseconds of audio"
+            # The transcript of this audio is scripted on the turn that will answer it.
+            transcript = self.script.peek().input_transcript or f"{ms} milliseconds of audio"
             self.send(
                 {
                     "type": "conversation.item.input_audio_transcription.completed",
@@ -277,7 +278,6 @@ class RealtimeConnection:
             )
             return
         turn = self.script.next_turn()
-        self._pending_transcript = turn.input_transcript
         modalities = overrides.get("output_modalities") or self.session["output_modalities"]
         self._response_id = _id("resp")
         self._response = asyncio.ensure_future(self._respond(turn, "audio" in modalities))

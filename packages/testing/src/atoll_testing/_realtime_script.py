@@ -114,5 +114,10 @@ class RealtimeScript:
         with self._lock:
             return self._turns.popleft() if self._turns else RealtimeTurn()
 
+    def peek(self) -> RealtimeTurn:
+        """The turn the next response will follow, without consuming it."""
+        with self._lock:
+            return self._turns[0] if self._turns else RealtimeTurn()
+
     def __len__(self) -> int:
         return len(self._turns)

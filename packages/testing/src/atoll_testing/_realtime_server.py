@@ -231,7 +231,7 @@ class FakeRealtimeServer:
             return http_response(
                 426, "Upgrade Required", _error("Expected a WebSocket upgrade.", None)
             )
-        if not path.endswith("/realtime"):
+        if path not in ("/v1/realtime", "/realtime"):
             return http_response(404, "Not Found", _error(f"No realtime endpoint at {path}", None))
         if self._api_key is not None:
             scheme, _, key = headers.get("authorization", "").partition(" ")
