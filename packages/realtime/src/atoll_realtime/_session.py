@@ -521,6 +521,7 @@ class RealtimeSession:
         partial = tuple(self._partial)
         if ws.closed_by_client or self._closed:
             return None
+        await ws.aclose()  # the socket is gone; release it before anything else
         if exc.close_code == 1000 and self._response_id is None:
             return None  # the server ended the session on purpose, between responses
         if self._runner is not None:

@@ -107,6 +107,7 @@ class WebSocket:
                 else:
                     chunk = await self._read()
                     if chunk is None:
+                        await self._close_stream()
                         raise self._lost()
                 messages = await self._handle(chunk)
                 if messages:
