@@ -85,6 +85,7 @@ class RealtimeConnection:
         self._cached = (0, 0)  # (text, audio) tokens before the latest input: the cached prefix
         self._response: asyncio.Task[None] | None = None
         self._response_id = ""
+        self._cancel_reason = "client_cancelled"
 
     # ------------------------------------------------------------------ loop
 
@@ -205,6 +206,7 @@ class RealtimeConnection:
                 }
             )
             if self._response is not None:  # barge-in: VAD interrupts the answer
+                self._cancel_reason = "turn_detected"
                 self._response.cancel()
         elif not loud and self._speaking:
             self._speaking = False
@@ -292,6 +294,7 @@ class RealtimeConnection:
                 event_id,
             )
             return
+        self._cancel_reason = "client_cancelled"
         task.cancel()
 
     # ------------------------------------------------------------------ responses
@@ -327,7 +330,7 @@ class RealtimeConnection:
                     output.append(await stream.text(rid, text, turn))
         except asyncio.CancelledError:
             status = "cancelled"
-            details = {"type": "cancelled", "reason": "client_cancelled"}
+            details = {"type": "cancelled", "reason": self._cancel_reason}
         except _Stop:
             return
         usage = self._usage(stream, turn)
