@@ -81,7 +81,8 @@ class Price(
 
     A missing figure (``None``) is unknown: cost computation never treats it as zero. The one
     documented default is ``reasoning``: when absent, reasoning tokens are billed at the
-    ``output`` rate, which is how every provider in the data bills them.
+    ``output`` rate, which is how every provider in the data bills them. The audio rates apply
+    only to usage that reports audio tokens apart (see ``compute_cost``).
     """
 
     source: str
@@ -100,6 +101,12 @@ class Price(
     """Anthropic's 1-hour cache writes; informational, since ``Usage`` has no per-TTL split."""
     reasoning: Decimal | None = None
     """Reasoning tokens when billed differently from output; ``None`` means the output rate."""
+    input_audio: Decimal | None = None
+    """Uncached audio input tokens (realtime and audio models)."""
+    cache_read_audio: Decimal | None = None
+    """Audio input tokens read from the prompt cache."""
+    output_audio: Decimal | None = None
+    """Audio output tokens."""
     effective_from: date | None = None
     """First day (UTC) this row applies; ``None`` means since the model launched."""
     above_input_tokens: int = 0

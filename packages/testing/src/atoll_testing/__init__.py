@@ -7,6 +7,7 @@ Messages on 127.0.0.1, from its own thread, so tests on asyncio, trio or sync co
         ...  # point any client at srv.base_url
 
 See docs/testing.md for scripts, faults (``x-atoll-fault``) and record/replay.
+``FakeRealtimeServer`` does the same for OpenAI's Realtime API over WebSocket (docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ._exceptions import (
 from ._faults import Fault
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
+from ._realtime_script import RealtimeScript, RealtimeToolCall, RealtimeTurn, tone_pcm16
+from ._realtime_server import FakeRealtimeServer
 from ._recorder import Recorder
 from ._script import Rule, Script, ToolCall, Turn
 from ._server import FakeLLMServer
@@ -35,8 +38,12 @@ __all__: tuple[str, ...] = (
     "CaseResponse",
     "ChatInput",
     "FakeLLMServer",
+    "FakeRealtimeServer",
     "Fault",
     "FaultSyntaxError",
+    "RealtimeScript",
+    "RealtimeToolCall",
+    "RealtimeTurn",
     "RecordedRequest",
     "Recorder",
     "Replay",
@@ -47,4 +54,5 @@ __all__: tuple[str, ...] = (
     "ToolCall",
     "ToolResult",
     "Turn",
+    "tone_pcm16",
 )
