@@ -91,7 +91,7 @@ def _citation_problems(spec: ModelSpec | ProviderSpec, today: date) -> list[str]
         problems.append("no as_of date")
     elif spec.as_of > today:
         problems.append(f"as_of {spec.as_of} is in the future")
-    notes = spec.notes if isinstance(spec, ModelSpec) else " ".join(spec.quirks.notes)
+    notes = spec.notes if isinstance(spec, ModelSpec) else " ".join(spec.quirks.get("notes", ()))
     problems += [f"notes: {why}" for url in _urls(notes) if (why := _off_provider(provider, url))]
     return problems
 
