@@ -101,8 +101,14 @@ def _assistant_message(message: Message, quirks: Quirks) -> JSON:
             }
             for c in calls
         ]
-    # Reasoning is not sent back: chat-completions has no standard field for it, and servers
-    # that define one (DeepSeek) reject it in input.
+    # Reasoning goes back only where the provider documents a field for it (DeepSeek's
+    # reasoning_content, required on tool-use turns); signed thinking is Anthropic's and stays out.
+    if quirks.echo_reasoning:
+        reasoning = "".join(
+            p.text for p in message.parts if isinstance(p, ThinkingPart) and p.signature is None
+        )
+        if reasoning:
+            out["reasoning_content"] = reasoning
     for part in message.parts:
         if not isinstance(part, TextPart | ToolCallPart | ThinkingPart | RedactedThinkingPart):
             raise UnsupportedRequestError(

@@ -30,6 +30,9 @@ class Quirks:
     """``max_tokens`` or ``max_completion_tokens`` (OpenAI reasoning models)."""
     think_tag: str | None = None
     """Reasoning arrives inline in the text between ``<tag>`` and ``</tag>`` (``think``)."""
+    echo_reasoning: bool = False
+    """Reasoning arrives in ``reasoning_content`` and goes back in that field on assistant turns
+    (DeepSeek's thinking mode rejects tool-use turns whose reasoning was dropped)."""
     empty_tool_call_ids: bool = False
     """Tool call ids may be ``""``: give them unique ids so results can be matched."""
     cache_tokens_in_input: bool = True
@@ -112,6 +115,7 @@ def _read_quirks(
             stream_usage=q.stream_include_usage,
             max_tokens_field=q.max_tokens_field,
             think_tag=(q.think_tag or "think") if q.reasoning_field == "think_tags" else None,
+            echo_reasoning=q.reasoning_field == "reasoning_content",
             empty_tool_call_ids=q.empty_tool_call_ids,
             cache_tokens_in_input=q.cache_tokens_in_input,
         )
