@@ -1,0 +1,191 @@
+"""A conversation: a Pile of message elements in the order of a Progression.
+
+Each element holds a neutral ``atoll_wire.Message`` as it is (composition: the msgspec struct
+stays the payload, nothing is converted to pydantic) plus who wrote it, so signed reasoning can
+go back only to the model that produced it. Forking makes a new Progression over the same Pile:
+nothing is copied, and the branches share every message up to the fork point.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import msgspec
+from atoll_generic import Element, MalformedDataError, Pile, Progression
+from atoll_wire import Message
+from pydantic import ConfigDict, field_serializer, field_validator
+
+_FORMAT = "atoll_agents.Conversation"
+
+
+class MessageItem(Element):
+    """One message of a conversation, as an ``Element`` (id, created_at, metadata).
+
+    Attributes:
+        message: The neutral message, unchanged.
+        producer: ``provider/model`` that wrote it (assistant turns), else None.
+    """
+
+    __element_kind__ = "atoll_agents.MessageItem"
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    message: Message
+    producer: str | None = None
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _to_message(cls, value: object) -> Message:
+        if isinstance(value, Message):
+            return value
+        try:
+            return msgspec.convert(value, Message)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"not a message: {exc}") from None
+
+    @field_serializer("message")
+    def _from_message(self, message: Message) -> Any:
+        return msgspec.to_builtins(message)
+
+
+class Conversation:
+    """An ordered conversation: message elements in a ``Pile``, ordered by a ``Progression``.
+
+    Args:
+        messages: Initial messages, in order.
+
+    Example:
+        >>> convo = Conversation([Message.user("hi")])
+        >>> branch = convo.fork(0)          # a new Progression over the same Pile
+        >>> _ = branch.append(Message.assistant("hello"))
+        >>> len(convo), len(branch)
+        (1, 2)
+    """
+
+    __slots__ = ("_items", "order", "pile")
+
+    def __init__(self, messages: Iterable[Message] = ()) -> None:
+        self.pile: Pile[MessageItem] = Pile(item_type=MessageItem)
+        """Every message element, of this conversation and of the forks that share it."""
+        self.order = Progression()
+        """This conversation's order over the pile."""
+        # The ordered elements, kept beside the Progression: a run reads them every turn.
+        self._items: list[MessageItem] = []
+        for message in messages:
+            self.append(message)
+
+    @classmethod
+    def _over(cls, pile: Pile[MessageItem], items: list[MessageItem]) -> Conversation:
+        self = cls.__new__(cls)
+        self.pile = pile
+        self._items = items
+        self.order = Progression(item.id for item in items)
+        return self
+
+    def append(self, message: Message, *, producer: str | None = None) -> MessageItem:
+        """Add a message at the end and return its element.
+
+        Args:
+            message: The message.
+            producer: ``provider/model`` that wrote it, for assistant turns.
+        """
+        item = MessageItem(message=message, producer=producer)
+        self.pile.include(item)
+        self.order.append(item.id)
+        self._items.append(item)
+        return item
+
+    @property
+    def items(self) -> list[MessageItem]:
+        """The message elements, in order (a new list)."""
+        return list(self._items)
+
+    @property
+    def messages(self) -> list[Message]:
+        """The messages, in order (a new list)."""
+        return [item.message for item in self._items]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Message]:
+        return (item.message for item in self._items)
+
+    def __getitem__(self, index: int) -> Message:
+        return self._items[index].message
+
+    def __repr__(self) -> str:
+        return f"Conversation(messages={len(self._items)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The Pile holds a lock: pickle this branch through its JSON-safe form instead.
+        return (Conversation.from_dict, (self.to_dict(),))
+
+    def index(self, at: int | uuid.UUID | str | MessageItem) -> int:
+        """The position of a message given by position, element id (or its string) or element.
+
+        Raises:
+            IndexError: A position out of range.
+            KeyError: An id that is not in this conversation.
+        """
+        if isinstance(at, int):
+            if not -len(self._items) <= at < len(self._items):
+                raise IndexError(f"message {at} is out of range ({len(self._items)} messages)")
+            return at % len(self._items)
+        key = at.id if isinstance(at, MessageItem) else uuid.UUID(str(at))
+        return self.order.index(key)
+
+    def fork(self, at: int | uuid.UUID | str | MessageItem | None = None) -> Conversation:
+        """A new conversation holding this one's messages up to and including ``at``.
+
+        The fork is a new Progression over the same Pile: no message is copied, and messages
+        appended to either branch are the branch's own.
+
+        Args:
+            at: The last message to keep (position, element id or element); None keeps all.
+        """
+        end = len(self._items) if at is None else self.index(at) + 1
+        return Conversation._over(self.pile, self._items[:end])
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form of this branch: its elements (with ids and producers) in order."""
+        return {
+            "kind": _FORMAT,
+            "version": 1,
+            "items": [item.to_dict() for item in self._items],
+        }
+
+    def to_json(self) -> str:
+        """This branch as JSON text (``Conversation.from_json`` reads it back)."""
+        return msgspec.json.encode(self.to_dict()).decode()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Conversation:
+        """Rebuild a conversation saved with ``to_dict``.
+
+        Raises:
+            MalformedDataError: The data is not a saved conversation.
+        """
+        if not isinstance(data, dict) or data.get("kind") != _FORMAT:  # pyright: ignore[reportUnknownMemberType]
+            raise MalformedDataError("Conversation", f"expected kind {_FORMAT!r}")
+        raw: object = data.get("items")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        if not isinstance(raw, list):
+            raise MalformedDataError("Conversation", "'items' must be a list")
+        items = [MessageItem.from_dict(entry) for entry in raw]  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+        pile: Pile[MessageItem] = Pile(items, item_type=MessageItem)
+        return cls._over(pile, items)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Conversation:
+        """Rebuild a conversation from ``to_json`` text.
+
+        Raises:
+            MalformedDataError: The text is not a saved conversation.
+        """
+        try:
+            data = msgspec.json.decode(text)
+        except msgspec.DecodeError as exc:
+            raise MalformedDataError("Conversation", f"not JSON: {exc}") from None
+        return cls.from_dict(data)
