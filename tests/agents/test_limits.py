@@ -25,9 +25,7 @@ def adder(request: ChatInput) -> Turn:
     )
 
 
-async def test_max_turns_stops_before_the_call(
-    make_client: MakeClient, llm: FakeLLMServer
-) -> None:
+async def test_max_turns_stops_before_the_call(make_client: MakeClient, llm: FakeLLMServer) -> None:
     agent = Agent(make_client(adder), tools=[add], limits=UsageLimits(max_turns=2))
     with pytest.raises(UsageLimitExceeded) as caught:
         await agent.run("go")
@@ -131,7 +129,9 @@ async def test_a_budget_sends_the_ceiling_it_reserved(
 
 
 async def test_cost_is_summed_or_none_with_a_note(make_client: MakeClient) -> None:
-    priced = Agent(make_client(adder, "openai/gpt-4o-mini"), tools=[add], limits=UsageLimits(max_turns=3))
+    priced = Agent(
+        make_client(adder, "openai/gpt-4o-mini"), tools=[add], limits=UsageLimits(max_turns=3)
+    )
     with pytest.raises(UsageLimitExceeded) as caught:
         await priced.run("go")
     result = caught.value.result

@@ -63,7 +63,12 @@ async def test_multi_turn_tool_use(make_client: MakeClient) -> None:
     assert [r.turn for r in result.tool_calls] == [1, 2]
     assert all(r.duration >= 0 and not r.is_error for r in result.tool_calls)
     assert [m.role for m in result.messages] == [
-        "user", "assistant", "tool", "assistant", "tool", "assistant"
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
+        "assistant",
     ]
     assert result.new_messages == result.messages
     assert_valid(result.messages)
@@ -193,7 +198,10 @@ async def test_bad_input_becomes_results_the_model_can_act_on(make_client: MakeC
     assert "cut off" in sent["cut"] or "JSON" in sent["cut"]
     # Two bad calls of one tool in one turn: each uses up a retry (in whichever order they ran).
     told = {sent["cut"].rsplit("\n", 1)[-1], sent["typed"].rsplit("\n", 1)[-1]}
-    assert told == {"You have 2 retries left for this tool.", "You have 1 retry left for this tool."}
+    assert told == {
+        "You have 2 retries left for this tool.",
+        "You have 1 retry left for this tool.",
+    }
     assert "timed out" in sent["slow"]
     assert "denied" in sent["denied"]
     assert_valid(result.messages)
