@@ -153,6 +153,7 @@ class AgentRun(Generic[OutputT]):
         self._send: MemoryObjectSendStream[AgentEvent | _End] | None = None
         self._receive: MemoryObjectReceiveStream[AgentEvent | _End] | None = None
         self._error: BaseException | None = None
+        self._drained: anyio.Event | None = None
 
     def _restore(self, state: RunState, decisions: dict[str, ApprovalDecision]) -> None:
         self.run_id = state.run_id
@@ -224,6 +225,9 @@ class AgentRun(Generic[OutputT]):
             item = await receive.receive()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
+        drained = self._drained
+        if drained is not None and not receive.statistics().current_buffer_used:
+            drained.set()
         if isinstance(item, _End):
             receive.close()
             if self._error is not None:
@@ -239,6 +243,18 @@ class AgentRun(Generic[OutputT]):
                 send.send_nowait(event)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 self._send = None  # the consumer left; the run goes on until cancelled
+
+    async def _consumed(self) -> None:
+        """Wait until the consumer has taken every event so far (backpressure between steps).
+
+        Events are queued without waiting, so the model stream and the tools never wait for
+        the consumer; the next step does, so a consumer that stops listening stops the run.
+        """
+        send = self._send
+        while send is not None and send.statistics().current_buffer_used:
+            self._drained = anyio.Event()
+            await self._drained.wait()
+            send = self._send
 
     async def _drive_streamed(self) -> None:
         try:
@@ -279,6 +295,8 @@ class AgentRun(Generic[OutputT]):
         """One model call, falling back to the next model on a failure before any event."""
         agent = self._agent
         slots = agent.slots
+        if self._send is not None:
+            await self._consumed()
         for index, slot in enumerate(slots):
             messages = messages_for(self.conversation.items, slot.label)
             if agent.history_processor is not None:
@@ -517,6 +535,8 @@ class AgentRun(Generic[OutputT]):
 
     async def _execute(self, calls: list[ToolCallPart]) -> None:
         agent = self._agent
+        if self._send is not None:
+            await self._consumed()
         if len(calls) == 1 or any(c.name in agent.sequential for c in calls):
             for call in calls:
                 await self._one(call)
