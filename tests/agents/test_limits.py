@@ -11,7 +11,7 @@ from atoll_testing import ChatInput, FakeLLMServer, ToolCall, Turn
 from atoll_wire import ToolResultPart
 
 from .conftest import MakeClient
-from .test_loop import add, assert_valid
+from .test_loop import add, assert_valid, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def test_max_tool_calls_stops_before_running_them(make_client: MakeClient)
     assert result is not None
     assert_valid(result.messages)
     answers = [p for p in result.messages[-1].parts if isinstance(p, ToolResultPart)]
-    assert all(a.is_error and "not run" in a.content[0].text for a in answers)
+    assert all(a.is_error and "not run" in text_of(a) for a in answers)
 
 
 @pytest.mark.parametrize(

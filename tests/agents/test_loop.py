@@ -18,7 +18,7 @@ from atoll_agents import (
 )
 from atoll_testing import ChatInput, Script, ToolCall, Turn
 from atoll_tools import Tool, tool
-from atoll_wire import Message, TextDelta, ToolCallStart, ToolResultPart
+from atoll_wire import Message, TextDelta, TextPart, ToolCallStart, ToolResultPart
 
 from .conftest import MakeClient
 
@@ -33,6 +33,13 @@ def add(a: int, b: int) -> int:
         b: Second.
     """
     return a + b
+
+
+def text_of(result: ToolResultPart | None) -> str:
+    """The text of a tool result ("" for none)."""
+    if result is None:
+        return ""
+    return "".join(p.text for p in result.content if isinstance(p, TextPart))
 
 
 def assert_valid(messages: list[Message]) -> None:
@@ -59,7 +66,7 @@ async def test_multi_turn_tool_use(make_client: MakeClient) -> None:
     assert result.output == "The sum is 15."
     assert result.stop_reason == "completed"
     assert result.turns == 3
-    assert [r.result.content[0].text for r in result.tool_calls if r.result] == ["5", "15"]
+    assert [text_of(r.result) for r in result.tool_calls] == ["5", "15"]
     assert [r.turn for r in result.tool_calls] == [1, 2]
     assert all(r.duration >= 0 and not r.is_error for r in result.tool_calls)
     assert [m.role for m in result.messages] == [
@@ -119,7 +126,7 @@ async def test_parallel_calls_run_concurrently_results_in_model_order(
     assert finished == ["second", "first"]
     results = result.messages[2].parts
     assert [p.call_id for p in results if isinstance(p, ToolResultPart)] == ["c1", "c2", "c3"]
-    texts = [r.result.content[0].text for r in result.tool_calls if r.result]
+    texts = [text_of(r.result) for r in result.tool_calls]
     assert texts[0] == "FIRST" and texts[2] == "SECOND"
     assert "disk on fire" in texts[1] and result.tool_calls[1].error == "ToolExecutionError"
 
@@ -147,7 +154,7 @@ async def test_sequential_tool_runs_calls_one_at_a_time(make_client: MakeClient)
     )
     result = await agent.run("write")
     assert peak == 1
-    assert [r.result.content[0].text for r in result.tool_calls if r.result] == ["0", "1", "2", "3"]
+    assert [text_of(r.result) for r in result.tool_calls] == ["0", "1", "2", "3"]
 
 
 async def test_bad_input_becomes_results_the_model_can_act_on(make_client: MakeClient) -> None:
@@ -234,7 +241,7 @@ async def test_repair_turn_tells_the_retries_left_then_refuses(make_client: Make
 
     agent = Agent(make_client(script), tools=[Tool(counting, name="add")], tool_retries=2)
     result = await agent.run("go")
-    texts = [r.result.content[0].text for r in result.tool_calls if r.result]
+    texts = [text_of(r.result) for r in result.tool_calls]
     assert "2 retries left" in texts[0] and "1 retry left" in texts[1]
     assert "No retries left" in texts[2] and "refuses further calls" in texts[3]
     assert ran == []
