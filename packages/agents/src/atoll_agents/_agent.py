@@ -21,7 +21,7 @@ from atoll_tools import (
     ToolSet,
     deny_all,
 )
-from atoll_wire import Message, ToolSpec
+from atoll_wire import ChatRequest, Message, ToolChoice, ToolSpec
 from opentelemetry import trace
 
 from ._context import RunContext, wants_context, with_context
@@ -138,6 +138,7 @@ class Agent(Generic[OutputT]):
         self.slots = self._slots(model)
         self._check_settings(model_settings)
         self.call_options = [self._options(slot, dict(model_settings)) for slot in self.slots]
+        self.call_templates = [_template(options) for options in self.call_options]
 
     # ------------------------------------------------------------------ construction
     def _toolset(self, tools: Iterable[ToolLike]) -> ToolSet:
@@ -375,3 +376,29 @@ class Agent(Generic[OutputT]):
             name=name,
             description=description or f"Ask the {agent.name!r} agent.",
         )
+
+
+CallTemplate = tuple[ChatRequest, Message | None, float | None]
+
+
+def _template(options: Mapping[str, Any]) -> CallTemplate | None:
+    """The call options as a ready ``ChatRequest`` (messages filled in per call), or None.
+
+    Handing the Client a whole request skips its per-call option parsing (a Protocol check per
+    call costs more than the rest of the agent's bookkeeping). Options that are not request
+    fields keep the keyword path.
+    """
+    fields = dict(options)
+    system = fields.pop("system", None)
+    timeout = fields.pop("timeout", None)
+    if not set(fields) <= set(ChatRequest.__struct_fields__):
+        return None
+    if isinstance(fields.get("stop"), str):
+        fields["stop"] = [fields["stop"]]
+    if isinstance(fields.get("tool_choice"), str):
+        fields["tool_choice"] = ToolChoice(mode=fields["tool_choice"])
+    schema = fields.get("output_schema")
+    if schema is not None and hasattr(schema, "output_schema"):
+        fields["output_schema"] = schema.output_schema()
+    request = ChatRequest(model="", messages=[], **fields)
+    return request, Message.system(str(system)) if system else None, timeout

@@ -8,6 +8,8 @@ nothing is copied, and the branches share every message up to the fork point.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -18,6 +20,9 @@ from atoll_wire import Message
 from pydantic import ConfigDict, field_serializer, field_validator
 
 _FORMAT = "atoll_agents.Conversation"
+# Version-4 ids from a generator seeded once from os.urandom: as unique as uuid4(), without a
+# system call per message (ids name messages; they are not secrets).
+_RANDOM = random.Random()
 
 
 class MessageItem(Element):
@@ -47,6 +52,31 @@ class MessageItem(Element):
     @field_serializer("message")
     def _from_message(self, message: Message) -> Any:
         return msgspec.to_builtins(message)
+
+    @classmethod
+    def of(cls, message: Message, producer: str | None = None) -> MessageItem:
+        """A new element for ``message``, made without a validation pass.
+
+        A run makes several per turn, and every value here is valid by construction (as Event
+        does on its hot path).
+
+        Args:
+            message: The message.
+            producer: ``provider/model`` that wrote it.
+        """
+        item = cls.__new__(cls)
+        fields: dict[str, Any] = {
+            "id": uuid.UUID(int=_RANDOM.getrandbits(128), version=4),
+            "created_at": dt.datetime.now(dt.UTC),
+            "metadata": {},
+            "message": message,
+            "producer": producer,
+        }
+        object.__setattr__(item, "__dict__", fields)
+        object.__setattr__(item, "__pydantic_fields_set__", {"message", "producer"})
+        object.__setattr__(item, "__pydantic_extra__", None)
+        object.__setattr__(item, "__pydantic_private__", None)
+        return item
 
 
 class Conversation:
@@ -90,7 +120,9 @@ class Conversation:
             message: The message.
             producer: ``provider/model`` that wrote it, for assistant turns.
         """
-        item = MessageItem(message=message, producer=producer)
+        if type(message) is not Message:
+            raise TypeError(f"expected an atoll_wire.Message, got {type(message).__name__}")
+        item = MessageItem.of(message, producer)
         self.pile.include(item)
         self.order.append(item.id)
         self._items.append(item)

@@ -305,7 +305,14 @@ class AgentRun(Generic[OutputT]):
             options = agent.call_options[index]
             if agent.limits is not None:
                 self._check_budget(slot, messages, options)
-            stream = slot.client.stream(messages, **options)
+            template = agent.call_templates[index]
+            if template is not None:
+                request, system, timeout = template
+                sent = [system, *messages] if system is not None else messages
+                request = msgspec.structs.replace(request, messages=sent)
+                stream = slot.client.stream(request, timeout=timeout)
+            else:
+                stream = slot.client.stream(messages, **options)
             try:
                 await stream.__aenter__()
             except Exception as exc:
