@@ -93,25 +93,40 @@ class Conversation:
         (1, 2)
     """
 
-    __slots__ = ("_items", "order", "pile")
+    __slots__ = ("_items", "_messages", "_order", "_pile", "_producers")
 
     def __init__(self, messages: Iterable[Message] = ()) -> None:
-        self.pile: Pile[MessageItem] = Pile(item_type=MessageItem)
-        """Every message element, of this conversation and of the forks that share it."""
-        self.order = Progression()
-        """This conversation's order over the pile."""
-        # The ordered elements, kept beside the Progression: a run reads them every turn.
+        self._pile: Pile[MessageItem] = Pile(item_type=MessageItem)
+        self._order = Progression()
+        # The messages and their producers, in order; the elements for them are made when the
+        # Pile is first looked at, so a run's hot path never pays for elements nobody reads.
+        self._messages: list[Message] = []
+        self._producers: list[str | None] = []
         self._items: list[MessageItem] = []
         for message in messages:
-            self.append(message)
+            self.add(message)
 
     @classmethod
     def _over(cls, pile: Pile[MessageItem], items: list[MessageItem]) -> Conversation:
         self = cls.__new__(cls)
-        self.pile = pile
+        self._pile = pile
         self._items = items
-        self.order = Progression(item.id for item in items)
+        self._messages = [item.message for item in items]
+        self._producers = [item.producer for item in items]
+        self._order = Progression(item.id for item in items)
         return self
+
+    def add(self, message: Message, producer: str | None = None) -> None:
+        """Add a message at the end (its element is made when the Pile is next read).
+
+        Args:
+            message: The message.
+            producer: ``provider/model`` that wrote it, for assistant turns.
+        """
+        if type(message) is not Message:
+            raise TypeError(f"expected an atoll_wire.Message, got {type(message).__name__}")
+        self._messages.append(message)
+        self._producers.append(producer)
 
     def append(self, message: Message, *, producer: str | None = None) -> MessageItem:
         """Add a message at the end and return its element.
@@ -120,35 +135,56 @@ class Conversation:
             message: The message.
             producer: ``provider/model`` that wrote it, for assistant turns.
         """
-        if type(message) is not Message:
-            raise TypeError(f"expected an atoll_wire.Message, got {type(message).__name__}")
-        item = MessageItem.of(message, producer)
-        self.pile.include(item)
-        self.order.append(item.id)
-        self._items.append(item)
-        return item
+        self.add(message, producer)
+        return self._materialize()[-1]
+
+    def _materialize(self) -> list[MessageItem]:
+        items = self._items
+        for position in range(len(items), len(self._messages)):
+            item = MessageItem.of(self._messages[position], self._producers[position])
+            self._pile.include(item)
+            self._order.append(item.id)
+            items.append(item)
+        return items
+
+    @property
+    def pile(self) -> Pile[MessageItem]:
+        """Every message element, of this conversation and of the forks that share it."""
+        self._materialize()
+        return self._pile
+
+    @property
+    def order(self) -> Progression:
+        """This conversation's order over the pile."""
+        self._materialize()
+        return self._order
 
     @property
     def items(self) -> list[MessageItem]:
         """The message elements, in order (a new list)."""
-        return list(self._items)
+        return list(self._materialize())
 
     @property
     def messages(self) -> list[Message]:
         """The messages, in order (a new list)."""
-        return [item.message for item in self._items]
+        return list(self._messages)
+
+    @property
+    def producers(self) -> list[str | None]:
+        """Who wrote each message (``provider/model``, or None), in order (a new list)."""
+        return list(self._producers)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._messages)
 
     def __iter__(self) -> Iterator[Message]:
-        return (item.message for item in self._items)
+        return iter(list(self._messages))
 
     def __getitem__(self, index: int) -> Message:
-        return self._items[index].message
+        return self._messages[index]
 
     def __repr__(self) -> str:
-        return f"Conversation(messages={len(self._items)})"
+        return f"Conversation(messages={len(self._messages)})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The Pile holds a lock: pickle this branch through its JSON-safe form instead.
@@ -161,10 +197,11 @@ class Conversation:
             IndexError: A position out of range.
             KeyError: An id that is not in this conversation.
         """
+        count = len(self._messages)
         if isinstance(at, int):
-            if not -len(self._items) <= at < len(self._items):
-                raise IndexError(f"message {at} is out of range ({len(self._items)} messages)")
-            return at % len(self._items)
+            if not -count <= at < count:
+                raise IndexError(f"message {at} is out of range ({count} messages)")
+            return at % count
         key = at.id if isinstance(at, MessageItem) else uuid.UUID(str(at))
         return self.order.index(key)
 
@@ -177,8 +214,9 @@ class Conversation:
         Args:
             at: The last message to keep (position, element id or element); None keeps all.
         """
-        end = len(self._items) if at is None else self.index(at) + 1
-        return Conversation._over(self.pile, self._items[:end])
+        end = len(self._messages) if at is None else self.index(at) + 1
+        items = self._materialize()
+        return Conversation._over(self._pile, items[:end])
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -186,7 +224,7 @@ class Conversation:
         return {
             "kind": _FORMAT,
             "version": 1,
-            "items": [item.to_dict() for item in self._items],
+            "items": [item.to_dict() for item in self._materialize()],
         }
 
     def to_json(self) -> str:

@@ -25,7 +25,6 @@ from atoll_wire import (
     Usage,
 )
 
-from ._conversation import MessageItem
 from ._output import OutputMode
 
 _FALLBACK_STATUSES = RetryPolicy().retry_statuses
@@ -112,7 +111,9 @@ def may_fall_back(error: BaseException) -> bool:
     return isinstance(error, ConnectError | TransportTimeout | RemoteProtocolError)
 
 
-def messages_for(items: Sequence[MessageItem], label: str) -> list[Message]:
+def messages_for(
+    messages: Sequence[Message], producers: Sequence[str | None], label: str
+) -> list[Message]:
     """The conversation as it may be sent to the model ``label``.
 
     Reasoning parts (signed thinking, redacted thinking, reasoning text) of assistant turns
@@ -120,9 +121,8 @@ def messages_for(items: Sequence[MessageItem], label: str) -> list[Message]:
     is never passed off as plain text.
     """
     out: list[Message] = []
-    for item in items:
-        message = item.message
-        if item.producer is not None and item.producer != label and message.role == "assistant":
+    for message, producer in zip(messages, producers, strict=True):
+        if producer is not None and producer != label and message.role == "assistant":
             parts = message.parts
             if any(isinstance(p, _REASONING) for p in parts):
                 message = Message(

@@ -147,7 +147,7 @@ class AgentRun(Generic[OutputT]):
                 self.conversation = Conversation(history or ())
             self._new_from = len(self.conversation)
             for message in _prompt_messages(prompt):
-                self.conversation.append(message)
+                self.conversation.add(message)
         # Set by __aenter__ when events are streamed to a consumer.
         self._group: TaskGroup | None = None
         self._send: MemoryObjectSendStream[AgentEvent | _End] | None = None
@@ -298,7 +298,8 @@ class AgentRun(Generic[OutputT]):
         if self._send is not None:
             await self._consumed()
         for index, slot in enumerate(slots):
-            messages = messages_for(self.conversation.items, slot.label)
+            convo = self.conversation
+            messages = messages_for(convo._messages, convo._producers, slot.label)  # pyright: ignore[reportPrivateUsage]
             if agent.history_processor is not None:
                 processed = agent.history_processor(messages)
                 messages = list(await processed if inspect.isawaitable(processed) else processed)
@@ -377,8 +378,8 @@ class AgentRun(Generic[OutputT]):
         if measured is not None:
             since, tokens = measured
             # Messages appended since the last call; the reply itself is in its output count.
-            added = self.conversation.items[since + 1 :]
-            return tokens + sum(len(_json.encode(item.message)) for item in added)
+            added = self.conversation.messages[since + 1 :]
+            return tokens + sum(len(_json.encode(message)) for message in added)
         size = sum(len(_json.encode(m)) for m in messages)
         size += len(str(options.get("system") or "").encode())
         tools = options.get("tools")
@@ -392,7 +393,7 @@ class AgentRun(Generic[OutputT]):
         if response.incomplete:
             # A signature cut short by an interrupted stream must never be sent back.
             message = _without_signatures(message)
-        self.conversation.append(message, producer=response.served_by or slot.label)
+        self.conversation.add(message, response.served_by or slot.label)
         self._responses.append(response)
         tally = self.tally
         tally.turns += 1
@@ -438,13 +439,13 @@ class AgentRun(Generic[OutputT]):
                 f"Call the {FINAL_TOOL} tool with your answer: a plain text reply is not accepted."
             )
             self._output_failed(error, text, repair)
-            self.conversation.append(Message.user(repair))
+            self.conversation.add(Message.user(repair))
             return False
         try:
             value = output.parse(text)
         except ToolsOutputError as exc:
             self._output_failed(exc, text, exc.repair_message)
-            self.conversation.append(Message.user(exc.repair_message))
+            self.conversation.add(Message.user(exc.repair_message))
             return False
         self._finish(value, stop or "completed")
         return True
@@ -658,7 +659,7 @@ class AgentRun(Generic[OutputT]):
 
     def _answer(self, calls: list[ToolCallPart], results: dict[str, ToolResultPart]) -> None:
         """Send every call's result back in the model's order, as one tool message."""
-        self.conversation.append(Message(role="tool", parts=[results[c.id] for c in calls]))
+        self.conversation.add(Message(role="tool", parts=[results[c.id] for c in calls]))
         self._open_calls = None
         self._open_results = {}
         self._open_records = {}
