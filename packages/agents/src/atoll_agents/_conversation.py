@@ -96,8 +96,8 @@ class Conversation:
     __slots__ = ("_items", "_messages", "_order", "_pile", "_producers")
 
     def __init__(self, messages: Iterable[Message] = ()) -> None:
-        self._pile: Pile[MessageItem] = Pile(item_type=MessageItem)
-        self._order = Progression()
+        self._pile: Pile[MessageItem] | None = None
+        self._order: Progression | None = None
         # The messages and their producers, in order; the elements for them are made when the
         # Pile is first looked at, so a run's hot path never pays for elements nobody reads.
         self._messages: list[Message] = []
@@ -140,10 +140,15 @@ class Conversation:
 
     def _materialize(self) -> list[MessageItem]:
         items = self._items
+        if self._pile is None:
+            self._pile = Pile(item_type=MessageItem)
+        if self._order is None:
+            self._order = Progression()
+        pile, order = self._pile, self._order
         for position in range(len(items), len(self._messages)):
             item = MessageItem.of(self._messages[position], self._producers[position])
-            self._pile.include(item)
-            self._order.append(item.id)
+            pile.include(item)
+            order.append(item.id)
             items.append(item)
         return items
 
@@ -151,12 +156,14 @@ class Conversation:
     def pile(self) -> Pile[MessageItem]:
         """Every message element, of this conversation and of the forks that share it."""
         self._materialize()
+        assert self._pile is not None
         return self._pile
 
     @property
     def order(self) -> Progression:
         """This conversation's order over the pile."""
         self._materialize()
+        assert self._order is not None
         return self._order
 
     @property
@@ -216,7 +223,7 @@ class Conversation:
         """
         end = len(self._messages) if at is None else self.index(at) + 1
         items = self._materialize()
-        return Conversation._over(self._pile, items[:end])
+        return Conversation._over(self.pile, items[:end])
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

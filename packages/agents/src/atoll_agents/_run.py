@@ -273,7 +273,10 @@ class AgentRun(Generic[OutputT]):
         span = start_agent_span(agent.tracer, agent.name, self.run_id)
         error: BaseException | None = None
         try:
-            with trace.use_span(span, end_on_exit=False):
+            if span.is_recording():  # without an SDK, skip the context switch: nothing nests
+                with trace.use_span(span, end_on_exit=False):
+                    await self._steps()
+            else:
                 await self._steps()
         except BaseException as exc:
             error = exc
@@ -573,7 +576,10 @@ class AgentRun(Generic[OutputT]):
         token = CURRENT.set(RunContext(self, tool_name=call.name, tool_call_id=call.id, turn=turn))
         started = time.perf_counter()
         try:
-            with trace.use_span(span, end_on_exit=False):
+            if span.is_recording():
+                with trace.use_span(span, end_on_exit=False):
+                    result = await self._call_tool(call, record, decision)
+            else:
                 result = await self._call_tool(call, record, decision)
         finally:
             CURRENT.reset(token)
