@@ -166,12 +166,17 @@ async def atoll(url: str) -> dict[str, dict[str, float]]:
 
 async def pydantic_ai(url: str) -> dict[str, float] | None:
     try:
-        from pydantic_ai import Agent
-        from pydantic_ai.models.openai import OpenAIChatModel
-        from pydantic_ai.providers.openai import OpenAIProvider
+        # The peers group (make bench only): absent under make test.
+        from pydantic_ai import Agent  # pyright: ignore[reportMissingImports]
+        from pydantic_ai.models.openai import (  # pyright: ignore[reportMissingImports]
+            OpenAIChatModel,  # pyright: ignore[reportUnknownVariableType]
+        )
+        from pydantic_ai.providers.openai import (  # pyright: ignore[reportMissingImports]
+            OpenAIProvider,  # pyright: ignore[reportUnknownVariableType]
+        )
     except ImportError:
         return None
-    model = OpenAIChatModel(MODEL, provider=OpenAIProvider(base_url=url, api_key="bench"))
+    model: Any = OpenAIChatModel(MODEL, provider=OpenAIProvider(base_url=url, api_key="bench"))
     agent: Any = Agent(model, instructions="Use the tool.")
     agent.tool_plain(lookup)
 
