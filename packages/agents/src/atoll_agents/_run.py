@@ -16,6 +16,10 @@ response with no tool calls, or a valid ``final_result`` call) or something stop
 task and hands its events to the consumer. Cancelling either stops the model stream and every
 running tool; the conversation is then sealed: every call gets a result (a cancelled one says
 so), so ``run.messages`` is valid and the run can be continued.
+
+This module is longer than the house median on purpose: the issue asks that a reader follow one
+run in one module, so every step of the loop stays here; the parts that are not the loop (limits,
+output modes, models, state, spans, the conversation) live in their own modules.
 """
 
 from __future__ import annotations
