@@ -220,6 +220,26 @@ def test_tool_round_trip_messages() -> None:
     assert named["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
 
+def test_reasoning_content_goes_back_only_where_the_provider_reads_it() -> None:
+    call = ToolCallPart(id="c1", name="get_weather", raw_arguments='{"city":"Paris"}')
+    turn = Message(
+        role="assistant",
+        parts=[ThinkingPart(text="Paris, "), ThinkingPart(text="so sunny"), call],
+    )
+    signed = Message(role="assistant", parts=[ThinkingPart(text="x", signature="sig"), call])
+    request = ChatRequest(model="m1", messages=[user(), turn])
+    echoed = body_of(request, provider(reasoning_field="reasoning_content"))["messages"][1]
+    assert echoed["reasoning_content"] == "Paris, so sunny"
+    assert "reasoning_content" not in body_of(request)["messages"][1]
+    assert (
+        "reasoning_content"
+        not in body_of(request, provider(reasoning_field="reasoning"))["messages"][1]
+    )
+    signed_request = ChatRequest(model="m1", messages=[user(), signed])
+    body = body_of(signed_request, provider(reasoning_field="reasoning_content"))
+    assert "reasoning_content" not in body["messages"][1]
+
+
 def test_image_in_tool_result_is_refused_clearly() -> None:
     result = ToolResultPart(call_id="c", content=[ImagePart(url="https://x/y.png")])
     with pytest.raises(UnsupportedRequestError, match="only text in tool results"):

@@ -28,6 +28,15 @@ class OpenAIChatQuirks(DialectQuirks, frozen=True, kw_only=True):
     """Accepts the ``parallel_tool_calls`` request field (the ``parallel_tool_calls`` option)."""
 
     @property
+    def echo_reasoning(self) -> bool:
+        """Whether unsigned reasoning goes back in ``reasoning_content`` on assistant turns.
+
+        True where reasoning arrives in that field: DeepSeek's thinking mode rejects tool-use
+        turns whose reasoning was dropped.
+        """
+        return self.reasoning_field == "reasoning_content"
+
+    @property
     def inline_think_tag(self) -> str | None:
         """The tag reasoning arrives in inline, or None when it does not."""
         if self.reasoning_field != "think_tags":

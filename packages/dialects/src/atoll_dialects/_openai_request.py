@@ -89,7 +89,7 @@ def _tool_message(part: ToolResultPart, facts: ModelFacts) -> JSON:
     return message
 
 
-def _assistant_message(message: Message, facts: ModelFacts) -> JSON:
+def _assistant_message(message: Message, quirks: OpenAIChatQuirks, facts: ModelFacts) -> JSON:
     text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
     calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
     out: JSON = {"role": "assistant", "content": text if text or not calls else None}
@@ -102,8 +102,14 @@ def _assistant_message(message: Message, facts: ModelFacts) -> JSON:
             }
             for c in calls
         ]
-    # Reasoning is not sent back: chat-completions has no standard field for it, and servers
-    # that define one (DeepSeek) reject it in input.
+    # Reasoning goes back only where the provider documents a field for it (DeepSeek's
+    # reasoning_content, required on tool-use turns); signed thinking is Anthropic's and stays out.
+    if quirks.echo_reasoning:
+        reasoning = "".join(
+            p.text for p in message.parts if isinstance(p, ThinkingPart) and p.signature is None
+        )
+        if reasoning:
+            out["reasoning_content"] = reasoning
     for part in message.parts:
         if not isinstance(part, TextPart | ToolCallPart | ThinkingPart | RedactedThinkingPart):
             raise UnsupportedRequestError(
@@ -115,11 +121,11 @@ def _assistant_message(message: Message, facts: ModelFacts) -> JSON:
     return out
 
 
-def _messages(messages: list[Message], facts: ModelFacts) -> list[JSON]:
+def _messages(messages: list[Message], quirks: OpenAIChatQuirks, facts: ModelFacts) -> list[JSON]:
     out: list[JSON] = []
     for message in messages:
         if message.role == "assistant":
-            out.append(_assistant_message(message, facts))
+            out.append(_assistant_message(message, quirks, facts))
             continue
         # Tool results travel as role "tool" messages, whichever neutral role held them.
         results = [p for p in message.parts if isinstance(p, ToolResultPart)]
@@ -169,7 +175,7 @@ def build_body(
     Returns:
         The body as a dict, ``request.extra`` merged last.
     """
-    body: JSON = {"model": request.model, "messages": _messages(request.messages, facts)}
+    body: JSON = {"model": request.model, "messages": _messages(request.messages, quirks, facts)}
     tools = [_tool(t.name, t.description, t.parameters, t.strict) for t in request.tools]
     choice: str | JSON | None = _tool_choice(request.tool_choice) if request.tool_choice else None
     schema = request.output_schema
