@@ -12,6 +12,8 @@ See docs/testing.md for scripts, faults (``x-atoll-fault``) and record/replay.
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._cases import Case, CaseResponse, Replay
 from ._exceptions import (
     AtollTestingError,
@@ -31,7 +33,18 @@ from ._server import FakeLLMServer
 
 __version__ = "0.1.0"
 
+# Exceptions report the module users import them from (and pickle by it).
+for _error in (
+    AtollTestingError,
+    CaseFormatError,
+    FaultSyntaxError,
+    ScriptError,
+    ServerStartError,
+):
+    _error.__module__ = __name__
+
 __all__: tuple[str, ...] = (
+    "AtollError",
     "AtollTestingError",
     "Case",
     "CaseFormatError",
