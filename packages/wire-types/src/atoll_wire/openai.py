@@ -624,7 +624,7 @@ class EmbeddingRequest(_Wire, kw_only=True):
     """
 
     model: str
-    input: str | list[str] | list[int] | list[list[int]]
+    input: str | list[str | int | list[int]]
     encoding_format: str | None = None
     dimensions: int | None = None
     user: str | None = None
