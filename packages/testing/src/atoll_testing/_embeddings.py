@@ -1,4 +1,4 @@
-"""The non-chat endpoints: deterministic embeddings and model lists."""
+"""Deterministic embeddings for ``POST /v1/embeddings``, in atoll_wire's OpenAI structs."""
 
 from __future__ import annotations
 
@@ -8,20 +8,10 @@ import math
 import struct
 
 import msgspec
+from atoll_wire import openai
 
-from ._reply import JSON, Reply
-
+_DECODER = msgspec.json.Decoder(openai.EmbeddingRequest)
 _ENC = msgspec.json.Encoder()
-
-
-class _EmbeddingRequest(msgspec.Struct):
-    model: str
-    input: str | list[str | int | list[int]]
-    dimensions: int | None = None
-    encoding_format: str = "float"
-
-
-_EMB_DECODER = msgspec.json.Decoder(_EmbeddingRequest)
 
 
 def embedding_vector(text: str, dimensions: int) -> list[float]:
@@ -39,74 +29,33 @@ def embedding_vector(text: str, dimensions: int) -> list[float]:
     return [round(v / norm, 7) for v in values]
 
 
-def decode_embedding_request(body: bytes) -> tuple[str, list[str], int | None, str]:
-    """``(model, texts, dimensions, encoding_format)``; token-id inputs become their text form."""
-    req = _EMB_DECODER.decode(body)
-    data = req.input
+def decode_embedding_request(body: bytes) -> openai.EmbeddingRequest:
+    """The request (raises msgspec errors on bad shapes)."""
+    return _DECODER.decode(body)
+
+
+def embedding_texts(request: openai.EmbeddingRequest) -> list[str]:
+    """The texts to embed; token-id inputs become their text form."""
+    data = request.input
     if isinstance(data, str):
-        texts = [data]
-    elif not data:
-        texts = []
-    elif all(isinstance(t, int) for t in data):
-        texts = [" ".join(str(t) for t in data)]  # one input given as token ids
-    else:
-        texts = [
-            t if isinstance(t, str) else " ".join(map(str, t))
-            for t in data
-            if not isinstance(t, int)
-        ]
-    return req.model, texts, req.dimensions, req.encoding_format
+        return [data]
+    if not data:
+        return []
+    if all(isinstance(t, int) for t in data):
+        return [" ".join(str(t) for t in data)]  # one input given as token ids
+    texts = [t for t in data if not isinstance(t, int)]
+    return [t if isinstance(t, str) else " ".join(map(str, t)) for t in texts]
 
 
-def embeddings(model: str, texts: list[str], dimensions: int, encoding: str) -> Reply:
+def embeddings_body(model: str, texts: list[str], dimensions: int, encoding: str) -> bytes:
     """An OpenAI ``/v1/embeddings`` list response."""
-    data: list[dict[str, object]] = []
+    data: list[openai.Embedding] = []
     for index, text in enumerate(texts):
         vector = embedding_vector(text, dimensions)
-        value: object = vector
+        value: list[float] | str = vector
         if encoding == "base64":
             value = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-        data.append({"object": "embedding", "index": index, "embedding": value})
+        data.append(openai.Embedding(embedding=value, index=index))
     tokens = sum(len(t.split()) for t in texts)
-    body = {
-        "object": "list",
-        "data": data,
-        "model": model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
-    return Reply(200, JSON, _ENC.encode(body))
-
-
-def model_list(names: list[str], anthropic: bool) -> Reply:
-    """``GET /v1/models`` in the OpenAI or (with ``anthropic-version``) the Anthropic shape."""
-    if anthropic:
-        data = [
-            {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
-            for n in names
-        ]
-        body: dict[str, object] = {
-            "data": data,
-            "has_more": False,
-            "first_id": names[0] if names else None,
-            "last_id": names[-1] if names else None,
-        }
-    else:
-        data = [
-            {"id": n, "object": "model", "created": 1735689600, "owned_by": "atoll"} for n in names
-        ]
-        body = {"object": "list", "data": data}
-    return Reply(200, JSON, _ENC.encode(body))
-
-
-def model_entry(name: str, anthropic: bool) -> Reply:
-    """``GET /v1/models/{id}``."""
-    if anthropic:
-        body: dict[str, object] = {
-            "type": "model",
-            "id": name,
-            "display_name": name,
-            "created_at": "2025-01-01T00:00:00Z",
-        }
-    else:
-        body = {"id": name, "object": "model", "created": 1735689600, "owned_by": "atoll"}
-    return Reply(200, JSON, _ENC.encode(body))
+    usage = openai.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens)
+    return _ENC.encode(openai.EmbeddingResponse(data=data, model=model, usage=usage))

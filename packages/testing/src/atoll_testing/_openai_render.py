@@ -1,18 +1,24 @@
-"""OpenAI chat-completions rendering: JSON bodies, SSE chunks and error shapes."""
+"""OpenAI chat-completions rendering of a scripted turn: a ``chat.completion`` or a chunk stream.
+
+Usage and tool calls are atoll_wire's OpenAI structs. The envelopes stay literal on purpose:
+api.openai.com sends ``"refusal": null`` and, in streams, ``"usage"`` only when asked for,
+which those structs cannot express (they omit None in messages, and encode OpenRouter's extra
+fields and ``usage`` as null in every chunk). Stream chunks are a constant prefix and suffix
+around each delta, encoded once per response: that is what keeps long streams fast.
+"""
 
 from __future__ import annotations
 
 import msgspec
+from atoll_wire import openai
 
 from ._inputs import ChatInput
 from ._reply import JSON, SSE, Reply, split_fixed, usage_numbers
 from ._script import Turn
 
 _ENC = msgspec.json.Encoder()
-_DONE = b"data: [DONE]\n\n"
-_MALFORMED = (
-    b'data: {"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"de\n\n'
-)
+DONE = b"data: [DONE]\n\n"
+MALFORMED = b'data: {"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"de\n\n'
 
 # status -> (type, code), following what api.openai.com sends.
 _ERRORS: dict[int, tuple[str, str | None]] = {
@@ -28,7 +34,7 @@ _ERRORS: dict[int, tuple[str, str | None]] = {
 
 
 def error_body(status: int, message: str, error_type: str | None = None) -> bytes:
-    """``{"error": {...}}`` as OpenAI shapes it."""
+    """``{"error": {message, type, param, code}}`` as OpenAI shapes it (nulls included)."""
     default_type, code = _ERRORS.get(status, ("server_error", None))
     error = {"message": message, "type": error_type or default_type, "param": None, "code": code}
     return _ENC.encode({"error": error})
@@ -40,15 +46,17 @@ def error_event(message: str, error_type: str | None = None) -> bytes:
     return b"data: " + _ENC.encode({"error": error}) + b"\n\n"
 
 
-def _usage(turn: Turn, request: ChatInput) -> dict[str, object]:
+def _usage(turn: Turn, request: ChatInput) -> openai.CompletionUsage:
     inp, out, reasoning, cache_read, _ = usage_numbers(turn, request)
-    return {
-        "prompt_tokens": inp,
-        "completion_tokens": out,
-        "total_tokens": inp + out,
-        "prompt_tokens_details": {"cached_tokens": cache_read, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0},
-    }
+    return openai.CompletionUsage(
+        prompt_tokens=inp,
+        completion_tokens=out,
+        total_tokens=inp + out,
+        prompt_tokens_details=openai.PromptTokensDetails(cached_tokens=cache_read, audio_tokens=0),
+        completion_tokens_details=openai.CompletionTokensDetails(
+            reasoning_tokens=reasoning, audio_tokens=0
+        ),
+    )
 
 
 def _finish(turn: Turn) -> str:
@@ -73,11 +81,10 @@ def completion(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
         message["reasoning_content"] = turn.thinking
     if turn.tool_calls:
         message["tool_calls"] = [
-            {
-                "id": _call_id(rid, i, c.id),
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.raw_arguments()},
-            }
+            openai.ToolCall(
+                id=_call_id(rid, i, c.id),
+                function=openai.FunctionCall(name=c.name, arguments=c.raw_arguments()),
+            )
             for i, c in enumerate(turn.tool_calls)
         ]
     body = {
@@ -96,8 +103,6 @@ def completion(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
 
 def stream(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
     """An SSE stream of ``chat.completion.chunk`` events ending in ``[DONE]``."""
-    # Each chunk is prefix + delta JSON + suffix: only the delta changes, so the rest is
-    # encoded once per response (this is what keeps the server fast on long streams).
     prefix = (
         b'data: {"id":'
         + _ENC.encode(rid)
@@ -119,6 +124,7 @@ def stream(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
         prefix + b'{"content":' + _ENC.encode(piece) + b"}" + suffix for piece in turn.text_chunks()
     )
     for i, call in enumerate(turn.tool_calls):
+        # Literal, not ToolCallChunk: that struct omits "index" when it is 0, OpenAI never does.
         head = {
             "index": i,
             "id": _call_id(rid, i, call.id),
@@ -146,7 +152,7 @@ def stream(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
         200,
         SSE,
         events=events,
-        terminal=[_DONE],
+        terminal=[DONE],
         error_event=error_event("The server had an error while processing your request."),
-        malformed_event=_MALFORMED,
+        malformed_event=MALFORMED,
     )
