@@ -168,6 +168,11 @@ def test_anthropic_message(an: anthropic.Anthropic) -> None:
     assert done.usage.input_tokens == 3
 
 
+def test_anthropic_count_tokens(an: anthropic.Anthropic) -> None:
+    counted = an.messages.count_tokens(model="echo", messages=USER)  # type: ignore[arg-type]
+    assert counted.input_tokens == 3
+
+
 def test_anthropic_tools_thinking(an: anthropic.Anthropic) -> None:
     done = an.messages.create(model="tools", max_tokens=10, messages=USER)  # type: ignore[arg-type]
     assert [b.type for b in done.content] == ["thinking", "text", "tool_use", "tool_use"]

@@ -37,6 +37,7 @@ from ._script import ModelFn, echo, stream_model
 if TYPE_CHECKING:
     from ._server import FakeLLMServer
 
+_REDACTED = "[redacted]"  # atoll_wire.redact_headers' marker
 _STREAM_N = re.compile(r"^stream-(\d{1,6})$")  # up to 999,999 events (~235 MB of SSE)
 Model = ModelFn | Replay
 Result = Reply | Awaitable[Reply]
@@ -82,6 +83,7 @@ class Dispatcher:
             dialect = match.owner or self._fallback
         else:
             dialect = self.table.owner_for_path(request.path) or self._fallback
+        _hide_credential(record, dialect.credential(request.headers))
         recorder = self.server.recorder
         if recorder is not None:
             chat = match is not None and match.route.chat
@@ -225,6 +227,15 @@ class Dispatcher:
             count = len(self.injected)
             self.injected.clear()
         return count
+
+
+def _hide_credential(record: RecordedRequest, presented: str | None) -> None:
+    """Redact any logged header carrying the dialect's credential, whatever its name."""
+    if not presented:
+        return
+    for name, value in record.headers.items():
+        if presented in value:
+            record.headers[name] = _REDACTED
 
 
 async def _guarded(pending: Awaitable[Reply], dialect: ServerDialect) -> Reply:
