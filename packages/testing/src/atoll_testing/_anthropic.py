@@ -87,14 +87,16 @@ class AnthropicMessagesServer(ServerDialect):
 
     def render(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
         """A ``message``."""
-        reply = render.message(turn, chat, _rid(exchange.number))
-        reply.headers.append(("request-id", f"req_atoll{exchange.number:010d}"))
+        number = exchange.number
+        reply = render.message(turn, chat, _rid(number))
+        reply.headers.append(("request-id", f"req_atoll{number:010d}"))
         return reply
 
     def render_stream(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
         """``message_start`` ... ``message_stop``, every block and delta type."""
-        reply = render.stream(turn, chat, _rid(exchange.number))
-        reply.headers.append(("request-id", f"req_atoll{exchange.number:010d}"))
+        number = exchange.number
+        reply = render.stream(turn, chat, _rid(number))
+        reply.headers.append(("request-id", f"req_atoll{number:010d}"))
         return reply
 
     def error(self, status: int, message: str, error_type: str | None = None) -> Reply:

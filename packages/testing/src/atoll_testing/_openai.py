@@ -58,14 +58,16 @@ class OpenAIChatServer(ServerDialect):
 
     def render(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
         """A ``chat.completion``."""
-        reply = render.completion(turn, chat, _rid(exchange.number), exchange.created)
-        reply.headers.append(("x-request-id", f"req_atoll{exchange.number:010d}"))
+        number = exchange.number
+        reply = render.completion(turn, chat, _rid(number), exchange.created)
+        reply.headers.append(("x-request-id", f"req_atoll{number:010d}"))
         return reply
 
     def render_stream(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
         """``chat.completion.chunk`` events, then ``data: [DONE]``."""
-        reply = render.stream(turn, chat, _rid(exchange.number), exchange.created)
-        reply.headers.append(("x-request-id", f"req_atoll{exchange.number:010d}"))
+        number = exchange.number
+        reply = render.stream(turn, chat, _rid(number), exchange.created)
+        reply.headers.append(("x-request-id", f"req_atoll{number:010d}"))
         return reply
 
     def error(self, status: int, message: str, error_type: str | None = None) -> Reply:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ._exceptions import DialectError
@@ -70,7 +71,7 @@ class Route:
             raise DialectError(self.pattern, f"header {self.header!r} must be lower case")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """A matched route: the route, who owns it, and the captured path parameters."""
 
@@ -79,7 +80,7 @@ class Match:
     params: Mapping[str, str] = field(default_factory=dict[str, str])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     route: Route
     owner: ServerDialect | None
@@ -122,7 +123,8 @@ class RouteTable:
             compiled.append(_Entry(route, owner, regex, rank))
         # Stable sort: equal ranks keep the order the owners were given in.
         self._entries = sorted(compiled, key=lambda e: e.rank, reverse=True)
-        self._cache: dict[tuple[str, str], tuple[tuple[_Entry, dict[str, str]], ...]] = {}
+        # (method, path) -> the matches for it, most specific first, built once per path.
+        self._cache: dict[tuple[str, str], tuple[Match, ...]] = {}
 
     @property
     def routes(self) -> list[tuple[Route, ServerDialect | None]]:
@@ -137,10 +139,10 @@ class RouteTable:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[(method, path)] = candidates
-        for entry, params in candidates:
-            header = entry.route.header
+        for match in candidates:
+            header = match.route.header
             if header is None or header in headers:
-                return Match(entry.route, entry.owner, params)
+                return match
         return None
 
     def owner_for_path(self, path: str) -> ServerDialect | None:
@@ -153,14 +155,14 @@ class RouteTable:
                 return entry.owner
         return None
 
-    def _candidates(self, method: str, path: str) -> tuple[tuple[_Entry, dict[str, str]], ...]:
-        found: list[tuple[_Entry, dict[str, str]]] = []
+    def _candidates(self, method: str, path: str) -> tuple[Match, ...]:
+        found: list[Match] = []
         for entry in self._entries:
             if entry.route.method != method:
                 continue
             hit = entry.regex.fullmatch(path)
             if hit is not None:
-                found.append((entry, hit.groupdict()))
+                found.append(Match(entry.route, entry.owner, MappingProxyType(hit.groupdict())))
         return tuple(found)
 
 
