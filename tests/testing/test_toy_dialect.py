@@ -368,5 +368,17 @@ def test_recorder_files_its_exchanges_under_its_corpus_name(tmp_path: Path) -> N
 
 
 def test_two_dialects_may_not_answer_the_same_route() -> None:
+    class Renamed(ToyDialect):
+        name = "toy-two"
+
     with pytest.raises(DialectError, match="already answered by toy"):
+        FakeLLMServer(dialects=[ToyDialect(), Renamed()])
+
+
+def test_a_server_needs_distinctly_named_dialects() -> None:
+    with pytest.raises(DialectError, match="share this name"):
         FakeLLMServer(dialects=[ToyDialect(), ToyDialect()])
+    with pytest.raises(DialectError, match="at least one dialect"):
+        FakeLLMServer(dialects=[])
+    with pytest.raises(DialectError, match="is not a ServerDialect"):
+        FakeLLMServer(dialects=[object()])  # type: ignore[list-item]

@@ -22,7 +22,7 @@ import msgspec
 from ._cases import Case, Replay
 from ._control import control_routes
 from ._dialect import ServerDialect
-from ._exceptions import AtollTestingError, FaultSyntaxError, RequestError
+from ._exceptions import AtollTestingError, DialectError, FaultSyntaxError, RequestError
 from ._exchange import Exchange
 from ._fault_reply import apply_fault
 from ._faults import Fault
@@ -55,6 +55,10 @@ class Dispatcher:
     ) -> None:
         self.server = server
         self.dialects = tuple(dialects)
+        names = [d.name for d in self.dialects]
+        for name in names:
+            if names.count(name) > 1:
+                raise DialectError(name, "two dialects of one server share this name")
         self._fallback = self.dialects[0]
         self._api_key = api_key
         entries = [(route, d) for d in self.dialects for route in d.routes()]
