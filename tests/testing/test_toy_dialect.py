@@ -335,6 +335,15 @@ def test_beside_the_built_in_dialects() -> None:
     assert names == ["openai", "anthropic", "toy"]
 
 
+def test_unrouted_requests_accept_and_hide_any_dialects_key() -> None:
+    dialects = [*registered_server_dialects(), ToyDialect()]
+    with FakeLLMServer(dialects=dialects, api_key="toy-secret").run_in_thread() as srv:
+        resp = httpx.get(srv.url + "/nowhere", headers=KEY)
+        logged = srv.requests[-1].headers
+    assert resp.status_code == 404  # the key was accepted; the path is unknown
+    assert logged["x-toy-pass"] == "[redacted]"
+
+
 def test_registered_dialect_is_spoken_by_new_servers() -> None:
     register_server_dialect(ToyDialect())
     try:

@@ -85,9 +85,11 @@ class Dispatcher:
             self.log.append(record)
         if match is not None:
             dialect = match.owner or self._fallback
+            _hide_credential(record, dialect.credential(request.headers))
         else:
             dialect = self.table.owner_for_path(request.path) or self._fallback
-        _hide_credential(record, dialect.credential(request.headers))
+            for candidate in self.dialects:  # any dialect's key is accepted here: hide them all
+                _hide_credential(record, candidate.credential(request.headers))
         recorder = self.server.recorder
         if recorder is not None:
             chat = match is not None and match.route.chat

@@ -31,8 +31,16 @@ class Exchange:
             applies it to the reply; handlers rarely need to look.
     """
 
-    __slots__ = ("_created", "_dispatcher", "_number", "_record", "_request", "dialect", "fault",
-                 "params")  # fmt: skip
+    __slots__ = (
+        "_created",
+        "_dispatcher",
+        "_number",
+        "_record",
+        "_request",
+        "dialect",
+        "fault",
+        "params",
+    )
 
     def __init__(
         self,
