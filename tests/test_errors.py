@@ -65,7 +65,8 @@ def _special(cls: type[BaseException]) -> BaseException | None:
     if cls.__module__ == "atoll_agents" and cls.__name__ == "OutputValidationError":
         import atoll_tools
 
-        last = atoll_tools.OutputValidationError("Answer", ["n: not an int"], '{"n": "x"}')
+        issue = atoll_tools.ValidationIssue(path="n", message="not an int")
+        last = atoll_tools.OutputValidationError("Answer", [issue], '{"n": "x"}')
         return cls(last, ['{"n": "x"}'])  # pyright: ignore[reportCallIssue]
     return None
 

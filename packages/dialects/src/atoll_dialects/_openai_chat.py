@@ -235,7 +235,7 @@ class OpenAIChatDialect(Dialect):
             )
         body = EmbeddingRequest(
             model=target.request_model,
-            input=inputs,
+            input=list[str | int | list[int]](inputs),
             encoding_format="float",
             dimensions=dimensions,
         )

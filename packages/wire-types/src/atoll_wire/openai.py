@@ -221,7 +221,7 @@ class ChatMessage(_Wire, kw_only=True):
     """
 
     role: str | UnsetType = UNSET
-    content: str | list[ContentPart] | None | UnsetType = UNSET
+    content: str | list[ContentPart] | UnsetType | None = UNSET
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
@@ -633,7 +633,7 @@ class EmbeddingRequest(_Wire, kw_only=True):
     """
 
     model: str
-    input: str | list[str] | list[int] | list[list[int]]
+    input: str | list[str | int | list[int]]
     encoding_format: str | None = None
     dimensions: int | None = None
     user: str | None = None
