@@ -13,8 +13,6 @@ from collections.abc import Mapping
 
 import msgspec
 from atoll_wire import (
-    ServerSentEvent,
-    SSEDecoder,
     SSEError,
     StreamAccumulator,
     StreamError,
@@ -56,7 +54,7 @@ class StreamState:
         delivered: Whether an event of the current attempt reached the caller.
     """
 
-    __slots__ = ("_accumulator", "_decoder", "_headers", "_result", "_sse", "delivered", "loop")
+    __slots__ = ("_accumulator", "_decoder", "_headers", "_result", "delivered", "loop")
 
     def __init__(self, loop: AttemptLoop) -> None:
         self.loop = loop
@@ -64,7 +62,6 @@ class StreamState:
         self._accumulator = StreamAccumulator()
         self._headers: Mapping[str, str] = {}
         self._result: ClientResponse | None = None
-        self._sse = SSEDecoder()
         self._decoder: StreamDecoder | None = None
 
     def opened(self, headers: Mapping[str, str]) -> None:
@@ -74,7 +71,6 @@ class StreamState:
         assert loop.sent is not None
         self._headers = headers
         self._accumulator = StreamAccumulator(provider=target.provider.name)
-        self._sse = SSEDecoder()
         self._decoder = target.dialect.stream_decoder(target, loop.sent)
         self.delivered = False
 
@@ -87,30 +83,23 @@ class StreamState:
         span = self.loop.span
         if span is not None:
             span.first_chunk()
-        return self._decode(self._sse.feed(chunk))
-
-    def flush(self) -> list[StreamEvent]:
-        """The body ended: the events still held by the decoders."""
-        events = self._decode(self._sse.flush())
-        decoder = self._decoder
-        assert decoder is not None
-        for event in decoder.finish():
-            self._accumulator.add(event)
-            events.append(event)
-        return events
-
-    def _decode(self, sse_events: list[ServerSentEvent]) -> list[StreamEvent]:
         decoder = self._decoder
         assert decoder is not None, "the stream must be opened first"
+        return self._add(decoder.feed_bytes(chunk))
+
+    def flush(self) -> list[StreamEvent]:
+        """The body ended: the events still held by the decoder."""
+        decoder = self._decoder
+        assert decoder is not None, "the stream must be opened first"
+        return self._add(decoder.finish_bytes())
+
+    def _add(self, events: list[StreamEvent]) -> list[StreamEvent]:
         accumulator = self._accumulator
-        out: list[StreamEvent] = []
-        for sse_event in sse_events:
-            for event in decoder.feed(sse_event):
-                if isinstance(event, StreamError):
-                    event = _masked(event)
-                accumulator.add(event)
-                out.append(event)
-        return out
+        for position, event in enumerate(events):
+            if isinstance(event, StreamError):
+                events[position] = event = _masked(event)
+            accumulator.add(event)
+        return events
 
     def error_of(self, event: StreamError) -> APIError:
         """The typed error for an error the provider reported in the stream, with ``partial``."""
