@@ -25,9 +25,10 @@ from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._error_bodies import error_from_stream_event
 from ._exceptions import APIError
-from ._result import ClientResponse
+from ._result import Attempt, ClientResponse
+from ._target import Target
 
-__all__ = ["StreamState"]
+__all__ = ["StreamState", "StreamView"]
 
 _json = msgspec.json.Encoder()
 
@@ -151,3 +152,25 @@ class StreamState:
             self.loop.abandon(error)
         elif self.loop.span is not None:
             self.finished()
+
+
+class StreamView:
+    """What both stream classes show their caller: the attempts, the response, the target."""
+
+    _loop: AttemptLoop
+    _state: StreamState
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Failed attempts so far (retries and fallbacks before the first event)."""
+        return self._loop.history
+
+    @property
+    def response(self) -> ClientResponse:
+        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
+        return self._state.response
+
+    @property
+    def target(self) -> Target:
+        """The model currently serving this stream."""
+        return self._loop.target
