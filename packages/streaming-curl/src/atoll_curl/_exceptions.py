@@ -14,7 +14,8 @@ libcurl's own code and text::
     │   └── PoolTimeout                 no free connection slot within ``Timeout.pool``
     ├── RemoteProtocolError             8 weird reply · 16, 92 HTTP/2 · 18 partial body ·
     │                                   52 empty reply · 55 send · 56 receive · 61 bad encoding ·
-    │                                   95 HTTP/3
+    │                                   95 HTTP/3 · 42 when we refused libcurl's resend of a
+    │                                   request whose reused connection died without an answer
     └── ResponseTooLarge                63 (declared length over the limit) or our running count
 
 Nothing here reads a header value, so no credential can leak into a message; URLs are redacted by
@@ -113,6 +114,7 @@ def raise_curl_error(
     limit: int | None = None,
     size: int = 0,
     too_big: bool = False,
+    resend_refused: bool = False,
 ) -> NoReturn:
     """Raise the atoll_wire error for a failed transfer, chained to the native ``pycurl.error``.
 
@@ -123,10 +125,17 @@ def raise_curl_error(
         limit: The body limit in force.
         size: Bytes received (or announced) when the limit was crossed.
         too_big: Our own running count crossed ``limit`` (libcurl then reports a write error).
+        resend_refused: The transfer ended because libcurl wanted to send the request again.
     """
     native = pycurl.error(code, message)
     if too_big and limit is not None:
         raise too_large(request, limit, size) from native
+    if resend_refused:
+        raise RemoteProtocolError(
+            "the server closed the connection without a response after the request was sent; "
+            "it was not sent again (the server may have received it)",
+            request=request,
+        ) from native
     if code == ABORTED:
         raise TransportError("the response was closed", request=request) from native
     if code == 0:
@@ -197,4 +206,5 @@ def raise_for(transfer: Transfer) -> NoReturn:
         limit=transfer.limit,
         size=transfer.received,
         too_big=transfer.too_large,
+        resend_refused=transfer.resend_refused,
     )

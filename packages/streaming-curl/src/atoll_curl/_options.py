@@ -209,6 +209,7 @@ class Configurator:
             setopt(pycurl.POSTFIELDS, body)
         setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
         setopt(pycurl.WRITEFUNCTION, transfer.on_write)
+        setopt(pycurl.PREREQFUNCTION, transfer.on_prereq)  # at most one send (see Transfer)
         connect = timeout.connect
         settings = (
             0 if connect is None else max(1, round(connect * 1000)),
