@@ -11,7 +11,7 @@ import httpx
 import httpx2
 import pytest
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
-from atoll_wire import HttpRequest, ResponseTooLarge
+from atoll_wire import HttpRequest, ResponseTooLarge, TransportError
 
 from tests.transports._peer import PlainServer, pattern
 
@@ -122,11 +122,11 @@ async def test_closed_transport_refuses_requests(server: PlainServer) -> None:
     await transport.aclose()
     await transport.aclose()  # idempotent
     assert transport.closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(TransportError, match="closed"):
         await transport.send(HttpRequest("GET", server.url("/status/200")))
     sync = SyncHttpxTransport()
     sync.close()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(TransportError, match="closed"):
         sync.send(HttpRequest("GET", server.url("/status/200")))
 
 

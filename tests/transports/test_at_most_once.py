@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import anyio
 import pytest
 from atoll_testing import FakeLLMServer
 from atoll_wire import (
@@ -25,6 +26,7 @@ from atoll_wire import (
     TransportError,
 )
 
+from tests.transports._peer import PlainServer
 from tests.transports.conftest import Options, TransportKind, body_of
 
 API_KEY = "sk-at-most-once"
@@ -153,3 +155,33 @@ def test_sync_a_failed_post_reaches_the_server_once(
         assert requests_seen(llm) == ["POST /v1/chat/completions"]
         assert sync_exchange(transport, request(llm))
     assert requests_seen(llm) == ["POST /v1/chat/completions"] * 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("gap", [1.3], ids=["idle-1.3s"])
+async def test_an_idle_connection_the_server_closed_is_replaced(
+    kind: TransportKind, gap: float
+) -> None:
+    # A keep-alive timeout (here 0.2 s) closes the connection between two requests: the next
+    # request goes out once, on a new connection, and succeeds.
+    with PlainServer(idle_timeout=0.2) as server:
+        async with kind.make_async(Options()) as transport:
+            for _ in range(2):
+                response = await transport.send(HttpRequest("POST", server.url("/echo"), body=b"x"))
+                assert await response.aread() == b"x"
+                await anyio.sleep(gap)
+        assert [r.method for r in server.requests] == ["POST", "POST"]
+        assert server.accepted == 2
+
+
+@pytest.mark.anyio
+async def test_a_connection_the_server_closed_within_a_second_is_replaced(
+    kind: TransportKind,
+) -> None:
+    with PlainServer(idle_timeout=0.1) as server:
+        async with kind.make_async(Options()) as transport:
+            for _ in range(3):
+                response = await transport.send(HttpRequest("POST", server.url("/echo"), body=b"x"))
+                assert await response.aread() == b"x"
+                await anyio.sleep(0.3)
+        assert [r.method for r in server.requests] == ["POST"] * 3
