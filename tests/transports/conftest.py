@@ -30,6 +30,7 @@ from atoll_httpx import HttpxTransport, SyncHttpxTransport
 from atoll_wire import AsyncTransport, HttpResponse, SyncTransport, Timeout, TransportError
 
 from tests.curl.kind import curl_async, curl_sync
+from tests.sdk_openai.kind import sdk_async, sdk_sync
 from tests.transports._peer import PlainServer
 
 # Generous enough never to fire on a healthy run, short enough that a hang fails fast.
@@ -101,8 +102,10 @@ CURL = TransportKind(
     },
 )
 
+SDK_OPENAI = TransportKind("openai-sdk", sdk_async, sdk_sync, one_event_loop=True)
+
 # Append new transports here (one line each).
-KINDS: list[TransportKind] = [HTTPX, CURL]
+KINDS: list[TransportKind] = [HTTPX, CURL, SDK_OPENAI]
 
 
 @pytest.fixture(params=KINDS, ids=lambda kind: kind.name)

@@ -81,7 +81,7 @@ def test_a_second_event_loop(
             error = caught.value
             assert type(error) is TransportError
             assert "event loop" in error.message
-            assert "inside the event loop that uses it" in error.message  # says what to do
+            assert "inside the event loop that uses" in error.message  # says what to do
             assert error.method == "GET"
             assert len(server.requests) == 1  # refused before anything went out
             # The transport still serves its own loop.
@@ -108,10 +108,9 @@ def test_a_second_event_loop_after_the_first_ended(
     if kind.one_event_loop:
         with pytest.raises(TransportError, match="event loop"):
             anyio.run(once, backend=second)
-        # Closing belongs to the first loop too (its connections, if any, live there).
-        with pytest.raises(TransportError, match="event loop"):
-            anyio.run(transport.aclose, backend=second)
         assert len(server.requests) == 1
+        # Left unclosed: its loop is gone, and "connection: close" left nothing in its pool.
+        # (Closing from another loop is each kind's own affair: httpx refuses, tests/httpx.)
     else:
         assert anyio.run(once, backend=second) == b"cookie set"
         anyio.run(transport.aclose, backend=second)
