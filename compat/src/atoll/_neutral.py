@@ -149,8 +149,13 @@ def _image_url(part: ImagePart) -> str:
 
 
 def parts_extras(message: Message) -> dict[str, Any]:
-    """``extras`` that keep a reply's non-text parts (thinking, signatures) for a round trip."""
-    if all(isinstance(p, TextPart | ToolCallPart) for p in message.parts):
+    """``extras`` that keep a reply's parts when its text and tool calls alone cannot rebuild them.
+
+    A plain reply (one text, then tool calls) needs nothing; thinking, signatures, several
+    text pieces or an unusual order are kept in ``extras["parts"]`` for a lossless round trip.
+    """
+    canonical = assistant_message(message.text or None, None, message.tool_calls)
+    if canonical.parts == message.parts:
         return {}
     extras: dict[str, Any] = {"parts": msgspec.to_builtins(message.parts)}
     if message.thinking:
@@ -196,7 +201,6 @@ def from_neutral(message: Message) -> list[AbstractMessage]:
             ToolMessage(tool_call_id=c.id, raw=c.raw_arguments, args=dict(c.arguments), name=c.name)
             for c in calls
         ]
-        extras = dict(extras or {}, parts=msgspec.to_builtins(message.parts))
         return [
             AIToolRequest(content=content, tool_calls=requests, name=message.name, extras=extras)
         ]
