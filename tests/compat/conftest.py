@@ -35,7 +35,7 @@ def _classification(body: dict[str, Any], text: str) -> str:
 def scripted(request: ChatInput) -> Turn:
     """The test model: answers depend on the last user text and on what was asked for."""
     text = request.last_user_text
-    body = request.body if isinstance(request.body, dict) else {}
+    body: dict[str, Any] = json.loads(request.body) if request.body else {}
     if request.tool_results:
         last = request.tool_results[-1]
         return Turn(text=f"tool said: {last.content}")
@@ -48,8 +48,12 @@ def scripted(request: ChatInput) -> Turn:
         return Turn(
             tool_calls=[ToolCall(name="Person", arguments={"name": name, "age": PEOPLE[name]})]
         )
-    if "get_weather" in request.tool_names and "weather" in text:
-        return Turn(tool_calls=[ToolCall(name="get_weather", arguments={"city": "Paris"})])
+    if "MyMeasurement" in request.tool_names:
+        measured = {"age": 30, "height": 180, "weight": 80.0}
+        return Turn(tool_calls=[ToolCall(name="MyMeasurement", arguments=measured)])
+    weather = [n for n in request.tool_names if n.startswith("get_weather")]
+    if weather and "weather" in text:
+        return Turn(tool_calls=[ToolCall(name=weather[0], arguments={"city": "Paris"})])
     if "think" in text:
         return Turn(thinking="Let me think it through.", text="Thought about it.")
     if "cached" in text:
@@ -63,7 +67,12 @@ def scripted(request: ChatInput) -> Turn:
     return Turn(text=f"echo: {text}")
 
 
-MODELS = {"gpt-4o-mini": scripted, "claude-haiku-4-5": scripted, "echo-custom": scripted}
+MODELS = {
+    "gpt-4o-mini": scripted,
+    "claude-haiku-4-5": scripted,
+    "claude-haiku-5-5": scripted,
+    "echo-custom": scripted,
+}
 
 
 @pytest.fixture(scope="module")

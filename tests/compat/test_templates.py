@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from atoll import (
@@ -123,7 +124,7 @@ def test_save_then_load_a_folder(tmp_path: Path) -> None:
 
 def test_a_broken_template_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "Bad.json").write_text('{"not": "a list"}')
-    with pytest.raises(TemplateError, match="Bad.json"):
+    with pytest.raises(TemplateError, match=r"Bad\.json"):
         load_templates_(tmp_path)
     with pytest.raises(TemplateError, match="not a folder"):
         load_templates_(tmp_path / "missing")
@@ -131,6 +132,6 @@ def test_a_broken_template_file_is_named(tmp_path: Path) -> None:
 
 def test_every_starter_template_renders() -> None:
     for meta in aitemplates("", limit=100):
-        values = dict.fromkeys(meta.variables, "X")
+        values: dict[str, Any] = dict.fromkeys(meta.variables, "X")
         rendered = aigenerate(AITemplate(meta.name), dry_run=True, return_all=True, **values)
         assert "{{" not in str(rendered), meta.name

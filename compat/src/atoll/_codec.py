@@ -100,6 +100,8 @@ def decode_message(
         values["tokens"] = tuple(values["tokens"])
     if "usage" in values:
         values["usage"] = _usage(values["usage"])
+    if "extras" in values and values["extras"] is None:  # legacy files write null
+        values["extras"] = {}
     if cls is AIToolRequest:
         calls = cast(list[dict[str, Any]], values.get("tool_calls") or [])
         values["tool_calls"] = [

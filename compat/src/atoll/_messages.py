@@ -214,7 +214,7 @@ class AIMessage(AbstractChatMessage):
     cost: float | None = None
     usage: Usage | None = None
     log_prob: float | None = None
-    extras: dict[str, Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict[str, Any])
     finish_reason: str | None = None
     run_id: int | None = field(default_factory=_run_id, compare=False)
     sample_id: int | None = None
@@ -236,7 +236,7 @@ class DataMessage(AbstractDataMessage):
     cost: float | None = None
     usage: Usage | None = None
     log_prob: float | None = None
-    extras: dict[str, Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict[str, Any])
     finish_reason: str | None = None
     run_id: int | None = field(default_factory=_run_id, compare=False)
     sample_id: int | None = None
@@ -281,7 +281,7 @@ class AIToolRequest(AbstractDataMessage):
     cost: float | None = None
     usage: Usage | None = None
     log_prob: float | None = None
-    extras: dict[str, Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict[str, Any])
     finish_reason: str | None = None
     run_id: int | None = field(default_factory=_run_id, compare=False)
     sample_id: int | None = None
@@ -293,7 +293,7 @@ class AnnotationMessage(AbstractMessage):
 
     kind: ClassVar[str] = "annotationmessage"
     content: str
-    extras: dict[str, Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict[str, Any])
     tags: list[str] = field(default_factory=list[str])
     comment: str = ""
     run_id: int | None = field(default_factory=_run_id, compare=False)

@@ -34,8 +34,6 @@ from ._messages import (
 )
 from ._render import unwrap
 
-_parts_decoder = msgspec.json.Decoder(list[Part])
-
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
@@ -63,7 +61,7 @@ def _stored_parts(extras: dict[str, Any] | None) -> list[Part]:
     stored = (extras or {}).get("parts")
     if not stored:
         return []
-    return _parts_decoder.decode(json.dumps(stored))
+    return msgspec.convert(stored, list[Part])
 
 
 def assistant_message(
@@ -193,7 +191,7 @@ def from_neutral(message: Message) -> list[AbstractMessage]:
             for p in message.parts
             if isinstance(p, ToolResultPart)
         ]
-    extras = parts_extras(message) or None
+    extras = parts_extras(message)
     content = message.text or None
     calls = message.tool_calls
     if calls:

@@ -15,7 +15,13 @@ from datetime import date
 from typing import Any
 
 from atoll_dialects import AnthropicMessagesDialect, Client, Dialect, OpenAIChatDialect, SyncClient
-from atoll_registry import ModelSpec, ProviderSpec, Registry, UnknownModelError
+from atoll_registry import (
+    AmbiguousModelError,
+    ModelSpec,
+    ProviderSpec,
+    Registry,
+    UnknownModelError,
+)
 from atoll_wire import SyncTransport
 
 from ._exceptions import SchemaError
@@ -147,7 +153,12 @@ def resolve_call(
     registry = Registry.default()
     spec: ModelSpec | None = None
     if schema is None:
-        spec = _lookup(registry, model)
+        try:
+            spec = registry.resolve(model)
+        except AmbiguousModelError:
+            raise
+        except UnknownModelError:  # not in the registry: the default schema's provider serves it
+            spec = None
         if spec is not None:
             provider = registry.provider(spec.provider)
             schema = registered_schema(spec) or schema_for_provider(provider.name, provider.dialect)

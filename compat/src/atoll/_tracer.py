@@ -145,18 +145,26 @@ def trace(
         conversation: The whole conversation, for the saver.
 
     Returns:
-        ``output`` with untraced messages wrapped when a ``TracerSchema`` is among the wrappers.
+        ``output`` with untraced messages wrapped when a ``TracerSchema`` is among the wrappers;
+        the saver writes exactly the messages the call returns.
     """
+    extra = info.tracer_kwargs
+    # One job and thread id for the whole call, unless the caller gave them.
+    ids = {
+        "parent_id": str(extra.get("parent_id") or _new_id("parent")),
+        "thread_id": str(extra.get("thread_id") or _new_id("thread")),
+    }
     for wrapper in reversed(wrappers):
         if isinstance(wrapper, TracerSchema):
-            output = [_wrap(m, info) for m in output]
-            conversation = [_wrap(m, info) for m in conversation]
+            wrapped = {id(m): _wrap(m, info, ids) for m in conversation}
+            output = [wrapped.get(id(m)) or _wrap(m, info, ids) for m in output]
+            conversation = [wrapped[id(m)] for m in conversation]
         elif isinstance(wrapper, SaverSchema):  # pyright: ignore[reportUnnecessaryIsInstance]
             save_conversation(_log_path(info, conversation), conversation)
     return output
 
 
-def _wrap(message: AbstractMessage, info: TraceInfo) -> AbstractMessage:
+def _wrap(message: AbstractMessage, info: TraceInfo, ids: dict[str, str]) -> AbstractMessage:
     if isinstance(message, TracerMessage):
         return message
     extra = info.tracer_kwargs
@@ -165,8 +173,8 @@ def _wrap(message: AbstractMessage, info: TraceInfo) -> AbstractMessage:
         object=message,
         time_sent=info.time_sent,
         model=info.model,
-        parent_id=str(extra.get("parent_id") or _new_id("parent")),
-        thread_id=str(extra.get("thread_id") or _new_id("thread")),
+        parent_id=ids["parent_id"],
+        thread_id=ids["thread_id"],
         meta=meta,
         **({"run_id": extra["run_id"]} if "run_id" in extra else {}),
     )
