@@ -47,7 +47,7 @@ def _server() -> Iterator[str]:
         proc.wait(10)
 
 
-def _best_us(run: Callable[[], None]) -> float:
+def _best_us(run: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(ROUNDS):
         started = time.perf_counter()

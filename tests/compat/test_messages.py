@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from atoll import (
+    AbstractMessage,
     AIMessage,
     AIToolRequest,
     AnnotationMessage,
@@ -22,7 +23,6 @@ from atoll import (
     save_conversation,
     to_neutral,
 )
-from atoll._messages import AbstractMessage
 from atoll_wire import (
     ImagePart,
     Message,
