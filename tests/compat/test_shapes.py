@@ -142,3 +142,31 @@ def test_reply_record_fields(server: FakeLLMServer) -> None:
 def test_schema_without_prompt_is_an_error() -> None:
     with pytest.raises(TypeError, match="a prompt must follow the schema"):
         aigenerate(OpenAISchema())  # type: ignore[call-overload]
+
+
+def test_local_server_schema_uses_the_preference_and_costs_zero(server: FakeLLMServer) -> None:
+    from atoll import LocalServerOpenAISchema, set_preferences
+
+    set_preferences(LOCAL_SERVER=server.base_url)
+    reply = aigenerate(LocalServerOpenAISchema(), "Hi", model="gpt-4o-mini", verbose=False)
+    assert reply.content == "echo: Hi"
+    assert reply.extras["served_by"] == "llama.cpp/gpt-4o-mini"
+    assert reply.cost == 0.0, "a self-hosted server's default price is zero, with its source"
+
+
+def test_ollama_and_provider_schemas(server: FakeLLMServer) -> None:
+    from atoll import GroqOpenAISchema, OllamaSchema
+
+    reply = aigenerate(
+        OllamaSchema(),
+        "Hi",
+        model="gpt-4o-mini",
+        api_kwargs={"url": server.base_url},
+        verbose=False,
+    )
+    assert reply.extras["served_by"] == "ollama/gpt-4o-mini" and reply.cost == 0.0
+    assert server.requests[-1].headers.get("authorization") is None, "ollama needs no key"
+    rendered = aigenerate(
+        GroqOpenAISchema(), "Hi", model="llama-3.3-70b-versatile", dry_run=True, return_all=True
+    )
+    assert rendered[-1] == {"role": "user", "content": "Hi"}
