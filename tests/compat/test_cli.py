@@ -150,11 +150,12 @@ def test_chat_interactive_at_a_terminal(chat_server: FakeLLMServer, env: dict[st
     )
     os.close(slave)
     output = b""
+    seen = 0  # markers are looked for after the previous one, so a prompt is never matched twice
 
     def read_until(marker: bytes) -> None:
-        nonlocal output
+        nonlocal output, seen
         deadline = time.monotonic() + 30
-        while marker not in output:
+        while marker not in output[seen:]:
             left = deadline - time.monotonic()
             assert left > 0, f"waited for {marker!r}; got {output!r}"
             ready, _, _ = select.select([master], [], [], left)
@@ -163,6 +164,7 @@ def test_chat_interactive_at_a_terminal(chat_server: FakeLLMServer, env: dict[st
                     output += os.read(master, 4096)
                 except OSError:  # the terminal closed: the command ended
                     return
+        seen = output.index(marker, seen) + len(marker)
 
     try:
         read_until(b"> ")
