@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import queue
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -406,3 +407,37 @@ def test_asyncio_queue_is_a_queue(server: FakeLLMServer) -> None:
     sink: asyncio.Queue[str | None] = asyncio.Queue()
     aigenerate(CustomOpenAISchema(), "q", streamcallback=sink, **_local(server))
     assert sink.qsize() > 1
+
+
+def test_http_kwargs_map_onto_the_clients_policy(
+    server: FakeLLMServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from atoll_dialects import ServerError
+
+    server.inject("status=503", times=2)
+    with pytest.raises(ServerError):
+        aigenerate(CustomOpenAISchema(), "x", http_kwargs={"retries": 0}, **_local(server))
+    assert server.counts["gpt-4o-mini"] == 1, "retries=0: one attempt"
+    server.clear()
+    server.inject("status=503; retry-after-ms=1", times=2)
+    reply = aigenerate(CustomOpenAISchema(), "x", http_kwargs={"retries": 2}, **_local(server))
+    assert reply.content == "echo: x"
+    assert len(reply.extras["attempts"]) == 2
+    with caplog.at_level(logging.WARNING, logger="atoll"):
+        aigenerate(
+            CustomOpenAISchema(),
+            "x",
+            http_kwargs={"readtimeout": 30, "proxy": "p"},
+            **_local(server),
+        )
+    assert "http_kwargs proxy have no meaning here" in caplog.text
+
+
+def test_an_api_key_never_shows_in_reprs(server: FakeLLMServer) -> None:
+    from atoll._engine import Common, plan_chat
+    from atoll._target import resolve_call
+
+    secret = "sk-very-secret-123"
+    plan = plan_chat("aigenerate", "hi", None, Common(model="gpt4om", api_key=secret))
+    assert secret not in repr(plan)
+    assert secret not in repr(resolve_call(None, "gpt4om", api_key=secret))

@@ -45,7 +45,7 @@ class Common:
     """The keyword arguments every chat-style ai* function shares."""
 
     model: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     verbose: bool = True
     return_all: bool = False
     dry_run: bool = False
@@ -315,7 +315,6 @@ def _new_sync_transport() -> SyncTransport:
 
 def shared_transport() -> SyncTransport:
     """This thread's keep-alive sync transport (closed at interpreter exit)."""
-    global _generation
     transport: SyncTransport | None = getattr(_local, "transport", None)
     if transport is None or getattr(_local, "generation", -1) != _generation:
         transport = _new_sync_transport()
