@@ -11,10 +11,11 @@ genai-prices' own matching rules), converts the prices to our rows and writes ``
 with provenance on every row: the package and version, the provider's pricing page, and the
 date the figures were taken (``--as-of``, default today UTC).
 
-What is converted: input, output, cache read, cache write (5-minute), 1-hour cache write and
-separately priced reasoning, per million tokens; start-date constraints become
+What is converted: input, output, cache read, cache write (5-minute), 1-hour cache write,
+separately priced reasoning and audio input, cached audio input and audio output, per million
+tokens; start-date constraints become
 ``effective_from``; long-context tiers become extra rows with ``above_input_tokens``. What is
-not (audio/image tokens, web searches, off-peak hours, batch or priority service tiers) is
+not (image tokens, web searches, off-peak hours, batch or priority service tiers) is
 named in the row's ``note`` so nobody mistakes it for complete.
 """
 
@@ -73,6 +74,9 @@ FIELD_MAP = {
     "cache_write_mtok": "cache_write",
     "cache_write_1h_mtok": "cache_write_1h",
     "output_reasoning_mtok": "reasoning",
+    "input_audio_mtok": "input_audio",
+    "cache_audio_read_mtok": "cache_read_audio",
+    "output_audio_mtok": "output_audio",
 }
 
 

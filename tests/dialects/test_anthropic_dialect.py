@@ -11,9 +11,10 @@ from atoll_dialects import (
     AnthropicMessagesDialect,
     CapabilityError,
     OverloadedError,
+    Target,
     UnsupportedRequestError,
 )
-from atoll_dialects._exceptions import error_from_stream_event
+from atoll_dialects._error_bodies import error_from_stream_event
 from atoll_registry import Capabilities, ModelSpec, ProviderQuirks, ProviderSpec
 from atoll_wire import (
     AudioPart,
@@ -75,29 +76,28 @@ def model(max_output: int | None = None, **caps: Any) -> ModelSpec:
 
 
 def body_of(request: ChatRequest, spec: ModelSpec | None = None) -> dict[str, Any]:
-    return json.loads(DIALECT.build(request, anthropic(), spec, KEY, "https://h/v1").body)
+    return json.loads(
+        DIALECT.build(
+            request, Target.of(anthropic(), spec, api_key=KEY, base_url="https://h/v1")
+        ).body
+    )
 
 
 def test_url_version_header_and_key_only_in_x_api_key() -> None:
-    http = DIALECT.build(
-        ChatRequest(model="claude-x", messages=[Message.user("hi")]),
-        anthropic(),
-        None,
-        KEY,
-        "https://h/v1/",
-    )
+    target = Target.of(anthropic(), api_key=KEY, base_url="https://h/v1/")
+    http = DIALECT.build(ChatRequest(model="claude-x", messages=[Message.user("hi")]), target)
     assert http.url == "https://h/v1/messages"
-    assert http.headers["x-api-key"] == KEY
+    assert dict(target.auth.headers()) == {"x-api-key": KEY}
+    assert "x-api-key" not in http.headers
     assert http.headers["anthropic-version"] == "2023-06-01"
     assert "Authorization" not in http.headers
     assert KEY.encode() not in http.body
     assert KEY not in repr(http)
     pinned = DIALECT.build(
         ChatRequest(model="c", messages=[Message.user("hi")]),
-        anthropic(**{"anthropic-version": "2099-01-01"}),
-        None,
-        KEY,
-        "https://h/v1",
+        Target.of(
+            anthropic(**{"anthropic-version": "2099-01-01"}), api_key=KEY, base_url="https://h/v1"
+        ),
     )
     assert pinned.headers["anthropic-version"] == "2099-01-01"
 
@@ -265,7 +265,7 @@ def test_structured_output_native_or_forced_tool() -> None:
         "usage": {"input_tokens": 1, "output_tokens": 2},
     }
     parsed = DIALECT.parse(
-        json.dumps(reply).encode(), anthropic(), model(json_schema=False), request=request
+        json.dumps(reply).encode(), Target.of(anthropic(), model(json_schema=False)), request
     )
     assert parsed.message.parts == [TextPart(text='{"n":1}')]
     with pytest.raises(CapabilityError):
@@ -426,7 +426,7 @@ def test_mid_stream_error_then_typed_error_carrying_the_partial_response() -> No
         b"event: error\n"
         b'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
     )
-    sse, decoder = SSEDecoder(), DIALECT.stream_decoder(anthropic())
+    sse, decoder = SSEDecoder(), DIALECT.stream_decoder(Target.of(anthropic()))
     events: list[StreamEvent] = []
     for event in sse.feed(body):
         events.extend(decoder.feed(event))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from atoll_dialects import CallEvent, Client, RateLimits, UnsupportedRequestError
+from atoll_dialects import CallEvent, Client, ClientResponse, RateLimits, UnsupportedRequestError
 from atoll_dialects._ratelimit import parse_rate_limits
 from atoll_generic import Event, EventStatus, Executor, RequestLimiter, TokenLimiter
 from atoll_testing import ChatInput, FakeLLMServer, Turn
@@ -82,7 +82,10 @@ async def test_event_serializes_and_restores(server: FakeLLMServer) -> None:
     restored = Event.from_dict(data)
     assert isinstance(restored, CallEvent)
     assert restored.chat_request().temperature == 0.5
-    assert restored.execution.response["message"]["parts"][0]["text"] == "persist me"
+    # The restored response is the typed one, not its JSON form.
+    assert isinstance(restored.execution.response, ClientResponse)
+    assert restored.execution.response.text == "persist me"
+    assert restored.execution.response == event.execution.response
     with pytest.raises(UnsupportedRequestError, match="bind"):
         await restored.invoke()
     await client.aclose()

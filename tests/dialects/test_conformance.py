@@ -26,8 +26,9 @@ from atoll_dialects import (
     NotFoundError,
     OpenAIChatDialect,
     RateLimitError,
+    Target,
 )
-from atoll_dialects._exceptions import error_from_stream_event
+from atoll_dialects._error_bodies import error_from_stream_event
 from atoll_registry import ProviderQuirks, ProviderSpec, Registry
 from atoll_testing import FakeLLMServer
 from atoll_wire import (
@@ -148,7 +149,9 @@ def _run_case(corpus_dir: Path, dialect_name: str, name: str) -> None:
     body = case["response"]["body"].encode("utf-8")
     status = case["response"]["status"]
     if status >= 400:
-        error = dialect.parse_error(status, {}, body, provider=case["provider"])
+        error = dialect.parse_error(
+            status, {}, body, Target.of(name=case["provider"], dialect=dialect_name)
+        )
         expected = case["expect"]["error"]
         assert type(error) is ERROR_CLASSES[status]
         assert error.status == status
@@ -239,18 +242,18 @@ def test_case_with_the_recorded_providers_registry_quirks(
     dialect = DIALECTS[dialect_name]
     body = case["response"]["body"].encode("utf-8")
     if case["stream"]:
-        decoder = dialect.stream_decoder(provider, model)
+        decoder = dialect.stream_decoder(Target.of(provider, model))
         events: list[StreamEvent] = []
         for sse in _sse_events(body, None):
             events.extend(decoder.feed(sse))
         events.extend(decoder.finish())
         response = _accumulate(events)
     else:
-        response = dialect.parse(body, provider, model)
+        response = dialect.parse(body, Target.of(provider, model))
     expected = case["expect"]["tool_calls"]
     calls = response.message.tool_calls
     for want, got in zip(expected, calls, strict=True):
-        if want["id"] == "" and provider.quirks.empty_tool_call_ids:
+        if want["id"] == "" and provider.quirks.get("empty_tool_call_ids"):
             assert got.id.startswith("call_")
             want["id"] = got.id
     assert len({c.id for c in calls}) == len(calls)
@@ -297,8 +300,10 @@ def test_stream_case_over_http(
     request = ChatRequest(
         model=name.removesuffix(".json"), messages=[Message.user("x")], stream=True
     )
-    http = dialect.build(request, spec, None, "test-key", replay_server.base_url)
-    decoder, sse, acc = dialect.stream_decoder(spec), SSEDecoder(), StreamAccumulator()
+    http = dialect.build(
+        request, Target.of(spec, api_key="test-key", base_url=replay_server.base_url)
+    )
+    decoder, sse, acc = dialect.stream_decoder(Target.of(spec)), SSEDecoder(), StreamAccumulator()
     events: list[StreamEvent] = []
     with SyncCurlTransport() as transport, transport.send(http) as response:
         assert response.status == 200

@@ -8,13 +8,12 @@ import json
 
 import atoll_dialects as ad
 import pytest
-from atoll_dialects._exceptions import (
+from atoll_dialects._error_bodies import (
     error_from_response,
     error_from_stream_error,
     parse_retry_after,
-    redact_headers,
-    redact_text,
 )
+from atoll_wire import redact_headers, redact_text
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,7 +43,7 @@ ANTHROPIC_529 = (
         (502, ad.ServerError),
         (503, ad.ServerError),
         (529, ad.OverloadedError),
-        (418, ad.APIError),
+        (418, ad.ClientError),
     ],
 )
 def test_status_picks_the_class(status: int, cls: type[ad.APIError]) -> None:
@@ -64,7 +63,7 @@ def test_openai_body_fields_are_structured() -> None:
     assert error.code == "unsupported_value"
     assert error.message.startswith("Unsupported value")
     assert error.request_id == "req_abc"
-    assert "authorization" not in error.headers
+    assert error.headers.get("authorization") == "[redacted]"
     assert error.headers["x-request-id"] == "req_abc"
     assert "req_abc" in str(error)
 
@@ -90,7 +89,10 @@ def test_retry_after_http_date() -> None:
     assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(30.0)
     assert parse_retry_after({"retry-after": "garbage"}) is None
     assert parse_retry_after({}) is None
-    assert parse_retry_after({"retry-after": "-5"}) == 0.0
+    # Unusable values are ignored (the policy's backoff applies), never a crash in sleep().
+    for unusable in ("-5", "nan", "inf", "-inf", "NaN", "1e999"):
+        assert parse_retry_after({"retry-after": unusable}) is None, unusable
+        assert parse_retry_after({"retry-after-ms": unusable}) is None, unusable
 
 
 def test_openrouter_numeric_code_is_kept() -> None:
@@ -125,9 +127,20 @@ def test_redact_text_is_bounded(text: str) -> None:
     assert len(redact_text(text)) <= 2001
 
 
-def test_redact_headers_drops_credentials_in_any_case() -> None:
+def test_redact_headers_masks_credentials_in_any_case() -> None:
     clean = redact_headers({"X-Api-Key": "k", "Cookie": "c", "Content-Type": "json"})
-    assert clean == {"content-type": "json"}
+    assert clean == {"X-Api-Key": "[redacted]", "Cookie": "[redacted]", "Content-Type": "json"}
+
+
+def test_api_error_headers_mask_a_secret_by_its_look_whatever_the_name() -> None:
+    error = error_from_response(
+        500,
+        {"X-Echo-Auth": "Bearer sk-abcdefghijklmnop1234", "X-Trace": "sk-proj-abcdefgh12345678"},
+        b"{}",
+    )
+    assert "sk-" not in repr(error.headers)
+    assert error.headers["x-echo-auth"] == "[redacted]"
+    assert error.headers["x-trace"] == "[redacted]"
 
 
 def test_stream_error_maps_by_status_or_interrupts() -> None:

@@ -12,6 +12,7 @@ from atoll_dialects import (
     CapabilityError,
     InvalidResponseError,
     OpenAIChatDialect,
+    Target,
     UnsupportedRequestError,
 )
 from atoll_registry import Capabilities, ModelSpec, ProviderQuirks, ProviderSpec
@@ -74,7 +75,10 @@ def body_of(
     request: ChatRequest, prov: ProviderSpec | None = None, spec: ModelSpec | None = None
 ) -> dict[str, Any]:
     http = DIALECT.build(
-        request, prov or provider(), spec, "sk-test-secret-0123456789", "https://h/v1/"
+        request,
+        Target.of(
+            prov or provider(), spec, api_key="sk-test-secret-0123456789", base_url="https://h/v1/"
+        ),
     )
     return json.loads(http.body)
 
@@ -88,17 +92,20 @@ def user(text: str = "hi") -> Message:
 
 def test_build_url_headers_and_secret_only_in_headers() -> None:
     request = ChatRequest(model="m1", messages=[user()])
-    http = DIALECT.build(request, provider(), None, "sk-test-secret-0123456789", "https://h/v1/")
+    target = Target.of(provider(), api_key="sk-test-secret-0123456789", base_url="https://h/v1/")
+    http = DIALECT.build(request, target)
     assert http.method == "POST"
     assert http.url == "https://h/v1/chat/completions"
-    assert http.headers["Authorization"] == "Bearer sk-test-secret-0123456789"
+    # The dialect never sees the key: the Client adds the target's auth to each attempt.
+    assert "Authorization" not in http.headers
+    assert dict(target.auth.headers()) == {"Authorization": "Bearer sk-test-secret-0123456789"}
     assert b"sk-test" not in http.body
-    assert "sk-test-secret" not in repr(http)
+    assert "sk-test-secret" not in repr(target)
 
 
 def test_build_without_key_sends_no_auth() -> None:
     http = DIALECT.build(
-        ChatRequest(model="m", messages=[user()]), provider(), None, None, "http://x/v1"
+        ChatRequest(model="m", messages=[user()]), Target.of(provider(), base_url="http://x/v1")
     )
     assert "Authorization" not in http.headers
 
@@ -113,8 +120,8 @@ def test_max_tokens_field_follows_the_quirk() -> None:
 
 def test_stream_options_only_where_accepted() -> None:
     request = ChatRequest(model="m1", messages=[user()], stream=True)
-    assert "stream_options" not in body_of(request)
-    body = body_of(request, provider(stream_include_usage=True))
+    assert "stream_options" not in body_of(request, provider(stream_include_usage=False))
+    body = body_of(request, provider())  # the dialect's default: ask for usage
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert "stream_options" not in body_of(
@@ -213,6 +220,26 @@ def test_tool_round_trip_messages() -> None:
     assert named["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
 
+def test_reasoning_content_goes_back_only_where_the_provider_reads_it() -> None:
+    call = ToolCallPart(id="c1", name="get_weather", raw_arguments='{"city":"Paris"}')
+    turn = Message(
+        role="assistant",
+        parts=[ThinkingPart(text="Paris, "), ThinkingPart(text="so sunny"), call],
+    )
+    signed = Message(role="assistant", parts=[ThinkingPart(text="x", signature="sig"), call])
+    request = ChatRequest(model="m1", messages=[user(), turn])
+    echoed = body_of(request, provider(reasoning_field="reasoning_content"))["messages"][1]
+    assert echoed["reasoning_content"] == "Paris, so sunny"
+    assert "reasoning_content" not in body_of(request)["messages"][1]
+    assert (
+        "reasoning_content"
+        not in body_of(request, provider(reasoning_field="reasoning"))["messages"][1]
+    )
+    signed_request = ChatRequest(model="m1", messages=[user(), signed])
+    body = body_of(signed_request, provider(reasoning_field="reasoning_content"))
+    assert "reasoning_content" not in body["messages"][1]
+
+
 def test_image_in_tool_result_is_refused_clearly() -> None:
     result = ToolResultPart(call_id="c", content=[ImagePart(url="https://x/y.png")])
     with pytest.raises(UnsupportedRequestError, match="only text in tool results"):
@@ -260,10 +287,10 @@ def test_structured_output_falls_back_to_forced_tool_and_back_to_text() -> None:
             }
         ],
     }
-    parsed = DIALECT.parse(json.dumps(reply).encode(), provider(), spec, request=request)
+    parsed = DIALECT.parse(json.dumps(reply).encode(), Target.of(provider(), spec), request)
     assert parsed.message.text == '{"n":1}'
     assert parsed.message.tool_calls == []
-    decoder = DIALECT.stream_decoder(provider(), spec, request=request)
+    decoder = DIALECT.stream_decoder(Target.of(provider(), spec), request)
     events = decoder.feed(
         sse(
             {
@@ -350,7 +377,9 @@ def test_unknown_capabilities_do_not_block() -> None:
 
 def test_embeddings_request_and_response() -> None:
     http = DIALECT.build_embeddings(
-        ["a", "b"], "text-embedding-3-small", provider(), "k", "https://h/v1", dimensions=8
+        ["a", "b"],
+        Target.of(provider(), name="text-embedding-3-small", api_key="k", base_url="https://h/v1"),
+        dimensions=8,
     )
     assert http.url == "https://h/v1/embeddings"
     assert json.loads(http.body) == {
@@ -368,7 +397,9 @@ def test_embeddings_request_and_response() -> None:
     assert result.vectors == [[0.25], [0.5]]
     assert result.usage == Usage(input_tokens=3)
     with pytest.raises(UnsupportedRequestError):
-        DIALECT.build_embeddings([], "e", provider(), "k", "https://h/v1")
+        DIALECT.build_embeddings(
+            [], Target.of(provider(), name="e", api_key="k", base_url="https://h/v1")
+        )
 
 
 # ---------------------------------------------------------------- parse
@@ -406,7 +437,7 @@ def test_parse_usage_details_and_think_tags() -> None:
     assert plain.usage == Usage(
         input_tokens=10, output_tokens=5, cache_read_tokens=4, reasoning_tokens=2
     )
-    split = DIALECT.parse(raw, provider(reasoning_field="think_tags", think_tag="think"))
+    split = DIALECT.parse(raw, Target.of(provider(reasoning_field="think_tags", think_tag="think")))
     assert split.message.parts == [ThinkingPart(text="plan"), TextPart(text="Answer")]
     assert split.finish_reason == "stop"
 
@@ -427,7 +458,7 @@ def test_empty_tool_call_ids_are_synthesised_when_the_quirk_says_so() -> None:
         ]
     }
     calls = DIALECT.parse(
-        json.dumps(body).encode(), provider(empty_tool_call_ids=True)
+        json.dumps(body).encode(), Target.of(provider(empty_tool_call_ids=True))
     ).message.tool_calls
     assert [c.name for c in calls] == ["f", "g"]
     assert all(c.id.startswith("call_") for c in calls)
@@ -451,7 +482,7 @@ def chunk(
 
 
 def run(events: list[ServerSentEvent], **quirks: Any) -> list[StreamEvent]:
-    decoder = DIALECT.stream_decoder(provider(**quirks) if quirks else None)
+    decoder = DIALECT.stream_decoder(Target.of(provider(**quirks)) if quirks else None)
     out: list[StreamEvent] = []
     for event in events:
         out.extend(decoder.feed(event))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from atoll_dialects import AnthropicMessagesDialect, CapabilityError, Dialect, OpenAIChatDialect
+from atoll_dialects import (
+    AnthropicMessagesDialect,
+    CapabilityError,
+    Dialect,
+    OpenAIChatDialect,
+    OpenAIChatQuirks,
+    Target,
+)
 from atoll_registry import Registry
 from atoll_wire import ChatRequest, ImagePart, Message, OutputSchema, ToolSpec
 
@@ -32,11 +39,13 @@ def test_every_provider_builds_a_streaming_request(name: str) -> None:
         max_tokens=64,
         stream=True,
     )
-    http = DIALECTS[provider.dialect].build(request, provider, model, "secret-key-123456", base_url)
+    target = Target.of(provider, model, api_key="secret-key-123456", base_url=base_url)
+    http = DIALECTS[provider.dialect].build(request, target)
     body = json.loads(http.body)
     assert b"secret-key-123456" not in http.body
+    assert "secret-key-123456" not in str(http.headers), "dialects never see the key"
     assert body["stream"] is True
-    quirks = provider.quirks
+    quirks = target.quirks
     if provider.dialect == "anthropic-messages":
         assert http.url.endswith("/messages")
         assert http.headers["anthropic-version"]
@@ -44,12 +53,16 @@ def test_every_provider_builds_a_streaming_request(name: str) -> None:
         assert body["max_tokens"] == 64
     else:
         assert http.url == base_url.rstrip("/") + "/chat/completions"
+        assert isinstance(quirks, OpenAIChatQuirks)
         assert body[quirks.max_tokens_field] == 64
         assert ("stream_options" in body) == quirks.stream_include_usage
+    auth = dict(target.auth.headers())
     if provider.auth == "bearer":
-        assert http.headers["Authorization"] == "Bearer secret-key-123456"
+        assert auth == {"Authorization": "Bearer secret-key-123456"}
     elif provider.auth == "x-api-key":
-        assert http.headers["x-api-key"] == "secret-key-123456"
+        assert auth == {"x-api-key": "secret-key-123456"}
+    elif provider.auth == "none":
+        assert auth == {}
     else:
         assert "Authorization" not in http.headers
 
@@ -64,7 +77,7 @@ def test_registry_quirks_drive_parsing() -> None:
             ]
         }
     ).encode()
-    parsed = OpenAIChatDialect().parse(body, together)
+    parsed = OpenAIChatDialect().parse(body, Target.of(together))
     assert (parsed.message.thinking, parsed.message.text) == ("r", "a")
     gemini = registry.provider("gemini")
     calls = {
@@ -77,7 +90,7 @@ def test_registry_quirks_drive_parsing() -> None:
             }
         ]
     }
-    parsed = OpenAIChatDialect().parse(json.dumps(calls).encode(), gemini)
+    parsed = OpenAIChatDialect().parse(json.dumps(calls).encode(), Target.of(gemini))
     assert parsed.message.tool_calls[0].id.startswith("call_")
 
 
@@ -100,7 +113,8 @@ def test_anthropic_structured_output_follows_registry_capability(name: str, nati
     provider = registry.provider(model.provider)
     assert provider.base_url is not None
     http = AnthropicMessagesDialect().build(
-        _schema_request(model.request_name), provider, model, "k", provider.base_url
+        _schema_request(model.request_name),
+        Target.of(provider, model, api_key="k", base_url=provider.base_url),
     )
     body = json.loads(http.body)
     if native:
@@ -131,5 +145,7 @@ def test_registry_capabilities_refuse_before_sending() -> None:
     ]:
         provider = registry.provider(model.provider)
         with pytest.raises(CapabilityError) as info:
-            DIALECTS[provider.dialect].build(request, provider, model, "k", "http://127.0.0.1:9")
+            DIALECTS[provider.dialect].build(
+                request, Target.of(provider, model, api_key="k", base_url="http://127.0.0.1:9")
+            )
         assert info.value.capability == capability

@@ -9,6 +9,7 @@ from atoll_dialects import (
     OpenAIChatDialect,
     RateLimitError,
     StreamDecoder,
+    Target,
 )
 from atoll_registry import Registry
 from atoll_wire import (
@@ -36,7 +37,9 @@ def build_for(name: str, prompt: str) -> HttpRequest:
     provider = registry.provider(model.provider)
     request = ChatRequest(model=model.request_name, messages=[Message.user(prompt)], stream=True)
     assert provider.base_url is not None
-    return pick(provider.dialect).build(request, provider, model, "key", provider.base_url)
+    return pick(provider.dialect).build(
+        request, Target.of(provider, model, api_key="key", base_url=provider.base_url)
+    )
 
 
 def fold(dialect: Dialect, body: bytes) -> ChatResponse:
@@ -53,7 +56,7 @@ def fold(dialect: Dialect, body: bytes) -> ChatResponse:
 
 
 def wait_hint(dialect: Dialect, status: int, headers: dict[str, str], body: bytes) -> float | None:
-    error: APIError = dialect.parse_error(status, headers, body, provider="openai", model="m")
+    error: APIError = dialect.parse_error(status, headers, body, Target.of(name="m"))
     return error.retry_after if isinstance(error, RateLimitError) else None
 
 

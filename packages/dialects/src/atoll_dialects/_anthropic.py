@@ -17,44 +17,56 @@ from atoll_wire import (
     Usage,
 )
 
+from ._anthropic_quirks import AnthropicQuirks
 from ._anthropic_request import build_body
 from ._anthropic_stream import AnthropicStreamDecoder, normalise_usage, start_input_text
 from ._anthropic_wire import Block, envelope_decoder, message_decoder
 from ._capabilities import check_capabilities
 from ._dialect import Dialect
+from ._dialects import register_dialect
 from ._encode import dumps, finish_reason, tool_call_part
-from ._exceptions import CapabilityError, InvalidResponseError, error_from_stream_error
-from ._quirks import Quirks, quirks_for
+from ._error_bodies import error_from_stream_error
+from ._exceptions import CapabilityError, InvalidResponseError
+from ._quirks import DialectQuirks, ModelFacts
 
 if TYPE_CHECKING:
-    from atoll_registry import ModelSpec, ProviderSpec
+    from ._target import Target
 
 #: Sent when the provider's registry entry does not fix a version itself.
 DEFAULT_VERSION = "2023-06-01"
 
-
-def _quirks(provider: ProviderSpec | None, model: ModelSpec | None) -> Quirks:
-    return quirks_for(provider, model, anthropic=True)
+_DEFAULT_QUIRKS = AnthropicQuirks()
 
 
-def schema_as_tool(request: ChatRequest, quirks: Quirks) -> bool:
+def quirks_of(target: Target) -> AnthropicQuirks:
+    """The target's quirk record (the dialect's defaults if another dialect made it)."""
+    quirks = target.quirks
+    return quirks if isinstance(quirks, AnthropicQuirks) else _DEFAULT_QUIRKS
+
+
+def native_output_format(facts: ModelFacts) -> bool:
+    """Whether the model takes ``output_config.format`` (the registry says JSON-schema output)."""
+    return facts.json_schema is True
+
+
+def schema_as_tool(request: ChatRequest, facts: ModelFacts) -> bool:
     """Structured output through a forced tool unless the model takes ``output_config.format``."""
-    if request.output_schema is None or quirks.native_output_format:
+    if request.output_schema is None or native_output_format(facts):
         return False
-    if quirks.tools is False:
+    if facts.tools is False:
         raise CapabilityError(
             "json_schema",
             "the model supports neither native structured output nor tools",
-            provider=quirks.provider,
-            model=quirks.model or request.model,
+            provider=facts.provider,
+            model=facts.model or request.model,
         )
     return True
 
 
-def _output_tool(request: ChatRequest | None, quirks: Quirks) -> str | None:
+def _output_tool(request: ChatRequest | None, facts: ModelFacts) -> str | None:
     if request is None or request.output_schema is None:
         return None
-    return request.output_schema.name if schema_as_tool(request, quirks) else None
+    return request.output_schema.name if schema_as_tool(request, facts) else None
 
 
 def _part(block: Block, output_tool: str | None) -> Part | None:
@@ -82,37 +94,29 @@ class AnthropicMessagesDialect(Dialect):
     """
 
     name: ClassVar[str] = "anthropic-messages"
+    auth: ClassVar[str] = "x-api-key"
+    quirks_type: ClassVar[type[DialectQuirks]] = AnthropicQuirks
 
-    def build(
-        self,
-        request: ChatRequest,
-        provider: ProviderSpec,
-        model: ModelSpec | None,
-        api_key: str | None,
-        base_url: str,
-    ) -> HttpRequest:
+    def build(self, request: ChatRequest, target: Target) -> HttpRequest:
         """Build ``POST {base_url}/messages``; see ``Dialect.build``."""
-        quirks = _quirks(provider, model)
-        check_capabilities(request, quirks)
-        body = build_body(request, quirks, schema_as_tool=schema_as_tool(request, quirks))
-        headers = provider.auth_headers(api_key)
+        facts = target.facts
+        check_capabilities(request, facts)
+        body = build_body(
+            request, quirks_of(target), facts, schema_as_tool=schema_as_tool(request, facts)
+        )
+        headers = dict(target.provider.headers)
         headers.setdefault("anthropic-version", DEFAULT_VERSION)
         headers["content-type"] = "application/json"
         headers["accept"] = "text/event-stream" if request.stream else "application/json"
         return HttpRequest(
             method="POST",
-            url=base_url.rstrip("/") + "/messages",
+            url=target.base_url.rstrip("/") + "/messages",
             headers=headers,
             body=dumps(body),
         )
 
     def parse(
-        self,
-        body: bytes,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, body: bytes, target: Target | None = None, request: ChatRequest | None = None
     ) -> ChatResponse:
         """Parse a Messages JSON body; see ``Dialect.parse``.
 
@@ -120,7 +124,8 @@ class AnthropicMessagesDialect(Dialect):
             APIError: The body is an error envelope sent with a success status.
             InvalidResponseError: The body is not a message at all.
         """
-        quirks = _quirks(provider, model)
+        target = target or self.default_target()
+        facts = target.facts
         try:
             envelope = envelope_decoder.decode(body)
             message = message_decoder.decode(body)
@@ -128,8 +133,8 @@ class AnthropicMessagesDialect(Dialect):
             raise InvalidResponseError(
                 f"the response is not a message: {exc}",
                 status=200,
-                provider=quirks.provider,
-                model=quirks.model,
+                provider=facts.provider,
+                model=facts.model,
                 body=body.decode("utf-8", "replace"),
             ) from exc
         if envelope.type == "error":
@@ -140,10 +145,10 @@ class AnthropicMessagesDialect(Dialect):
                 status=None,
                 code=None,
                 body=body.decode("utf-8", "replace"),
-                provider=quirks.provider,
-                model=quirks.model,
+                provider=facts.provider,
+                model=facts.model,
             )
-        output_tool = _output_tool(request, quirks)
+        output_tool = _output_tool(request, facts)
         parts = [p for p in (_part(b, output_tool) for b in message.content) if p is not None]
         return ChatResponse(
             id=message.id,
@@ -151,17 +156,18 @@ class AnthropicMessagesDialect(Dialect):
             message=Message(role="assistant", parts=parts),
             finish_reason=finish_reason(message.stop_reason),
             raw_finish_reason=message.stop_reason,
-            usage=normalise_usage(message.usage, quirks) if message.usage else Usage(),
-            provider=quirks.provider,
+            usage=normalise_usage(message.usage, quirks_of(target)) if message.usage else Usage(),
+            provider=facts.provider,
         )
 
     def stream_decoder(
-        self,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, target: Target | None = None, request: ChatRequest | None = None
     ) -> AnthropicStreamDecoder:
         """A decoder for one Messages stream; see ``Dialect.stream_decoder``."""
-        quirks = _quirks(provider, model)
-        return AnthropicStreamDecoder(quirks, output_tool=_output_tool(request, quirks))
+        target = target or self.default_target()
+        return AnthropicStreamDecoder(
+            quirks_of(target), output_tool=_output_tool(request, target.facts)
+        )
+
+
+register_dialect(AnthropicMessagesDialect())

@@ -30,13 +30,13 @@ from atoll_wire import (
     UsageUpdate,
 )
 
+from ._anthropic_quirks import AnthropicQuirks
 from ._anthropic_wire import Block, Delta, StreamEventBody, WireUsage, event_decoder
 from ._dialect import StreamDecoder
 from ._encode import dumps, finish_reason
-from ._quirks import Quirks
 
 
-def normalise_usage(usage: WireUsage, quirks: Quirks) -> Usage:
+def normalise_usage(usage: WireUsage, quirks: AnthropicQuirks) -> Usage:
     """Anthropic usage → neutral usage: input includes cache reads and writes."""
     cache_read = usage.cache_read_input_tokens
     cache_write = usage.cache_creation_input_tokens
@@ -74,7 +74,7 @@ class _Block:
 class AnthropicStreamDecoder(StreamDecoder):
     """One Messages stream's state: block kinds, open tool blocks, stop reason and usage."""
 
-    def __init__(self, quirks: Quirks, output_tool: str | None = None) -> None:
+    def __init__(self, quirks: AnthropicQuirks, output_tool: str | None = None) -> None:
         self._quirks = quirks
         self._output_tool = output_tool
         self._blocks: dict[int, _Block] = {}

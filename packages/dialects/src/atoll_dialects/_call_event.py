@@ -10,14 +10,16 @@ every worker down.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self, Unpack
 
 import msgspec
 from atoll_generic import Event, Limiter, TokenLimiter
 from atoll_wire import ChatRequest, Usage
+from pydantic import model_validator
 
 from ._client import Client
 from ._exceptions import RateLimitError, UnsupportedRequestError
+from ._options import ChatOptions
 from ._request import MessagesOrPrompt, build_request
 from ._result import ClientResponse
 
@@ -42,6 +44,8 @@ class CallEvent(Event):
 
     request: dict[str, Any]
     """The ``ChatRequest`` in JSON-safe form."""
+    headers: dict[str, str] = {}  # noqa: RUF012 (pydantic copies mutable defaults per instance)
+    """The call's own headers (``extra_headers``)."""
     # Underscored attributes are pydantic private attributes: never validated or serialized.
     _client: Client | None = None
     _feedback: tuple[Limiter, ...] = ()
@@ -55,7 +59,7 @@ class CallEvent(Event):
         messages_or_prompt: MessagesOrPrompt,
         *,
         feedback: Sequence[Limiter] = (),
-        **options: Any,
+        **options: Unpack[ChatOptions],
     ) -> CallEvent:
         """Make a call event for ``client``.
 
@@ -65,8 +69,8 @@ class CallEvent(Event):
             feedback: Limiters to tell about the provider's rate-limit headers and 429s.
             **options: As for ``Client.chat``.
         """
-        request = build_request(messages_or_prompt, options, stream=False)
-        event = cls(request=msgspec.to_builtins(request))
+        request, headers = build_request(messages_or_prompt, options, stream=False)
+        event = cls(request=msgspec.to_builtins(request), headers=headers or {})
         return event.bind(client, feedback=feedback)
 
     def bind(self, client: Client, *, feedback: Sequence[Limiter] = ()) -> CallEvent:
@@ -79,6 +83,15 @@ class CallEvent(Event):
         """The response (a msgspec struct) as plain data, for ``to_dict``."""
         return msgspec.to_builtins(response)
 
+    @model_validator(mode="after")
+    def _typed_response(self) -> Self:
+        # ``from_dict`` gives back the JSON form of the response: restore the typed one.
+        execution = vars(self.execution)
+        raw = execution.get("response")
+        if isinstance(raw, dict):
+            execution["response"] = msgspec.convert(raw, ClientResponse, strict=False)
+        return self
+
     def chat_request(self) -> ChatRequest:
         """The request as the neutral type."""
         return msgspec.convert(self.request, ChatRequest)
@@ -89,7 +102,7 @@ class CallEvent(Event):
         if client is None:
             raise UnsupportedRequestError("this CallEvent has no client: call bind(client) first")
         try:
-            response = await client.chat(self.chat_request())
+            response = await client.chat(self.chat_request(), extra_headers=self.headers or None)
         except RateLimitError as error:
             for limiter in self._feedback:
                 limiter.observe(remaining=0, retry_after=error.retry_after or 1.0)

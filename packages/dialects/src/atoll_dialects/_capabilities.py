@@ -5,7 +5,7 @@ from __future__ import annotations
 from atoll_wire import AudioPart, ChatRequest, DocumentPart, ImagePart, Part, ToolResultPart
 
 from ._exceptions import CapabilityError
-from ._quirks import Quirks
+from ._quirks import ModelFacts
 
 
 def _media_kinds(parts: list[Part], found: set[str]) -> None:
@@ -20,20 +20,20 @@ def _media_kinds(parts: list[Part], found: set[str]) -> None:
             _media_kinds(list(part.content), found)
 
 
-def check_capabilities(request: ChatRequest, quirks: Quirks) -> None:
+def check_capabilities(request: ChatRequest, facts: ModelFacts) -> None:
     """Raise CapabilityError when the registry says the model lacks what the request needs.
 
     Unknown capabilities (``None``) never block: the provider will answer for itself.
 
     Args:
         request: The neutral request.
-        quirks: The provider's and model's data.
+        facts: What the registry says the model can do.
 
     Raises:
         CapabilityError: Tools, an image, audio, a document or a JSON schema the model lacks.
     """
-    where = {"provider": quirks.provider, "model": quirks.model or request.model}
-    if request.tools and quirks.tools is False:
+    where = {"provider": facts.provider, "model": facts.model or request.model}
+    if request.tools and facts.tools is False:
         raise CapabilityError(
             "tools", "the model does not support tool calling, but the request has tools", **where
         )
@@ -42,11 +42,11 @@ def check_capabilities(request: ChatRequest, quirks: Quirks) -> None:
         _media_kinds(message.parts, found)
     labels = {"vision": "an image", "audio": "audio input", "documents": "a document"}
     for kind in ("vision", "audio", "documents"):
-        if kind in found and getattr(quirks, kind) is False:
+        if kind in found and getattr(facts, kind) is False:
             raise CapabilityError(
                 kind, f"the model does not accept {labels[kind]}, but the request has one", **where
             )
-    if request.output_schema is not None and quirks.json_schema is False and quirks.tools is False:
+    if request.output_schema is not None and facts.json_schema is False and facts.tools is False:
         raise CapabilityError(
             "json_schema",
             "the model supports neither JSON-schema output nor tools, so structured output "

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self, Unpack
 
-import anyio
 from atoll_registry import Registry
-from atoll_wire import AsyncTransport, HttpRequest, HttpResponse, Timeout, TransportError
+from atoll_wire import AsyncTransport, Timeout
 from opentelemetry import trace
 
-from ._deadline import DEFAULT_TRANSPORT_TIMEOUT, Deadline
+from ._auth import Auth
+from ._base import ClientBase
 from ._dialect import Embeddings
-from ._engine import Engine, deadline_error
-from ._exceptions import APIError, InvalidResponseError
-from ._request import MessagesOrPrompt, build_request
-from ._result import Attempt, ClientResponse
+from ._drive import send_async
+from ._exceptions import InvalidOptionError
+from ._options import ChatOptions
+from ._request import MessagesOrPrompt
+from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._stream import ChatStream
-from ._target import Target, resolve_target
-from ._telemetry import CallSpan, get_tracer
 from ._transports import default_async_transport
 
-_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+__all__ = ["Client"]
 
 
-class Client:
+class Client(ClientBase):
     """An async client for any model in the registry, or any compatible server.
 
     Args:
@@ -40,15 +38,26 @@ class Client:
         transport: An ``AsyncTransport``; default: atoll_curl when installed, else atoll_httpx.
         retry: The retry policy (default ``RetryPolicy()``: 3 attempts, full jitter).
         timeout: One number: the overall deadline of each call across all attempts and waits;
-            a ``Timeout``: per-phase transport limits and no overall deadline.
-        dialect: The dialect id for a custom ``base_url`` target (default ``"openai-chat"``).
+            a ``Timeout``: per-phase transport limits and no overall deadline. Precedence, per
+            phase: the call's ``timeout`` > the Client's > the transport's own > its default.
+        dialect: Speak this dialect (a registered id) instead of the provider's; for a custom
+            ``base_url`` the default is ``"openai-chat"``. The target then takes the dialect's
+            own defaults for quirks and auth.
         registry: Where model facts and prices come from (default ``Registry.default()``).
         capture_content: Record message content on spans (off by default: it may be private).
         tracer_provider: An OpenTelemetry tracer provider (default: the global one).
+        auth: Authenticate this way instead of the provider's scheme (``TokenAuth`` for OAuth
+            tokens, or any ``Auth``).
+        settings: Endpoint settings the dialect and auth read (``api_version``, ``project``,
+            ``location``, ...), over the registry's.
+        default_headers: Headers sent with every request (gateways, ranking headers); they go
+            over the dialect's and the auth's. Checked now (no newlines); never logged.
 
     Raises:
         UnknownModelError: A name is not in the registry and no ``base_url`` was given.
         MissingAPIKeyError: A provider needs a key and none was found (names the variable).
+        UnknownDialectError: The dialect or auth scheme named is not registered.
+        InvalidOptionError: A setting of the wrong type or value (``retry=3``, ...).
 
     Example:
         >>> async with Client("openai/gpt-4o-mini") as client:  # doctest: +SKIP
@@ -68,24 +77,28 @@ class Client:
         registry: Registry | None = None,
         capture_content: bool = False,
         tracer_provider: trace.TracerProvider | None = None,
+        auth: Auth | None = None,
+        settings: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._engine = make_engine(
-            model, base_url, api_key, retry, timeout, dialect, registry or Registry.default()
+        if transport is not None and not isinstance(transport, AsyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidOptionError("transport", transport, "an atoll_wire.AsyncTransport")
+        self._setup(
+            model,
+            tracer_provider,
+            capture_content,
+            base_url=base_url,
+            api_key=api_key,
+            retry=retry,
+            timeout=timeout,
+            dialect=dialect,
+            registry=registry,
+            auth=auth,
+            settings=settings,
+            default_headers=default_headers,
         )
         self._owns_transport = transport is None
         self._transport = transport if transport is not None else default_async_transport()
-        self._tracer = get_tracer(tracer_provider)
-        self._capture = capture_content
-
-    @property
-    def targets(self) -> Sequence[Target]:
-        """The resolved models, in fallback order."""
-        return self._engine.targets
-
-    @property
-    def registry(self) -> Registry:
-        """The registry prices and model facts come from."""
-        return self._engine.registry
 
     def __repr__(self) -> str:
         names = [t.label for t in self._engine.targets]
@@ -115,52 +128,36 @@ class Client:
         # A per-call deadline across retries and waits, reported as our typed TimeoutError with
         # the attempt record; a caller's fail_after could not say which attempt it cut.
         timeout: float | None = None,  # noqa: ASYNC109
-        **options: Any,
+        **options: Unpack[ChatOptions],
     ) -> ClientResponse:
         """Send one chat call and return the whole response.
 
         Args:
-            messages_or_prompt: A prompt, a ``Message``, messages, or a ``ChatRequest``.
+            messages_or_prompt: A prompt, a ``Message``, messages (or OpenAI-style dicts), or a
+                ``ChatRequest``.
             timeout: The overall deadline of this call, overriding the client's.
-            **options: ``system``, ``temperature``, ``top_p``, ``max_tokens``, ``stop``,
-                ``seed``, ``tools``, ``tool_choice``, ``output_schema``, ``extra``, ``metadata``.
+            **options: ``ChatOptions``: ``system``, ``temperature``, ``top_p``,
+                ``max_tokens``, ``stop``, ``seed``, ``tools``, ``tool_choice``,
+                ``parallel_tool_calls``, ``output_schema``, ``extra``, ``metadata``,
+                ``extra_headers``.
 
         Returns:
             The response with usage, cost (None plus ``cost_note`` when a price is unknown),
             ``served_by`` and the failed ``attempts`` before it.
 
         Raises:
-            APIError: The typed error of the last attempt (RateLimitError, ServerError, ...).
-            TimeoutError: The deadline passed.
+            InvalidOptionError: An option of the wrong name, type or value (nothing was sent).
             UnsupportedRequestError: The model cannot serve the request (nothing was sent).
+            APIError: The typed error of the last attempt (RateLimitError, ServerError, ...).
+            TransportError: The last attempt's connection failure.
+            TimeoutError: The deadline passed.
         """
-        request = build_request(messages_or_prompt, options, stream=False)
-        engine = self._engine
-        deadline = engine.deadline(timeout)
-        history: list[Attempt] = []
-        for position, target in enumerate(engine.targets):
-            span = CallSpan(self._tracer, "chat", target, request, capture_content=self._capture)
-            try:
-                sent, http = engine.http_request(target, request, deadline)
-                response, body = await send_with_retries(
-                    engine, self._transport, target, http, deadline, history, span, read=True
-                )
-                await response.aclose()
-                assert body is not None
-                result = engine.finish(
-                    target,
-                    target.dialect.parse(body, target.provider, target.model, request=sent),
-                    history,
-                    response.headers,
-                )
-            except BaseException as error:
-                span.fail(error)
-                if isinstance(error, Exception) and engine.may_fall_back(error, position):
-                    continue
-                raise
-            span.succeed(result)
-            return result
-        raise AssertionError("unreachable: the last target re-raises")  # pragma: no cover
+        loop = self._chat_loop(
+            messages_or_prompt, options, stream=False, timeout=timeout, transport_timeout=None
+        )
+        response, body = await send_async(loop, self._transport, read=True)
+        assert body is not None
+        return loop.parsed(body, response.headers)
 
     def stream(
         self,
@@ -168,7 +165,7 @@ class Client:
         /,
         *,
         timeout: float | None = None,
-        **options: Any,
+        **options: Unpack[ChatOptions],
     ) -> ChatStream:
         """Stream one chat call.
 
@@ -179,19 +176,17 @@ class Client:
         retried silently.
 
         Args:
-            messages_or_prompt: A prompt, a ``Message``, messages, or a ``ChatRequest``.
+            messages_or_prompt: As for ``chat``.
             timeout: The overall deadline of this call, overriding the client's.
             **options: As for ``chat``.
+
+        Raises:
+            InvalidOptionError: An option of the wrong name, type or value (nothing was sent).
         """
-        request = build_request(messages_or_prompt, options, stream=True)
-        return ChatStream(
-            self._engine,
-            self._transport,
-            request,
-            self._engine.deadline(timeout),
-            tracer=self._tracer,
-            capture_content=self._capture,
+        loop = self._chat_loop(
+            messages_or_prompt, options, stream=True, timeout=timeout, transport_timeout=None
         )
+        return ChatStream(loop, self._transport)
 
     async def embed(
         self,
@@ -200,7 +195,7 @@ class Client:
         dimensions: int | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (see chat)
     ) -> Embeddings:
-        """Embed texts with the client's (first) model on an OpenAI-compatible endpoint.
+        """Embed texts with the client's first model, with the same retries as a chat call.
 
         Args:
             inputs: One text or several.
@@ -211,142 +206,19 @@ class Client:
             One vector per input, in order, with the provider's usage.
         """
         texts = [inputs] if isinstance(inputs, str) else list(inputs)
-        engine = self._engine
-        target = engine.targets[0]
-        deadline = engine.deadline(timeout)
-        http = target.dialect.build_embeddings(
-            texts,
-            target.request_model,
-            target.provider,
-            target.api_key,
-            target.base_url,
-            dimensions=dimensions,
+        loop = self._loop(
+            "embeddings",
+            lambda target: target.dialect.build_embeddings(texts, target, dimensions=dimensions),
+            timeout=timeout,
+            transport_timeout=None,
         )
-        http.timeout = deadline.transport_timeout(engine.transport_timeout)
-        span = CallSpan(self._tracer, "embeddings", target, None, capture_content=False)
+        _, body = await send_async(loop, self._transport, read=True)
+        assert body is not None
+        target = loop.target
         try:
-            response, body = await send_with_retries(
-                engine, self._transport, target, http, deadline, [], span, read=True
-            )
-            await response.aclose()
-            assert body is not None
-            result = target.dialect.parse_embeddings(body)
+            result = target.dialect.parse_embeddings(body, target)
         except BaseException as error:
-            span.fail(error)
+            loop.abandon(error)
             raise
-        span.end()
+        loop.succeeded()
         return result
-
-
-def make_engine(
-    model: str | Sequence[str],
-    base_url: str | None,
-    api_key: str | None,
-    retry: RetryPolicy | None,
-    timeout: float | Timeout | None,
-    dialect: str | None,
-    registry: Registry,
-) -> Engine:
-    """Resolve the models and gather the settings both clients share."""
-    names = [model] if isinstance(model, str) else list(model)
-    if not names:
-        raise ValueError("Client needs at least one model name")
-    targets = [
-        resolve_target(n, registry=registry, base_url=base_url, api_key=api_key, dialect=dialect)
-        for n in names
-    ]
-    if isinstance(timeout, Timeout):
-        transport_timeout, overall = timeout, None
-    else:
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        transport_timeout, overall = DEFAULT_TRANSPORT_TIMEOUT, timeout
-    return Engine(
-        targets=targets,
-        registry=registry,
-        retry=retry or RetryPolicy(),
-        transport_timeout=transport_timeout,
-        deadline_seconds=overall,
-        max_response_bytes=_MAX_RESPONSE_BYTES,
-    )
-
-
-async def send_with_retries(
-    engine: Engine,
-    transport: AsyncTransport,
-    target: Target,
-    http: HttpRequest,
-    deadline: Deadline,
-    history: list[Attempt],
-    span: CallSpan,
-    *,
-    read: bool,
-    first_attempt: int = 1,
-) -> tuple[HttpResponse, bytes | None]:
-    """Send until a success response arrives, retrying as the policy allows.
-
-    With ``read=True`` the body is read inside the retried region (a cut-off body is retried
-    like any failure before the caller saw a byte); otherwise the open response is returned.
-
-    Raises:
-        APIError: The typed error of the last attempt.
-        TransportError: The last attempt's connection failure.
-        TimeoutError: The deadline passed.
-    """
-    number = first_attempt
-    while True:
-        http.timeout = deadline.transport_timeout(engine.transport_timeout)
-        error: BaseException
-        try:
-            response, body = await _exchange(engine, transport, http, deadline, read=read)
-        except TransportError as exc:
-            error, decision = engine.judge_transport(target, number, exc)
-        except builtins.TimeoutError as exc:  # anyio's deadline scope fired
-            raise deadline_error(target, deadline.seconds, None) from exc
-        else:
-            if response.status < 400:
-                return response, body
-            error_body = body if body is not None else await _read_error_body(response)
-            await response.aclose()
-            error, decision = engine.judge_status(
-                target, number, response.status, response.headers, error_body
-            )
-        if not decision.retry or not deadline.allows_wait(decision.delay):
-            engine.record(history, target, number, error)
-            engine.annotate(error, history)
-            raise error
-        engine.record(history, target, number, error, retry_in=decision.delay)
-        span.attempt_failed(number, error, decision.delay)
-        await anyio.sleep(decision.delay)
-        number += 1
-
-
-async def _exchange(
-    engine: Engine, transport: AsyncTransport, http: HttpRequest, deadline: Deadline, *, read: bool
-) -> tuple[HttpResponse, bytes | None]:
-    left = deadline.remaining()
-    if left is None:
-        return await _send(engine, transport, http, read=read)
-    with anyio.fail_after(left):
-        return await _send(engine, transport, http, read=read)
-
-
-async def _send(
-    engine: Engine, transport: AsyncTransport, http: HttpRequest, *, read: bool
-) -> tuple[HttpResponse, bytes | None]:
-    response = await transport.send(http)
-    if not read:
-        return response, None
-    try:
-        return response, await response.aread(engine.max_response_bytes)
-    finally:
-        if not response.closed:  # a body read to its end has closed itself: no scope to pay for
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
-
-
-async def _read_error_body(response: HttpResponse) -> bytes:
-    try:
-        return await response.aread(1024 * 1024)
-    except (TransportError, InvalidResponseError, APIError):
-        return b""

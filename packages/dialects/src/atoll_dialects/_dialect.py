@@ -1,9 +1,14 @@
 """The Dialect ABC: one API family translated between neutral types and bytes on the wire.
 
-A dialect is stateless and shared; everything that differs between providers speaking the same
-dialect (a base URL, the auth header, whether ``stream_options`` is accepted, where reasoning
-text arrives ...) is read from the registry's ``ProviderSpec``/``ModelSpec`` data, never from an
-``if provider == ...`` chain. Per stream state lives in a ``StreamDecoder`` made per response.
+A dialect is stateless and shared, and registers itself under its id (``register_dialect``).
+It owns its URLs, its default auth scheme, its quirk record and its error-body parsing; what
+differs between providers speaking it comes from the registry's data, read into the target's
+``quirks`` and ``facts`` once, never from an ``if provider == ...`` chain. Per-stream state
+lives in a ``StreamDecoder`` made per response.
+
+Adding a dialect is: a module with a ``Dialect`` subclass (and a quirk record if it has quirks),
+``register_dialect(MyDialect())``, and a registry data entry naming it. The Client, the attempt
+loop, retries, fallbacks, cost and spans need no change.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from ._exceptions import APIError, UnsupportedRequestError, error_from_response
+from ._error_bodies import error_from_response
+from ._exceptions import APIError, UnsupportedRequestError
+from ._quirks import DialectQuirks, read_quirks
 
 if TYPE_CHECKING:
     from atoll_registry import ModelSpec, ProviderSpec
@@ -25,6 +32,10 @@ if TYPE_CHECKING:
         StreamEvent,
         Usage,
     )
+
+    from ._target import Target
+
+__all__ = ["Dialect", "Embeddings", "StreamDecoder"]
 
 
 class StreamDecoder(ABC):
@@ -80,122 +91,102 @@ class Embeddings:
 class Dialect(ABC):
     """Translates one API family: neutral request → HttpRequest, and responses → neutral types.
 
-    Subclasses set ``name`` to the registry's dialect id (``"openai-chat"``,
-    ``"anthropic-messages"``). Instances hold no per-call state and may be shared.
+    Subclasses set ``name`` (the registry's dialect id), ``auth`` (the auth scheme used when the
+    registry names none, and for custom ``base_url`` targets) and ``quirks_type`` (their quirk
+    record; its defaults are the dialect's reference behaviour). Instances hold no per-call
+    state and are shared. Requests are built without credentials: the Client adds the target's
+    auth headers to every attempt.
     """
 
     name: ClassVar[str]
+    auth: ClassVar[str] = "bearer"
+    quirks_type: ClassVar[type[DialectQuirks]] = DialectQuirks
 
-    @abstractmethod
-    def build(
-        self,
-        request: ChatRequest,
-        provider: ProviderSpec,
-        model: ModelSpec | None,
-        api_key: str | None,
-        base_url: str,
-    ) -> HttpRequest:
-        """Build the HTTP request for a chat call.
-
-        Secrets go in headers only. The request is checked against the model's capabilities
-        first: a request the model cannot serve raises before anything is sent.
+    def quirks(self, provider: ProviderSpec | None, model: ModelSpec | None) -> DialectQuirks:
+        """Read a provider's registry quirks (with the model's overrides) into ``quirks_type``.
 
         Args:
-            request: The neutral request; ``request.stream`` selects a streaming body.
-            provider: The provider's registry entry (auth style and quirks are read from it).
-            model: The model's registry entry, or ``None`` for a model the registry does not
-                know (capabilities are then not checked).
-            api_key: The key, or ``None`` for servers that need none (local Ollama, vLLM).
-            base_url: The base URL to call (the provider's, or the user's override).
+            provider: The provider's entry, or None for the dialect's defaults.
+            model: A model of that provider whose overrides apply, or None.
 
-        Returns:
-            The request to hand to a transport.
+        Raises:
+            RegistryDataError: A quirk this dialect does not know, or a value of the wrong type.
+        """
+        if provider is None:
+            return self.quirks_type()
+        return read_quirks(self.quirks_type, provider.quirks_for(model), provider=provider.name)
+
+    @abstractmethod
+    def build(self, request: ChatRequest, target: Target) -> HttpRequest:
+        """Build the HTTP request for a chat call (without auth headers).
+
+        The request is checked against the model's capabilities first: a request the model
+        cannot serve raises before anything is sent.
+
+        Args:
+            request: The neutral request (``model`` already the target's wire name);
+                ``request.stream`` selects a streaming body.
+            target: Where it goes: base URL, quirks, facts, settings.
 
         Raises:
             UnsupportedRequestError: The request asks for something the model or dialect cannot do.
         """
 
+    def default_target(self) -> Target:
+        """A target with this dialect's defaults and nothing known about the model."""
+        from ._target import Target  # the target module imports this one
+
+        return Target.of(dialect=self.name)
+
     @abstractmethod
     def parse(
-        self,
-        body: bytes,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, body: bytes, target: Target | None = None, request: ChatRequest | None = None
     ) -> ChatResponse:
         """Parse a successful non-streaming response body.
 
         Args:
             body: The raw response body.
-            provider: The provider's registry entry, for quirks (may be ``None``).
-            model: The model's registry entry (may be ``None``).
+            target: The target that answered (quirks, facts); None: the dialect's defaults.
             request: The request that was sent; when it asked for structured output through a
                 forced tool, that tool's arguments come back as the reply's text.
 
-        Returns:
-            The neutral response.
+        Raises:
+            APIError: The body is an error sent with a success status.
+            InvalidResponseError: The body is not this API's response.
         """
 
     @abstractmethod
     def stream_decoder(
-        self,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, target: Target | None = None, request: ChatRequest | None = None
     ) -> StreamDecoder:
-        """Make a decoder for one streamed response.
-
-        Args:
-            provider: The provider's registry entry, for quirks (may be ``None``).
-            model: The model's registry entry (may be ``None``).
-            request: The request that was sent (see ``parse``).
-
-        Returns:
-            A fresh decoder, used for exactly one stream.
-        """
+        """Make a decoder for one streamed response (see ``parse`` for the arguments)."""
 
     def parse_error(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        provider: str | None = None,
-        model: str | None = None,
+        self, status: int, headers: Mapping[str, str], body: bytes, target: Target
     ) -> APIError:
         """Turn an HTTP error response into the typed error (returned, not raised).
+
+        The default reads the OpenAI/Anthropic envelope; a dialect with another error shape
+        overrides this and builds its error with ``error_for``.
 
         Args:
             status: The HTTP status.
             headers: The response headers.
-            body: The response body.
-            provider: The provider name, recorded on the error.
-            model: The model name, recorded on the error.
-
-        Returns:
-            The most specific APIError subclass for the status and body.
+            body: The response body (at most the Client's error-body cap).
+            target: The target that answered.
         """
-        return error_from_response(status, headers, body, provider=provider, model=model)
+        return error_from_response(
+            status, headers, body, provider=target.provider.name, model=target.request_model
+        )
 
     def build_embeddings(
-        self,
-        inputs: list[str],
-        model: str,
-        provider: ProviderSpec,
-        api_key: str | None,
-        base_url: str,
-        *,
-        dimensions: int | None = None,
+        self, inputs: list[str], target: Target, *, dimensions: int | None = None
     ) -> HttpRequest:
-        """Build an embeddings request; only dialects with an embeddings endpoint override it.
+        """Build an embeddings request; dialects with an embeddings endpoint override it.
 
         Args:
             inputs: The texts to embed.
-            model: The provider's model name.
-            provider: The provider's registry entry.
-            api_key: The key, if the server needs one.
-            base_url: The base URL to call.
+            target: Where it goes.
             dimensions: Ask for shorter vectors, where the model supports it.
 
         Raises:
@@ -203,15 +194,12 @@ class Dialect(ABC):
         """
         raise UnsupportedRequestError(
             f"the {self.name} dialect has no embeddings endpoint",
-            provider=provider.name,
-            model=model,
+            provider=target.provider.name,
+            model=target.request_model,
         )
 
-    def parse_embeddings(self, body: bytes) -> Embeddings:
+    def parse_embeddings(self, body: bytes, target: Target | None = None) -> Embeddings:
         """Parse an embeddings response body.
-
-        Args:
-            body: The raw response body.
 
         Raises:
             UnsupportedRequestError: This dialect has no embeddings endpoint.

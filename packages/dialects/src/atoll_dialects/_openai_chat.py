@@ -2,7 +2,7 @@
 
 One class serves OpenAI, NVIDIA NIM, Groq, Ollama, DeepSeek, vLLM, llama.cpp, Mistral,
 OpenRouter, Together, Fireworks, Cerebras, xAI, Gemini's OpenAI endpoint and any base URL a user
-gives; what differs between them is registry data (see ``_quirks.py``).
+gives; what differs between them is registry data (the ``OpenAIChatQuirks`` record).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from atoll_wire import (
     ThinkingPart,
     Usage,
 )
+from atoll_wire.openai import ChatCompletion, ChatMessage, EmbeddingRequest, EmbeddingResponse
+from atoll_wire.openai import encode as encode_body
 
 from ._capabilities import check_capabilities
 from ._dialect import Dialect, Embeddings
-from ._encode import dumps, finish_reason, tool_call_part
-from ._exceptions import (
-    CapabilityError,
-    InvalidResponseError,
-    UnsupportedRequestError,
-    error_from_stream_error,
-)
+from ._dialects import register_dialect
+from ._encode import finish_reason, tool_call_part
+from ._error_bodies import error_from_stream_error
+from ._exceptions import CapabilityError, InvalidResponseError, UnsupportedRequestError
+from ._openai_quirks import OpenAIChatQuirks
 from ._openai_request import build_body
 from ._openai_stream import (
     OpenAIStreamDecoder,
@@ -39,46 +39,64 @@ from ._openai_stream import (
     reasoning_texts,
     synthetic_call_id,
 )
-from ._openai_wire import Chunk, Delta, chunk_decoder, embeddings_decoder
-from ._quirks import Quirks, quirks_for
+from ._quirks import DialectQuirks, ModelFacts
 from ._think_tags import split_think_tags
 
+_completion_decoder = msgspec.json.Decoder(ChatCompletion)
+_embeddings_decoder = msgspec.json.Decoder(EmbeddingResponse)
+
 if TYPE_CHECKING:
-    from atoll_registry import ModelSpec, ProviderSpec
+    from ._target import Target
 
 
 def _join(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
 
 
-def _headers(provider: ProviderSpec, api_key: str | None, *, stream: bool) -> dict[str, str]:
-    headers = provider.auth_headers(api_key)
-    headers["Content-Type"] = "application/json"
-    headers["Accept"] = "text/event-stream" if stream else "application/json"
+_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+_SSE_HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+
+
+def _headers(target: Target, *, stream: bool) -> dict[str, str]:
+    headers = dict(target.provider.headers)
+    headers.update(_SSE_HEADERS if stream else _JSON_HEADERS)
     return headers
 
 
-def _schema_as_tool(request: ChatRequest, quirks: Quirks) -> bool:
+def _schema_as_tool(request: ChatRequest, facts: ModelFacts) -> bool:
     """Structured output through a forced tool when the model lacks JSON-schema output."""
-    if request.output_schema is None or quirks.json_schema is not False:
+    if request.output_schema is None or facts.json_schema is not False:
         return False
-    if quirks.tools is False:
+    if facts.tools is False:
         raise CapabilityError(
             "json_schema",
             "the model supports neither JSON-schema output nor tools",
-            provider=quirks.provider,
-            model=quirks.model or request.model,
+            provider=facts.provider,
+            model=facts.model or request.model,
         )
     return True
 
 
-def _output_tool(request: ChatRequest | None, quirks: Quirks) -> str | None:
+def _output_tool(request: ChatRequest | None, facts: ModelFacts) -> str | None:
     if request is None or request.output_schema is None:
         return None
-    return request.output_schema.name if _schema_as_tool(request, quirks) else None
+    return request.output_schema.name if _schema_as_tool(request, facts) else None
 
 
-def message_parts(message: Delta, quirks: Quirks, output_tool: str | None = None) -> list[Part]:
+def quirks_of(target: Target) -> OpenAIChatQuirks:
+    """The target's quirk record (the dialect's defaults if another dialect made it)."""
+    quirks = target.quirks
+    if isinstance(quirks, OpenAIChatQuirks):
+        return quirks
+    return _DEFAULT_QUIRKS
+
+
+_DEFAULT_QUIRKS = OpenAIChatQuirks()
+
+
+def message_parts(
+    message: ChatMessage, quirks: OpenAIChatQuirks, output_tool: str | None = None
+) -> list[Part]:
     """A full response's message → parts: reasoning first, then text, then tool calls."""
     parts: list[Part] = []
     reasoning = "".join(reasoning_texts(message))
@@ -89,8 +107,9 @@ def message_parts(message: Delta, quirks: Quirks, output_tool: str | None = None
             reasoning += piece
         else:
             text += piece
-    if quirks.think_tag and text:
-        inline, text = split_think_tags(text, quirks.think_tag)
+    tag = quirks.inline_think_tag
+    if tag and text:
+        inline, text = split_think_tags(text, tag)
         reasoning += inline
     if reasoning or signature:
         parts.append(ThinkingPart(text=reasoning, signature=signature))
@@ -127,33 +146,25 @@ class OpenAIChatDialect(Dialect):
     """
 
     name: ClassVar[str] = "openai-chat"
+    auth: ClassVar[str] = "bearer"
+    quirks_type: ClassVar[type[DialectQuirks]] = OpenAIChatQuirks
 
-    def build(
-        self,
-        request: ChatRequest,
-        provider: ProviderSpec,
-        model: ModelSpec | None,
-        api_key: str | None,
-        base_url: str,
-    ) -> HttpRequest:
+    def build(self, request: ChatRequest, target: Target) -> HttpRequest:
         """Build ``POST {base_url}/chat/completions``; see ``Dialect.build``."""
-        quirks = quirks_for(provider, model)
-        check_capabilities(request, quirks)
-        body = build_body(request, quirks, schema_as_tool=_schema_as_tool(request, quirks))
+        facts = target.facts
+        check_capabilities(request, facts)
+        body = build_body(
+            request, quirks_of(target), facts, schema_as_tool=_schema_as_tool(request, facts)
+        )
         return HttpRequest(
             method="POST",
-            url=_join(base_url, "/chat/completions"),
-            headers=_headers(provider, api_key, stream=request.stream),
-            body=dumps(body),
+            url=_join(target.base_url, "/chat/completions"),
+            headers=_headers(target, stream=request.stream),
+            body=body,
         )
 
     def parse(
-        self,
-        body: bytes,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, body: bytes, target: Target | None = None, request: ChatRequest | None = None
     ) -> ChatResponse:
         """Parse a chat-completions JSON body; see ``Dialect.parse``.
 
@@ -161,15 +172,17 @@ class OpenAIChatDialect(Dialect):
             APIError: The body is an error object sent with a success status.
             InvalidResponseError: The body is not a chat completion at all.
         """
-        quirks = quirks_for(provider, model)
+        target = target or self.default_target()
+        quirks = quirks_of(target)
+        facts = target.facts
         try:
-            chunk: Chunk = chunk_decoder.decode(body)
+            chunk = _completion_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise InvalidResponseError(
                 f"the response is not a chat completion: {exc}",
                 status=200,
-                provider=quirks.provider,
-                model=quirks.model,
+                provider=facts.provider,
+                model=facts.model,
                 body=body.decode("utf-8", "replace"),
             ) from exc
         if chunk.error is not None and not chunk.choices:
@@ -180,8 +193,8 @@ class OpenAIChatDialect(Dialect):
                 status=error.status_code or (error.code if isinstance(error.code, int) else None),
                 code=error.code,
                 body=body.decode("utf-8", "replace"),
-                provider=quirks.provider,
-                model=quirks.model,
+                provider=facts.provider,
+                model=facts.model,
             )
         choice = next((c for c in chunk.choices or () if c.index == 0), None)
         message = choice.message if choice is not None else None
@@ -191,66 +204,75 @@ class OpenAIChatDialect(Dialect):
             model=chunk.model or None,
             message=Message(
                 role="assistant",
-                parts=message_parts(message, quirks, _output_tool(request, quirks))
+                parts=message_parts(message, quirks, _output_tool(request, facts))
                 if message
                 else [],
             ),
             finish_reason=finish_reason(raw_finish),
             raw_finish_reason=raw_finish,
             usage=normalise_usage(chunk.usage, quirks) if chunk.usage else Usage(),
-            provider=quirks.provider,
+            provider=facts.provider,
         )
 
     def stream_decoder(
-        self,
-        provider: ProviderSpec | None = None,
-        model: ModelSpec | None = None,
-        *,
-        request: ChatRequest | None = None,
+        self, target: Target | None = None, request: ChatRequest | None = None
     ) -> OpenAIStreamDecoder:
         """A decoder for one chat-completions stream; see ``Dialect.stream_decoder``."""
-        quirks = quirks_for(provider, model)
-        return OpenAIStreamDecoder(quirks, output_tool=_output_tool(request, quirks))
+        target = target or self.default_target()
+        return OpenAIStreamDecoder(
+            quirks_of(target), output_tool=_output_tool(request, target.facts)
+        )
 
     def build_embeddings(
-        self,
-        inputs: list[str],
-        model: str,
-        provider: ProviderSpec,
-        api_key: str | None,
-        base_url: str,
-        *,
-        dimensions: int | None = None,
+        self, inputs: list[str], target: Target, *, dimensions: int | None = None
     ) -> HttpRequest:
         """Build ``POST {base_url}/embeddings``; see ``Dialect.build_embeddings``."""
         if not inputs:
             raise UnsupportedRequestError(
-                "embeddings need at least one input text", provider=provider.name, model=model
+                "embeddings need at least one input text",
+                provider=target.provider.name,
+                model=target.request_model,
             )
-        body: dict[str, object] = {"model": model, "input": inputs, "encoding_format": "float"}
-        if dimensions is not None:
-            body["dimensions"] = dimensions
+        body = EmbeddingRequest(
+            model=target.request_model,
+            input=list[str | int | list[int]](inputs),
+            encoding_format="float",
+            dimensions=dimensions,
+        )
         return HttpRequest(
             method="POST",
-            url=_join(base_url, "/embeddings"),
-            headers=_headers(provider, api_key, stream=False),
-            body=dumps(body),
+            url=_join(target.base_url, "/embeddings"),
+            headers=_headers(target, stream=False),
+            body=encode_body(body),
         )
 
-    def parse_embeddings(self, body: bytes) -> Embeddings:
+    def parse_embeddings(self, body: bytes, target: Target | None = None) -> Embeddings:
         """Parse an embeddings response; vectors come back in input order."""
         try:
-            response = embeddings_decoder.decode(body)
+            response = _embeddings_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise InvalidResponseError(
                 f"the response is not an embeddings list: {exc}",
                 status=200,
+                provider=target.provider.name if target else None,
                 body=body.decode("utf-8", "replace"),
             ) from exc
         items = sorted(response.data, key=lambda item: item.index)
+        vectors: list[list[float]] = []
+        for item in items:
+            if isinstance(item.embedding, str):  # base64: we always ask for floats
+                raise InvalidResponseError(
+                    "the embeddings came back base64-encoded; floats were asked for",
+                    status=200,
+                    provider=target.provider.name if target else None,
+                )
+            vectors.append(item.embedding)
         usage = response.usage
         return Embeddings(
-            vectors=[item.embedding for item in items],
-            model=response.model,
+            vectors=vectors,
+            model=response.model or None,
             usage=Usage(input_tokens=usage.prompt_tokens) if usage else None,
         )
+
+
+register_dialect(OpenAIChatDialect())

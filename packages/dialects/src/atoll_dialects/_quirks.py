@@ -1,48 +1,107 @@
-"""Provider and model differences, read once from the registry into one flat record.
+"""Provider and model differences, read once per target from the registry's data.
 
-Dialects never test a provider's name: they read a ``Quirks`` built here from the registry's
-``ProviderSpec`` (auth style, quirks data) and ``ModelSpec`` (capabilities). This module is the
-only place that knows the registry's field names.
+Two records, made when a Client resolves a target and never re-read on the hot path:
+
+- the dialect's quirk record: each dialect declares its own (a frozen msgspec struct whose
+  defaults are the dialect's reference behaviour), and the registry's ``quirks`` mapping for the
+  provider, with the model's overrides merged on top, is validated against it;
+- ``ModelFacts``: what the registry says the model can do (capabilities, limits), the same for
+  every dialect.
+
+Dialects never test a provider's name: they read these.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+from atoll_registry import RegistryDataError
 
 if TYPE_CHECKING:
-    from atoll_registry import ModelSpec, ProviderSpec
+    from atoll_registry import ModelSpec
+
+__all__ = ["DialectQuirks", "ModelFacts", "read_quirks"]
+
+
+class DialectQuirks(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The base of every dialect's quirk record; a dialect subclasses it with its fields.
+
+    Every field a subclass declares must be read by the dialect and exercised by a test
+    (tests/dialects/test_quirk_readers.py fails for a field without one).
+    """
+
+    notes: tuple[str, ...] = ()
+    """Observed behaviour worth knowing, in prose (read by people, not code)."""
+
+
+Q = TypeVar("Q", bound="DialectQuirks")
+
+
+def read_quirks(
+    kind: type[Q], values: Mapping[str, Any], *, provider: str, origin: str = "registry"
+) -> Q:
+    """Validate a registry quirk mapping against a dialect's quirk record.
+
+    Args:
+        kind: The dialect's quirk record type.
+        values: The provider's quirks with the model's overrides merged on top.
+        provider: The provider's name, for the error.
+        origin: Where the data came from, for the error.
+
+    Raises:
+        RegistryDataError: A quirk the dialect does not know, or a value of the wrong type.
+    """
+    try:
+        return msgspec.convert(values, kind)
+    except msgspec.ValidationError as exc:
+        raise RegistryDataError(
+            origin, f"provider {provider!r}: quirks for the {kind.__name__} record: {exc}"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
-class Quirks:
-    """What a dialect needs to know about one provider and model.
+class ModelFacts:
+    """What the registry says a model can do; ``None`` means not documented (never blocks).
 
-    Capability fields are ``None`` when the registry does not know; only a known ``False``
-    blocks a request.
+    Attributes:
+        provider: The provider's name.
+        model: The model name sent on the wire, when known.
+        max_output_tokens: The documented output limit.
+        tools: Tool calling.
+        vision: Image input.
+        audio: Audio input.
+        documents: Document (PDF) input.
+        json_schema: Output constrained to a JSON Schema.
     """
 
     provider: str | None = None
     model: str | None = None
-    stream_usage: bool = False
-    """The provider accepts ``stream_options: {"include_usage": true}``."""
-    max_tokens_field: str = "max_tokens"
-    """``max_tokens`` or ``max_completion_tokens`` (OpenAI reasoning models)."""
-    think_tag: str | None = None
-    """Reasoning arrives inline in the text between ``<tag>`` and ``</tag>`` (``think``)."""
-    empty_tool_call_ids: bool = False
-    """Tool call ids may be ``""``: give them unique ids so results can be matched."""
-    cache_tokens_in_input: bool = True
-    """The raw input count already includes cache reads and writes (else the dialect adds them)."""
-    native_output_format: bool = False
-    """Anthropic: the model takes ``output_config.format``; otherwise a forced tool is used."""
     max_output_tokens: int | None = None
-    """The model's documented output limit, if known."""
     tools: bool | None = None
     vision: bool | None = None
     audio: bool | None = None
     documents: bool | None = None
     json_schema: bool | None = None
+
+    @classmethod
+    def of(cls, provider: str | None, model: ModelSpec | None) -> ModelFacts:
+        """Read a model's registry entry (``None`` or an unlisted model: nothing is known)."""
+        if model is None or not model.known:
+            return cls(provider=provider, model=model.request_name if model else None)
+        caps = model.capabilities
+        return cls(
+            provider=provider,
+            model=model.request_name,
+            max_output_tokens=model.max_output_tokens,
+            tools=caps.tools,
+            vision=_modality(model, "image", caps.vision),
+            audio=_modality(model, "audio", caps.audio),
+            documents=_documents(model),
+            json_schema=caps.json_schema,
+        )
 
 
 def _modality(model: ModelSpec, name: str, declared: bool | None) -> bool | None:
@@ -60,72 +119,3 @@ def _documents(model: ModelSpec) -> bool | None:
     if not modalities:
         return None
     return "pdf" in modalities or "image" in modalities
-
-
-def quirks_for(
-    provider: ProviderSpec | None, model: ModelSpec | None, *, anthropic: bool = False
-) -> Quirks:
-    """Read the registry's data for a provider and model into a ``Quirks`` record.
-
-    Every call reads it twice (to build the request and to parse the answer), so records are
-    remembered per pair of registry entries. Entries are frozen, so the same objects always give
-    the same record; the key is their identity (hashing a whole model entry costs more than
-    reading it) and the memo holds the entries, so an identity is never reused while cached.
-
-    Args:
-        provider: The provider's registry entry, or ``None`` for the dialect's defaults.
-        model: The model's registry entry, or ``None`` (capabilities then unknown).
-        anthropic: Use the Anthropic dialect's defaults when ``provider`` is ``None`` (cache
-            tokens reported apart from input).
-
-    Returns:
-        The flat record the dialects read.
-    """
-    key = (id(provider), id(model), anthropic)
-    hit = _MEMO.get(key)
-    if hit is not None:
-        return hit[2]
-    quirks = _read_quirks(provider, model, anthropic=anthropic)
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.clear()
-    _MEMO[key] = (provider, model, quirks)
-    return quirks
-
-
-_MEMO_SIZE = 1024
-_MEMO: dict[tuple[int, int, bool], tuple[object, object, Quirks]] = {}
-
-
-def _read_quirks(
-    provider: ProviderSpec | None, model: ModelSpec | None, *, anthropic: bool = False
-) -> Quirks:
-    """Build the record (uncached); see ``quirks_for``."""
-    quirks = Quirks(cache_tokens_in_input=not anthropic)
-    if provider is not None:
-        # The provider's quirks with this model's overrides (e.g. <think> tags on one model only).
-        q = provider.quirks_for(
-            model if model is not None and model.provider == provider.name else None
-        )
-        quirks = replace(
-            quirks,
-            provider=provider.name,
-            stream_usage=q.stream_include_usage,
-            max_tokens_field=q.max_tokens_field,
-            think_tag=(q.think_tag or "think") if q.reasoning_field == "think_tags" else None,
-            empty_tool_call_ids=q.empty_tool_call_ids,
-            cache_tokens_in_input=q.cache_tokens_in_input,
-        )
-    if model is not None and model.known:
-        caps = model.capabilities
-        quirks = replace(
-            quirks,
-            model=model.request_name,
-            native_output_format=caps.json_schema is True,
-            max_output_tokens=model.max_output_tokens,
-            tools=caps.tools,
-            vision=_modality(model, "image", caps.vision),
-            audio=_modality(model, "audio", caps.audio),
-            documents=_documents(model),
-            json_schema=caps.json_schema,
-        )
-    return quirks

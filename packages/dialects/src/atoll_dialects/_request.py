@@ -3,76 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import msgspec
-from atoll_wire import ChatRequest, Message, OutputSchema, ToolChoice, ToolSpec
+from atoll_wire import ChatRequest, Message
 
-# Options a call accepts, mapped onto ChatRequest fields. Anything else is a TypeError so a typo
-# ("temprature") never silently does nothing.
-_FIELDS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "seed",
-        "tools",
-        "tool_choice",
-        "output_schema",
-        "extra",
-        "metadata",
-    }
-)
+from ._dict_messages import message_from_dict
+from ._exceptions import InvalidOptionError
+from ._options import check_options
 
-MessagesOrPrompt = str | Message | Iterable[Message] | ChatRequest
-"""What a call accepts: a prompt, one message, a list of messages, or a whole request."""
+__all__ = ["MessagesOrPrompt", "build_request"]
 
-
-@runtime_checkable
-class _ToolSource(Protocol):
-    def specs(self) -> list[ToolSpec]: ...
-
-
-@runtime_checkable
-class _OutputSource(Protocol):
-    def output_schema(self) -> OutputSchema: ...
+MessagesOrPrompt = str | Message | Iterable[Message | Mapping[str, Any]] | ChatRequest
+"""What a call accepts: a prompt, one message, a list of messages (neutral ``Message``s or
+OpenAI-style dicts), or a whole request."""
 
 
 def build_request(
     messages_or_prompt: MessagesOrPrompt, options: Mapping[str, Any], *, stream: bool
-) -> ChatRequest:
+) -> tuple[ChatRequest, dict[str, str] | None]:
     """Build the neutral request for one call; ``model`` is filled in per target later.
 
     Args:
         messages_or_prompt: A user prompt, a message, messages, or a ``ChatRequest``.
-        options: Call options (``temperature``, ``tools``, ``system``, ...).
+        options: Call options (``ChatOptions``).
         stream: Whether the call streams.
 
+    Returns:
+        The request, and the call's own headers (``extra_headers``) or None.
+
     Raises:
-        TypeError: An unknown option, or messages of the wrong type.
+        InvalidOptionError: An unknown option, a value of the wrong type or range, or messages
+            of the wrong shape (it is a TypeError too).
     """
-    opts = dict(options)
+    opts: dict[str, Any] = check_options(options) if options else {}
     system = opts.pop("system", None)
-    unknown = sorted(set(opts) - _FIELDS)
-    if unknown:
-        allowed = ", ".join(sorted(_FIELDS | {"system", "timeout"}))
-        raise TypeError(f"unknown call option(s) {', '.join(unknown)}; allowed: {allowed}")
-    if "stop" in opts and isinstance(opts["stop"], str):
-        opts["stop"] = [opts["stop"]]
-    if "tools" in opts:
-        opts["tools"] = _tool_specs(opts["tools"])
-    if isinstance(opts.get("tool_choice"), str):
-        opts["tool_choice"] = ToolChoice(mode=opts["tool_choice"])
-    # Protocol isinstance checks are slow (they walk the class): only run them on a value.
-    schema = opts.get("output_schema")
-    if schema is not None and not isinstance(schema, OutputSchema):
-        if not isinstance(schema, _OutputSource):
-            raise TypeError(
-                "output_schema must be an atoll_wire.OutputSchema or have .output_schema() "
-                f"(an atoll_tools.OutputSpec), got {type(schema).__name__}"
-            )
-        opts["output_schema"] = schema.output_schema()
+    headers: dict[str, str] | None = opts.pop("extra_headers", None)
     if isinstance(messages_or_prompt, ChatRequest):
         request = msgspec.structs.replace(messages_or_prompt, stream=stream, **opts)
     else:
@@ -83,43 +49,33 @@ def build_request(
         request = msgspec.structs.replace(
             request, messages=[Message.system(str(system)), *request.messages]
         )
-    return request
+    return request, headers
 
 
-def _messages(value: str | Message | Iterable[Message]) -> list[Message]:
+def _messages(value: object) -> list[Message]:
     if isinstance(value, str):
         return [Message.user(value)]
     if isinstance(value, Message):
         return [value]
-    messages = list(value)
-    for position, item in enumerate(messages):
-        if not isinstance(item, Message):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(
-                f"messages[{position}] is a {type(item).__name__}, expected atoll_wire.Message"
+    if isinstance(value, Mapping):
+        raise InvalidOptionError(
+            "messages",
+            value,  # pyright: ignore[reportUnknownArgumentType]
+            "a list of messages (wrap one message dict in a list)",
+        )
+    if not isinstance(value, Iterable):
+        raise InvalidOptionError("messages", value, "a prompt, a Message or a list of messages")
+    items: Iterable[object] = value  # pyright: ignore[reportUnknownVariableType]
+    messages: list[Message] = []
+    for position, item in enumerate(items):
+        if isinstance(item, Message):
+            messages.append(item)
+        elif isinstance(item, Mapping):
+            messages.append(message_from_dict(item, position))  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            raise InvalidOptionError(
+                f"messages[{position}]", item, "an atoll_wire.Message or an OpenAI-style dict"
             )
     if not messages:
-        raise TypeError("a chat call needs at least one message")
+        raise InvalidOptionError("messages", items, "at least one message")
     return messages
-
-
-def _tool_specs(value: object) -> list[ToolSpec]:
-    if isinstance(value, _ToolSource):
-        return list(value.specs())
-    if not isinstance(value, list | tuple):
-        raise TypeError(
-            f"tools must be a list of ToolSpec or a ToolSet, got {type(value).__name__}"
-        )
-    specs: list[ToolSpec] = []
-    for item in value:  # pyright: ignore[reportUnknownVariableType]
-        if isinstance(item, ToolSpec):
-            specs.append(item)
-        elif isinstance(item, _ToolSource):
-            specs.extend(item.specs())
-        elif callable(getattr(item, "spec", None)):  # pyright: ignore[reportUnknownArgumentType]
-            spec = item.spec()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-            if not isinstance(spec, ToolSpec):
-                raise TypeError(f"{item!r}.spec() did not return a ToolSpec")
-            specs.append(spec)
-        else:
-            raise TypeError(f"cannot use {type(item).__name__} as a tool; pass a ToolSpec")  # pyright: ignore[reportUnknownArgumentType]
-    return specs

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from atoll_wire import ConnectError, RemoteProtocolError, TransportTimeout
 
-from ._exceptions import parse_retry_after
+from ._error_bodies import parse_retry_after
 
 _RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 

@@ -1,45 +1,29 @@
-"""Where one model's calls go: the registry entries, the dialect, the base URL and the key.
+"""Where one model's calls go: the registry entries, the dialect, the URL, auth and quirks.
 
-A ``Target`` is resolved once when a Client is made, so a typo in a model name or a missing key
-fails at construction, not on the first call.
+A ``Target`` is resolved once when a Client is made, so a typo in a model name, a dialect or
+auth scheme nobody registered, a quirk the dialect does not know, or a missing key fails at
+construction, not on the first call.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import msgspec
 from atoll_registry import ModelSpec, ProviderSpec, Registry, UnknownModelError
 
-from ._anthropic import AnthropicMessagesDialect
+from ._auth import Auth, NoAuth
 from ._dialect import Dialect
-from ._exceptions import MissingAPIKeyError, UnsupportedRequestError
-from ._openai_chat import OpenAIChatDialect
+from ._dialects import AuthContext, auth_for, dialect_named, resolve_settings
+from ._exceptions import UnsupportedRequestError
+from ._quirks import DialectQuirks, ModelFacts
 
-# Dialects are stateless: one shared instance each, found by the registry's dialect id.
-_DIALECTS: dict[str, Dialect] = {
-    OpenAIChatDialect.name: OpenAIChatDialect(),
-    AnthropicMessagesDialect.name: AnthropicMessagesDialect(),
-}
+__all__ = ["Target", "resolve_target"]
 
 _CUSTOM_PROVIDER_SOURCE = "user-supplied base_url"
-
-
-def dialect_named(name: str) -> Dialect:
-    """The shared dialect instance for a registry dialect id.
-
-    Raises:
-        UnsupportedRequestError: No dialect of that name is implemented.
-    """
-    try:
-        return _DIALECTS[name]
-    except KeyError:
-        known = ", ".join(sorted(_DIALECTS))
-        raise UnsupportedRequestError(
-            f"no dialect named {name!r} is implemented (known: {known})"
-        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +38,11 @@ class Target:
         provider: The provider entry (a synthetic one for a bare ``base_url``).
         dialect: The dialect that speaks to it.
         base_url: The API root the requests go to.
+        api_key: The key found for it (never shown).
+        auth: How its requests authenticate.
+        quirks: The dialect's quirk record for this provider and model.
+        facts: What the registry says the model can do.
+        settings: Endpoint settings the dialect and auth read (``api_version``, ...).
     """
 
     name: str
@@ -61,7 +50,11 @@ class Target:
     provider: ProviderSpec
     dialect: Dialect
     base_url: str
-    api_key: str | None = field(repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    auth: Auth = field(default_factory=NoAuth, repr=False)
+    quirks: DialectQuirks = field(default_factory=DialectQuirks)
+    facts: ModelFacts = field(default_factory=ModelFacts)
+    settings: Mapping[str, str] = field(default_factory=dict[str, str])
 
     @property
     def request_model(self) -> str:
@@ -73,6 +66,67 @@ class Target:
         """``provider/model`` for spans, errors and attempt records."""
         return f"{self.provider.name}/{self.request_model}"
 
+    @classmethod
+    def of(
+        cls,
+        provider: ProviderSpec | None = None,
+        model: ModelSpec | None = None,
+        *,
+        name: str | None = None,
+        dialect: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        auth: Auth | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> Target:
+        """A target made straight from registry entries, without a ``Registry`` lookup.
+
+        For tools and tests that drive a dialect directly. With no provider, the target has
+        the dialect's own defaults (quirks, auth) and knows nothing about the model.
+
+        Args:
+            provider: The provider's entry, or None for a custom server of ``dialect``.
+            model: The model's entry, or None.
+            name: The model name to send when ``model`` is None.
+            dialect: The dialect id (default: the provider's, else ``openai-chat``).
+            base_url: The API root (default: the provider's).
+            api_key: The key (no environment lookup here; none means no auth header).
+            auth: Authenticate this way instead of the provider's scheme.
+            settings: Endpoint settings over the provider's.
+
+        Raises:
+            UnknownDialectError: The dialect or auth scheme is not registered.
+            RegistryDataError: The provider's quirks do not fit the dialect's quirk record.
+        """
+        overrides = True
+        if provider is None:
+            provider = _custom_provider(dialect)
+        elif dialect is not None and dialect != provider.dialect:
+            provider = msgspec.structs.replace(provider, dialect=dialect, quirks={}, auth="")
+            overrides = False
+        url = base_url or provider.base_url or ""
+        return _make(
+            model.request_name if model is not None else (name or ""),
+            model,
+            provider,
+            url,
+            key=api_key,
+            auth=auth,
+            settings=settings,
+            key_required=False,  # a tool or test may build requests without a key
+            model_overrides=overrides,
+        )
+
+
+def _custom_provider(dialect: str | None) -> ProviderSpec:
+    return ProviderSpec(
+        name="custom",
+        dialect=dialect or "openai-chat",
+        source=_CUSTOM_PROVIDER_SOURCE,
+        as_of=date.today(),
+        key_required=False,
+    )
+
 
 def resolve_target(
     name: str,
@@ -81,6 +135,8 @@ def resolve_target(
     base_url: str | None = None,
     api_key: str | None = None,
     dialect: str | None = None,
+    auth: Auth | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Target:
     """Resolve a model name (plus optional overrides) into a ``Target``.
 
@@ -88,13 +144,18 @@ def resolve_target(
         name: A registry name or alias, or any model name when ``base_url`` is given.
         registry: Where model and provider facts come from.
         base_url: Send requests here instead of the provider's URL; with a name the registry
-            does not know, this makes a custom OpenAI-compatible (or ``dialect``) target.
+            does not know, this makes a custom target of ``dialect`` (default openai-chat).
         api_key: The key; default: the provider's environment variable.
-        dialect: The dialect id for a custom target (default ``"openai-chat"``).
+        dialect: Speak this dialect instead of the provider's. The target then takes that
+            dialect's own defaults for quirks and auth (the provider's are for its dialect).
+        auth: Authenticate this way instead of the provider's scheme (a token source, ...).
+        settings: Endpoint settings over the registry's (``api_version``, ``project``, ...).
 
     Raises:
         UnknownModelError: The name is not in the registry and no ``base_url`` was given.
         UnknownProviderError: The ``provider/`` prefix names no provider.
+        UnknownDialectError: The dialect or auth scheme is not registered.
+        RegistryDataError: The provider's quirks do not fit its dialect's quirk record.
         MissingAPIKeyError: The provider needs a key and none was given or found.
         UnsupportedRequestError: The provider needs a base URL (vLLM, llama.cpp) and none was given.
     """
@@ -106,16 +167,12 @@ def resolve_target(
         if base_url is None:
             raise
         model = None
-        provider = ProviderSpec(
-            name="custom",
-            dialect=dialect or "openai-chat",  # type: ignore[arg-type]
-            auth="bearer",
-            source=_CUSTOM_PROVIDER_SOURCE,
-            as_of=date.today(),
-            key_required=False,
-        )
+        provider = _custom_provider(dialect)
+    overrides = True
     if dialect is not None and dialect != provider.dialect:
-        provider = msgspec.structs.replace(provider, dialect=dialect)
+        # The provider's quirks and auth are for its own dialect: take the new one's defaults.
+        provider = msgspec.structs.replace(provider, dialect=dialect, quirks={}, auth="")
+        overrides = False
     url = base_url or provider.base_url
     if url is None:
         raise UnsupportedRequestError(
@@ -124,16 +181,51 @@ def resolve_target(
             provider=provider.name,
             model=name,
         )
-    key = api_key if api_key is not None else _key_from_env(provider)
-    if key is None and provider.key_required and base_url is None:
-        raise MissingAPIKeyError(provider.name, provider.api_key_env)
+    return _make(
+        name,
+        model,
+        provider,
+        url,
+        key=api_key if api_key is not None else _key_from_env(provider),
+        auth=auth,
+        settings=settings,
+        key_required=provider.key_required and base_url is None,
+        model_overrides=overrides,
+    )
+
+
+def _make(
+    name: str,
+    model: ModelSpec | None,
+    provider: ProviderSpec,
+    url: str,
+    *,
+    key: str | None,
+    auth: Auth | None,
+    settings: Mapping[str, str] | None,
+    key_required: bool,
+    model_overrides: bool = True,
+) -> Target:
+    speaker = dialect_named(provider.dialect)
+    resolved = resolve_settings(provider, settings)
+    if auth is None:
+        context = AuthContext(
+            provider=provider, api_key=key, settings=resolved, key_required=key_required
+        )
+        auth = auth_for(provider.auth or speaker.auth, context)
+    # A model's quirk overrides apply only to its own provider's dialect.
+    own = model_overrides and model is not None and model.provider == provider.name
     return Target(
         name=name,
         model=model,
-        provider=provider.with_base_url(url),
-        dialect=dialect_named(provider.dialect),
+        provider=provider.with_base_url(url) if url else provider,
+        dialect=speaker,
         base_url=url.rstrip("/"),
         api_key=key,
+        auth=auth,
+        quirks=speaker.quirks(provider, model if own else None),
+        facts=ModelFacts.of(provider.name, model),
+        settings=resolved,
     )
 
 

@@ -10,6 +10,15 @@ So the billable buckets are::
     output         = output_tokens - reasoning_tokens                        @ output
     reasoning      = reasoning_tokens                                        @ reasoning or output
 
+Usage that also carries audio counts (realtime sessions: optional attributes
+``input_audio_tokens``, ``cache_read_audio_tokens`` and ``output_audio_tokens``, subsets of
+``input_tokens``, ``cache_read_tokens`` and ``output_tokens``) moves those tokens out of the text
+buckets above into their own::
+
+    audio input        = input_audio_tokens - cache_read_audio_tokens        @ input_audio
+    cached audio input = cache_read_audio_tokens                             @ cache_read_audio
+    audio output       = output_audio_tokens                                 @ output_audio
+
 A bucket with tokens in it and no price makes the whole cost unknown: nothing is ever priced
 at zero, or at another bucket's rate, by guess.
 """
@@ -76,6 +85,12 @@ class Cost(msgspec.Struct, frozen=True, kw_only=True):
     """Output tokens other than reasoning."""
     reasoning: Decimal
     """Reasoning tokens."""
+    input_audio: Decimal = _ZERO
+    """Uncached audio input tokens."""
+    cached_input_audio: Decimal = _ZERO
+    """Audio input tokens read from cache."""
+    output_audio: Decimal = _ZERO
+    """Audio output tokens."""
     total: Decimal
     """The sum of the buckets."""
     price: Price
@@ -120,18 +135,38 @@ def _per_million(tokens: int, rate: Decimal | None) -> Decimal:
     return (rate * tokens).scaleb(-6)
 
 
-def _buckets(usage: TokenUsage) -> tuple[int, int, int, int, int]:
-    """(uncached input, cache read, cache write, non-reasoning output, reasoning) token counts.
+def _optional_count(usage: TokenUsage, name: str) -> int:
+    # The audio counts are optional attributes: atoll_wire.Usage has none, realtime usage has.
+    value: object = getattr(usage, name, None)
+    return value if isinstance(value, int) else 0
 
-    Call only when ``input_tokens`` and ``output_tokens`` are known. Subsets that are not
-    reported mean "no breakdown": those tokens are billed at the base rate.
+
+def _buckets(usage: TokenUsage) -> tuple[int, ...]:
+    """Token counts of the buckets, in the order of ``compute_cost``'s ``needed`` table.
+
+    (uncached text input, cached text input, cache write, non-reasoning text output, reasoning,
+    uncached audio input, cached audio input, audio output). Call only when ``input_tokens``
+    and ``output_tokens`` are known. Subsets that are not reported mean "no breakdown": those
+    tokens are billed at the base rate.
     """
     read = usage.cache_read_tokens or 0
     write = usage.cache_write_tokens or 0
     reasoning = usage.reasoning_tokens or 0
     total_in = usage.input_tokens or 0
     total_out = usage.output_tokens or 0
-    return total_in - read - write, read, write, total_out - reasoning, reasoning
+    audio_in = _optional_count(usage, "input_audio_tokens")
+    audio_read = _optional_count(usage, "cache_read_audio_tokens")
+    audio_out = _optional_count(usage, "output_audio_tokens")
+    return (
+        total_in - read - write - (audio_in - audio_read),
+        read - audio_read,
+        write,
+        total_out - reasoning - audio_out,
+        reasoning,
+        audio_in - audio_read,
+        audio_read,
+        audio_out,
+    )
 
 
 def compute_cost(
@@ -157,19 +192,20 @@ def compute_cost(
             reason=f"usage does not report {', '.join(missing)}",
             missing_usage=missing,
         )
-    uncached, read, write, plain_out, reasoning = _buckets(usage)
-    if min(uncached, read, write, plain_out, reasoning) < 0:
+    counts = _buckets(usage)
+    uncached, read, write, plain_out, reasoning, audio_in, audio_read, audio_out = counts
+    if min(counts) < 0:
         return CostUnknown(
             model=name,
             reason=(
-                "inconsistent usage: cache reads/writes exceed input tokens or reasoning "
-                "exceeds output tokens (is the usage in the neutral convention?)"
+                "inconsistent usage: cache reads/writes or audio exceed input tokens, or "
+                "reasoning or audio exceed output tokens (is the usage in the neutral convention?)"
             ),
         )
     if not spec.prices:
         why = "is not in the registry" if not spec.known else "has no known price"
         return CostUnknown(model=name, reason=f"{name} {why}", missing_prices=("input", "output"))
-    row = spec.price_at(_as_day(at), uncached + read + write)
+    row = spec.price_at(_as_day(at), usage.input_tokens or 0)
     if row is None:
         return CostUnknown(model=name, reason=f"no price for {name} is in force on that date")
     reasoning_rate = row.reasoning if row.reasoning is not None else row.output
@@ -179,6 +215,9 @@ def compute_cost(
         ("cache_write", write, row.cache_write),
         ("output", plain_out, row.output),
         ("reasoning" if row.reasoning is not None else "output", reasoning, reasoning_rate),
+        ("input_audio", audio_in, row.input_audio),
+        ("cache_read_audio", audio_read, row.cache_read_audio),
+        ("output_audio", audio_out, row.output_audio),
     )
     gaps = tuple(dict.fromkeys(field for field, n, rate in needed if n and rate is None))
     if gaps:
@@ -195,6 +234,9 @@ def compute_cost(
         cache_write=parts[2],
         output=parts[3],
         reasoning=parts[4],
+        input_audio=parts[5],
+        cached_input_audio=parts[6],
+        output_audio=parts[7],
         total=sum(parts, _ZERO),
         price=row,
     )

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 __all__ = [
+    "AuthScheme",
     "AuthStyle",
     "Capabilities",
     "Dialect",
+    "DialectId",
     "MaxTokensField",
     "Modality",
     "ModelSpec",
@@ -24,19 +26,36 @@ __all__ = [
     "ProviderQuirks",
     "ProviderSpec",
     "QuirkOverrides",
+    "QuirkValues",
     "ReasoningField",
 ]
 
-Dialect = Literal["openai-chat", "anthropic-messages", "gemini"]
-"""The wire dialect a provider speaks (``gemini`` is reserved for the native Gemini API)."""
+DialectId = str
+"""The id of a registered wire dialect (``openai-chat``, ``anthropic-messages``, ``gemini``, ...).
 
-AuthStyle = Literal["bearer", "x-api-key", "none"]
-"""How the key travels: ``Authorization: Bearer <key>``, an ``x-api-key`` header, or not at all."""
+The registry names dialects as data; atoll_dialects keeps the set of implemented dialects (each
+registers itself) and refuses a provider whose dialect is not registered when a Client is made.
+"""
+
+Dialect = DialectId
+"""Former name of ``DialectId`` (kept for existing imports; it clashed with the Dialect class)."""
+
+AuthScheme = str
+"""The id of a registered auth scheme: ``bearer`` (``Authorization: Bearer <key>``),
+``x-api-key``, ``api-key``, ``x-goog-api-key`` (the key in that header), ``none``, or one a
+package registers (OAuth token sources for Vertex AI, Microsoft Entra ID for Azure). A key is
+never sent in a URL query."""
+
+AuthStyle = AuthScheme
+"""Former name of ``AuthScheme`` (kept for existing imports)."""
+
+QuirkValues = dict[str, Any]
+"""Dialect-specific quirk fields as data; the dialect named by the provider validates them."""
 
 ReasoningField = Literal[
     "reasoning_content", "reasoning", "think_tags", "content_parts", "thinking_blocks", "hidden"
 ]
-"""Where reasoning text arrives.
+"""Where reasoning text arrives (an openai-chat quirk value).
 
 ``reasoning_content`` / ``reasoning``: a message (or delta) field of that name;
 ``think_tags``: inline in the content between ``<think_tag>`` tags; ``content_parts``: typed
@@ -62,7 +81,8 @@ class Price(
 
     A missing figure (``None``) is unknown: cost computation never treats it as zero. The one
     documented default is ``reasoning``: when absent, reasoning tokens are billed at the
-    ``output`` rate, which is how every provider in the data bills them.
+    ``output`` rate, which is how every provider in the data bills them. The audio rates apply
+    only to usage that reports audio tokens apart (see ``compute_cost``).
     """
 
     source: str
@@ -81,6 +101,12 @@ class Price(
     """Anthropic's 1-hour cache writes; informational, since ``Usage`` has no per-TTL split."""
     reasoning: Decimal | None = None
     """Reasoning tokens when billed differently from output; ``None`` means the output rate."""
+    input_audio: Decimal | None = None
+    """Uncached audio input tokens (realtime and audio models)."""
+    cache_read_audio: Decimal | None = None
+    """Audio input tokens read from the prompt cache."""
+    output_audio: Decimal | None = None
+    """Audio output tokens."""
     effective_from: date | None = None
     """First day (UTC) this row applies; ``None`` means since the model launched."""
     above_input_tokens: int = 0
@@ -114,67 +140,17 @@ class Capabilities(
     """Token usage is available at the end of a stream."""
 
 
-class ProviderQuirks(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
-):
-    """How a provider departs from its dialect's reference behaviour, as data.
+ProviderQuirks = QuirkValues
+"""A provider's departures from its dialect's reference behaviour, as a mapping of quirk names
+to values (``{"stream_include_usage": true, "notes": [...]}``).
 
-    Dialects read these instead of branching on provider names.
-    """
+Quirks belong to a dialect: each dialect declares its own quirk record (in atoll_dialects) and
+validates these values against it when a Client is made, so a misspelt quirk fails loudly and
+the registry never needs to know a dialect's fields. ``notes`` is prose for people."""
 
-    stream_include_usage: bool = False
-    """Accepts ``stream_options: {"include_usage": true}`` (OpenAI-chat) to get usage in streams."""
-    stream_usage_always: bool = False
-    """Sends usage at the end of a stream without being asked."""
-    reasoning_field: ReasoningField | None = None
-    """Where reasoning text arrives; ``None`` when not documented."""
-    think_tag: str | None = None
-    """The tag name when ``reasoning_field`` is ``think_tags`` (``think`` for ``<think>``)."""
-    max_tokens_field: MaxTokensField = "max_tokens"
-    """The request field that caps output length."""
-    max_tokens_required: bool = False
-    """Requests without a max-tokens value are rejected (Anthropic)."""
-    empty_tool_call_ids: bool = False
-    """Tool call ids may be ``""``; the client must synthesise unique ids."""
-    tool_calls_single_index: bool = False
-    """Streamed tool calls may all carry ``index: 0``; tell them apart by id."""
-    cache_tokens_in_input: bool = True
-    """The provider's raw input count includes cache reads and writes (OpenAI); when ``False``
-    they are reported separately and the dialect adds them (Anthropic)."""
-    parallel_tool_calls_param: bool = False
-    """Accepts the OpenAI ``parallel_tool_calls`` request field."""
-    notes: tuple[str, ...] = ()
-    """Other observed behaviour worth knowing, in prose."""
-
-
-class QuirkOverrides(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
-):
-    """Where one model departs from its provider's quirks; ``None`` inherits the provider's.
-
-    Read them through ``ProviderSpec.quirks_for(model)``, which merges the two.
-    """
-
-    stream_include_usage: bool | None = None
-    """See ``ProviderQuirks.stream_include_usage``."""
-    stream_usage_always: bool | None = None
-    """See ``ProviderQuirks.stream_usage_always``."""
-    reasoning_field: ReasoningField | None = None
-    """See ``ProviderQuirks.reasoning_field``."""
-    think_tag: str | None = None
-    """See ``ProviderQuirks.think_tag``."""
-    max_tokens_field: MaxTokensField | None = None
-    """See ``ProviderQuirks.max_tokens_field``."""
-    max_tokens_required: bool | None = None
-    """See ``ProviderQuirks.max_tokens_required``."""
-    empty_tool_call_ids: bool | None = None
-    """See ``ProviderQuirks.empty_tool_call_ids``."""
-    tool_calls_single_index: bool | None = None
-    """See ``ProviderQuirks.tool_calls_single_index``."""
-    parallel_tool_calls_param: bool | None = None
-    """See ``ProviderQuirks.parallel_tool_calls_param``."""
-    notes: tuple[str, ...] = ()
-    """Added to the provider's notes."""
+QuirkOverrides = QuirkValues
+"""Where one model departs from its provider's quirks: the same mapping, merged over the
+provider's by ``ProviderSpec.quirks_for(model)`` (``notes`` are appended)."""
 
 
 class ProviderSpec(
@@ -184,10 +160,11 @@ class ProviderSpec(
 
     name: str
     """Registry name, the ``provider`` in ``provider/model``."""
-    dialect: Dialect
-    """The wire dialect spoken at ``base_url``."""
-    auth: AuthStyle
-    """How the API key is sent."""
+    dialect: DialectId
+    """The wire dialect spoken at ``base_url`` (a registered dialect id)."""
+    auth: AuthScheme = ""
+    """How the caller authenticates (a registered auth scheme id); empty: the dialect's own
+    default (``bearer`` for openai-chat, ``x-api-key`` for anthropic-messages, ...)."""
     source: str
     """The provider documentation for these facts: where to check them."""
     as_of: date
@@ -207,8 +184,11 @@ class ProviderSpec(
     """Fixed headers every request carries (e.g. ``anthropic-version``)."""
     local: bool = False
     """Runs on the user's own machine or cluster."""
-    quirks: ProviderQuirks = ProviderQuirks()
-    """Departures from the dialect's reference behaviour."""
+    quirks: QuirkValues = {}
+    """Departures from the dialect's reference behaviour, validated by the dialect."""
+    settings: dict[str, str] = {}
+    """Endpoint settings a dialect or auth scheme reads (``api_version``, ``location``, ...):
+    a value, or ``$NAME`` to read the environment variable ``NAME`` when a Client is made."""
     default_price: Price | None = None
     """Price for models the registry does not list (self-hosted servers: zero, with a source)."""
     pricing_url: str | None = None
@@ -226,7 +206,10 @@ class ProviderSpec(
         return msgspec.structs.replace(self, base_url=base_url.rstrip("/"))
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        """The fixed headers plus the authentication header for ``api_key``.
+        """The fixed headers plus the key in the header of a built-in key scheme.
+
+        A convenience for scripts; the Client authenticates through atoll_dialects' ``Auth``
+        schemes, which also cover token sources.
 
         Args:
             api_key: The secret; ``None`` or ``""`` adds no auth header.
@@ -236,29 +219,29 @@ class ProviderSpec(
         """
         headers = dict(self.headers)
         if api_key:
-            if self.auth == "bearer":
+            if self.auth in ("bearer", ""):
                 headers["Authorization"] = f"Bearer {api_key}"
-            elif self.auth == "x-api-key":
-                headers["x-api-key"] = api_key
+            elif self.auth in ("x-api-key", "api-key", "x-goog-api-key"):
+                headers[self.auth] = api_key
         return headers
 
-    def quirks_for(self, model: ModelSpec | None) -> ProviderQuirks:
-        """This provider's quirks with ``model``'s overrides applied (``model.quirks``).
+    def quirks_for(self, model: ModelSpec | None) -> QuirkValues:
+        """This provider's quirks with ``model``'s overrides merged on top (``model.quirks``).
 
         Args:
             model: A model served by this provider, or ``None`` for the provider's own quirks.
+
+        Returns:
+            A new mapping; ``notes`` holds the provider's notes followed by the model's.
         """
         overrides = model.quirks if model is not None else None
-        if overrides is None:
-            return self.quirks
-        changes: dict[str, object] = {
-            field: value
-            for field in overrides.__struct_fields__
-            if field != "notes" and (value := getattr(overrides, field)) is not None
-        }
-        if overrides.notes:
-            changes["notes"] = (*self.quirks.notes, *overrides.notes)
-        return msgspec.structs.replace(self.quirks, **changes)
+        if not overrides:
+            return dict(self.quirks)
+        merged = {**self.quirks, **overrides}
+        notes = [*self.quirks.get("notes", ()), *overrides.get("notes", ())]
+        if notes:
+            merged["notes"] = notes
+        return merged
 
 
 class ModelSpec(
@@ -289,7 +272,7 @@ class ModelSpec(
     """What the model writes; empty when not documented."""
     capabilities: Capabilities = Capabilities()
     """Documented capabilities."""
-    quirks: QuirkOverrides | None = None
+    quirks: QuirkValues | None = None
     """Where this model departs from its provider's quirks (see ``ProviderSpec.quirks_for``)."""
     prices: tuple[Price, ...] = ()
     """Price rows; empty when the price is unknown."""

@@ -94,6 +94,11 @@ class SyncCurlTransport(SyncTransport):
         )
         self._engine = _Engine(config)
 
+    @property
+    def default_timeout(self) -> Timeout:
+        """The per-phase limits this transport applies where a request sets none."""
+        return self._engine.config.timeout
+
     def send(self, request: HttpRequest) -> SyncHttpResponse:
         """Send ``request``; return once the status line and headers arrived.
 

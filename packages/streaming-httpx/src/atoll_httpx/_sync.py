@@ -116,6 +116,11 @@ class SyncHttpxTransport(SyncTransport):
         """True once ``close`` ran."""
         return self._closed
 
+    @property
+    def default_timeout(self) -> Timeout:
+        """The per-phase limits this transport applies where a request sets none."""
+        return self._policy.timeout
+
     def send(self, request: HttpRequest) -> SyncHttpResponse:
         """Send ``request``; return once the status and headers arrived.
 

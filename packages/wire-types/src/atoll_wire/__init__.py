@@ -64,7 +64,7 @@ if typing.TYPE_CHECKING:
         ToolCallPart,
         ToolResultPart,
     )
-    from ._redact import redact_headers, redact_url
+    from ._redact import is_secret_header, redact_headers, redact_text, redact_url
     from ._request import ChatRequest, OutputSchema, ToolChoice, ToolSpec
     from ._response import ChatResponse
     from ._sse import ServerSentEvent, SSEDecoder
@@ -138,7 +138,9 @@ _LAZY: dict[str, str] = {
     "WriteTimeout": "._exceptions",
     "checked_header_value": "._headers",
     "parse_tool_arguments": "._accumulator",
+    "is_secret_header": "._redact",
     "redact_headers": "._redact",
+    "redact_text": "._redact",
     "redact_url": "._redact",
 }
 
@@ -211,7 +213,9 @@ __all__ = (
     "WireError",
     "WriteTimeout",
     "checked_header_value",
+    "is_secret_header",
     "parse_tool_arguments",
     "redact_headers",
+    "redact_text",
     "redact_url",
 )

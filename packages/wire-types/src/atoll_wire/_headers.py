@@ -9,9 +9,12 @@ the header and never its value.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ._exceptions import TransportError
-from ._transport import HttpRequest
+
+if TYPE_CHECKING:
+    from ._transport import HttpRequest
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Visible ASCII, space and tab: no control character (CR, LF, NUL, ...) and no non-ASCII text,
@@ -20,7 +23,7 @@ _VALUE = re.compile(r"[\t\x20-\x7e]*")
 _OWS = " \t"
 
 
-def checked_header_value(name: str, value: str, request: HttpRequest) -> str:
+def checked_header_value(name: str, value: str, request: HttpRequest | None = None) -> str:
     """Validate one request header and return the value to send.
 
     Surrounding spaces and tabs are not part of an HTTP field value (RFC 9110, 5.5), so they
@@ -29,7 +32,7 @@ def checked_header_value(name: str, value: str, request: HttpRequest) -> str:
     Args:
         name: The header name.
         value: Its value as the caller gave it.
-        request: The request it belongs to (carried by the error).
+        request: The request it belongs to (carried by the error), if there is one yet.
 
     Returns:
         The value without surrounding spaces and tabs.

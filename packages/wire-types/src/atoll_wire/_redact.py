@@ -1,7 +1,16 @@
-"""Keep secrets (API keys, bearer tokens, cookies) out of reprs, logs and error messages."""
+"""One rule for keeping secrets out of reprs, logs, errors and spans: headers, URLs and text.
+
+Every package calls these three functions; none keeps a redaction of its own. A header is
+masked when its name marks a credential (``authorization``, ``x-api-key``, anything with
+``key``, ``token``, ``secret``, ``auth``, ``password`` or ``signature`` in it) or when its value
+looks like one (``Bearer ...``, ``sk-...``, ``AIza...``), whatever its name. Text (error bodies,
+messages, stream error payloads) has key-like substrings masked. URLs lose user info and the
+values of secret query parameters.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 REDACTED = "[redacted]"
@@ -24,6 +33,39 @@ _SECRET_HEADERS = frozenset(
 _SECRET_MARKERS = ("key", "token", "secret", "auth", "password", "signature")
 _SECRET_QUERY = frozenset({"key", "api_key", "apikey", "token", "access_token", "sig"})
 
+# Key-like text: bearer tokens, the key formats of the providers in the registry (OpenAI,
+# Anthropic, OpenRouter, Groq, xAI, NVIDIA, Google, AWS access keys), JWTs.
+_SECRET_TEXT = re.compile(
+    r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"
+    r"|\b(?:sk|pk|rk|gsk|xai|nvapi|sk-ant|sk-or|sk-proj)-[A-Za-z0-9_\-]{8,}"
+    r"|\bAIza[0-9A-Za-z_\-]{20,}"
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
+    r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
+)
+
+#: How much of a body an error keeps by default.
+BODY_EXCERPT_CHARS = 2000
+
+
+def _mask(match: re.Match[str]) -> str:
+    return f"{match.group(1) or ''}{REDACTED}"
+
+
+def redact_text(text: str, limit: int | None = BODY_EXCERPT_CHARS) -> str:
+    """Mask key-like substrings in ``text`` and shorten it to ``limit`` characters.
+
+    Args:
+        text: Any text that may be shown (an error body, a message, a stream error payload).
+        limit: The most characters kept (longer text ends with an ellipsis); None keeps all.
+
+    Returns:
+        The scrubbed text.
+    """
+    cleaned = _SECRET_TEXT.sub(_mask, text) if text else text
+    if limit is not None and len(cleaned) > limit:
+        cleaned = cleaned[:limit] + "…"
+    return cleaned
+
 
 def is_secret_header(name: str) -> bool:
     """Return True when a header of this name may carry a credential.
@@ -35,16 +77,22 @@ def is_secret_header(name: str) -> bool:
     return lower in _SECRET_HEADERS or any(marker in lower for marker in _SECRET_MARKERS)
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Copy ``headers`` with the value of every credential-bearing header replaced.
+def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Copy ``headers`` with every credential masked, by its name or by the look of its value.
 
     Args:
-        headers: Request or response headers.
+        headers: Request or response headers (``None`` gives ``{}``). Names keep their case.
 
     Returns:
-        A new dict, safe to log.
+        A new dict, safe to log: a credential header's value is ``[redacted]``; any other value
+        has key-like text masked (``x-echo-auth: Bearer sk-...`` is caught either way).
     """
-    return {k: (REDACTED if is_secret_header(k) else v) for k, v in headers.items()}
+    if not headers:
+        return {}
+    return {
+        name: REDACTED if is_secret_header(name) else redact_text(value, None)
+        for name, value in headers.items()
+    }
 
 
 def redact_url(url: str) -> str:

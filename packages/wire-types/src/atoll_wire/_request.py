@@ -80,6 +80,8 @@ class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
         max_tokens: Upper bound on generated tokens.
         stop: Stop sequences.
         seed: Sampling seed where supported.
+        parallel_tool_calls: Allow (True) or forbid (False) several tool calls in one turn;
+            None leaves the provider's default.
         stream: Whether to stream the reply.
         extra: Provider-specific fields merged into the request body as they are.
         metadata: Caller's labels (kept for tracing; dialects may forward them).
@@ -95,6 +97,7 @@ class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     max_tokens: int | None = None
     stop: list[str] | None = None
     seed: int | None = None
+    parallel_tool_calls: bool | None = None
     stream: bool = False
     extra: dict[str, Any] = {}
     metadata: dict[str, str] = {}

@@ -471,6 +471,15 @@ class AsyncTransport(ABC):
 class SyncTransport(ABC):
     """Sends requests, blocking. Subclass it for a new HTTP backend."""
 
+    @property
+    def default_timeout(self) -> Timeout:
+        """The transport's own per-phase limits, used for phases a request leaves unset.
+
+        A caller that must cap every phase itself (the sync Client, by its deadline) reads
+        it; the base returns ``Timeout()`` (nothing known), so a backend should override it.
+        """
+        return Timeout()
+
     @abstractmethod
     def send(self, request: HttpRequest) -> SyncHttpResponse:
         """Send ``request`` and return the response once its headers arrived.

@@ -1,0 +1,188 @@
+"""What ``Client`` and ``SyncClient`` share: resolving models, checking settings, making loops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from atoll_registry import Registry
+from atoll_wire import HttpRequest, Timeout, TransportError, checked_header_value
+from opentelemetry import trace
+
+from ._attempts import AttemptLoop
+from ._auth import Auth
+from ._engine import Engine
+from ._exceptions import InvalidOptionError
+from ._request import MessagesOrPrompt, build_request
+from ._retry import RetryPolicy
+from ._target import Target, resolve_target
+from ._telemetry import get_tracer
+
+__all__ = ["ClientBase"]
+
+
+def _deadline(value: object, option: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidOptionError(option, value, "a positive number of seconds")
+    return float(value)
+
+
+def _headers(value: Mapping[str, str] | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InvalidOptionError("default_headers", value, "a mapping of header names to values")
+    headers: dict[str, str] = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not isinstance(item, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidOptionError("default_headers", value, "string header names and values")
+        try:
+            checked_header_value(name, item)
+        except TransportError:
+            raise InvalidOptionError(
+                "default_headers", f"<header {name!r}>", "names and values without newlines"
+            ) from None
+        headers[name] = item
+    return headers
+
+
+def make_engine(
+    model: str | Sequence[str],
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    retry: RetryPolicy | None,
+    timeout: float | Timeout | None,
+    dialect: str | None,
+    registry: Registry | None,
+    auth: Auth | None,
+    settings: Mapping[str, str] | None,
+    default_headers: Mapping[str, str] | None,
+) -> Engine:
+    """Check the settings both clients share and resolve the models.
+
+    Raises:
+        InvalidOptionError: A setting of the wrong type or value.
+    """
+    names = [model] if isinstance(model, str) else list(model)
+    if not names or not all(isinstance(n, str) and n for n in names):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InvalidOptionError("model", model, "a model name or a non-empty list of names")
+    if retry is not None and not isinstance(retry, RetryPolicy):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InvalidOptionError("retry", retry, "a RetryPolicy (RetryPolicy(attempts=3))")
+    if auth is not None and not isinstance(auth, Auth):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InvalidOptionError("auth", auth, "an atoll_dialects.Auth")
+    registry = registry or Registry.default()
+    targets = [
+        resolve_target(
+            n,
+            registry=registry,
+            base_url=base_url,
+            api_key=api_key,
+            dialect=dialect,
+            auth=auth,
+            settings=settings,
+        )
+        for n in names
+    ]
+    if isinstance(timeout, Timeout):
+        transport_timeout, overall = timeout, None
+    else:
+        transport_timeout, overall = Timeout(), _deadline(timeout, "timeout")
+    return Engine(
+        targets=targets,
+        registry=registry,
+        retry=retry or RetryPolicy(),
+        transport_timeout=transport_timeout,
+        deadline_seconds=overall,
+        default_headers=_headers(default_headers),
+    )
+
+
+class ClientBase:
+    """Settings and loop-making shared by the async and sync clients."""
+
+    _engine: Engine
+    _tracer: trace.Tracer
+    _capture: bool
+
+    def _setup(
+        self,
+        model: str | Sequence[str],
+        tracer_provider: trace.TracerProvider | None,
+        capture_content: bool,
+        **settings: Any,
+    ) -> None:
+        self._engine = make_engine(model, **settings)
+        self._tracer = get_tracer(tracer_provider)
+        self._capture = bool(capture_content)
+
+    @property
+    def targets(self) -> Sequence[Target]:
+        """The resolved models, in fallback order."""
+        return self._engine.targets
+
+    @property
+    def registry(self) -> Registry:
+        """The registry prices and model facts come from."""
+        return self._engine.registry
+
+    def _call_headers(self, extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        defaults = self._engine.default_headers
+        if not extra:
+            return defaults or None
+        return {**defaults, **extra}
+
+    def _chat_loop(
+        self,
+        messages_or_prompt: MessagesOrPrompt,
+        options: Mapping[str, Any],
+        *,
+        stream: bool,
+        timeout: object,
+        transport_timeout: Timeout | None,
+    ) -> AttemptLoop:
+        request, extra_headers = build_request(messages_or_prompt, options, stream=stream)
+        engine = self._engine
+        return AttemptLoop(
+            engine,
+            request,
+            engine.deadline(_deadline(timeout, "timeout")),
+            operation="chat",
+            tracer=self._tracer,
+            capture_content=self._capture,
+            headers=self._call_headers(extra_headers),
+            transport_timeout=transport_timeout,
+        )
+
+    def _loop(
+        self,
+        operation: str,
+        build: Callable[[Target], HttpRequest],
+        *,
+        timeout: object,
+        transport_timeout: Timeout | None,
+        first_only: bool = True,
+    ) -> AttemptLoop:
+        engine = self._engine
+        if first_only and len(engine.targets) > 1:
+            engine = Engine(
+                targets=engine.targets[:1],
+                registry=engine.registry,
+                retry=engine.retry,
+                transport_timeout=engine.transport_timeout,
+                deadline_seconds=engine.deadline_seconds,
+                max_response_bytes=engine.max_response_bytes,
+                default_headers=engine.default_headers,
+            )
+        return AttemptLoop(
+            engine,
+            None,
+            engine.deadline(_deadline(timeout, "timeout")),
+            operation=operation,
+            tracer=self._tracer,
+            build=build,
+            headers=self._call_headers(None),
+            transport_timeout=transport_timeout,
+        )

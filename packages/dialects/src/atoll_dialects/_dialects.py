@@ -1,0 +1,182 @@
+"""The open sets of dialects and auth schemes, each registered under the id the registry uses.
+
+A new dialect is a module that subclasses ``Dialect`` and calls ``register_dialect`` (the
+built-in ones register themselves when atoll_dialects is imported); a new auth scheme is a
+factory registered with ``register_auth``. The registry names both as data (a provider's
+``dialect`` and ``auth``), and a Client refuses an id nobody registered.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ._auth import Auth, HeaderKeyAuth, NoAuth
+from ._exceptions import MissingAPIKeyError, UnknownDialectError
+
+if TYPE_CHECKING:
+    from atoll_registry import ProviderSpec
+
+    from ._dialect import Dialect
+
+__all__ = [
+    "AuthContext",
+    "AuthFactory",
+    "auth_for",
+    "dialect_named",
+    "register_auth",
+    "register_dialect",
+    "registered_auth_schemes",
+    "registered_dialects",
+]
+
+_DIALECTS: dict[str, Dialect] = {}
+
+
+def register_dialect(dialect: Dialect, *, replace: bool = False) -> Dialect:
+    """Make a dialect available under its ``name``, the id registry entries use.
+
+    Args:
+        dialect: An instance of a ``Dialect`` subclass (dialects are stateless and shared).
+        replace: Allow replacing a dialect already registered under that id.
+
+    Returns:
+        The dialect, so a module can write ``MY_DIALECT = register_dialect(MyDialect())``.
+
+    Raises:
+        ValueError: The id is empty, or taken and ``replace`` is False.
+    """
+    name = getattr(dialect, "name", "")
+    if not name:
+        raise ValueError(f"{type(dialect).__name__} has no `name` (its registry dialect id)")
+    if name in _DIALECTS and not replace and _DIALECTS[name] is not dialect:
+        raise ValueError(f"a dialect named {name!r} is already registered; pass replace=True")
+    _DIALECTS[name] = dialect
+    return dialect
+
+
+def dialect_named(name: str) -> Dialect:
+    """The registered dialect for an id.
+
+    Raises:
+        UnknownDialectError: No dialect is registered under that id.
+    """
+    try:
+        return _DIALECTS[name]
+    except KeyError:
+        raise UnknownDialectError("dialect", name, sorted(_DIALECTS)) from None
+
+
+def registered_dialects() -> list[str]:
+    """The ids of every registered dialect, sorted."""
+    return sorted(_DIALECTS)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthContext:
+    """What an auth factory knows when a Client resolves a target.
+
+    Attributes:
+        provider: The provider's registry entry.
+        api_key: The key the caller gave or the environment held (None when neither).
+        settings: The target's endpoint settings (``api_version``, ``project``, ...).
+        key_required: Whether a missing key is an error (False for local or custom servers).
+    """
+
+    provider: ProviderSpec
+    api_key: str | None = field(repr=False)
+    settings: Mapping[str, str]
+    key_required: bool
+
+    def require_key(self) -> str | None:
+        """The key, or raise when the provider needs one and there is none.
+
+        Raises:
+            MissingAPIKeyError: No key, and the provider requires one (names the variable).
+        """
+        if self.api_key is None and self.key_required:
+            raise MissingAPIKeyError(self.provider.name, self.provider.api_key_env)
+        return self.api_key
+
+
+AuthFactory = Callable[[AuthContext], Auth]
+"""Makes the ``Auth`` of one target (raises ``MissingAPIKeyError`` when it needs a key)."""
+
+
+def _key_header(header: str, prefix: str = "") -> AuthFactory:
+    def factory(context: AuthContext) -> Auth:
+        key = context.require_key()
+        return NoAuth() if not key else HeaderKeyAuth(header, key, prefix=prefix)
+
+    return factory
+
+
+def _none(context: AuthContext) -> Auth:
+    return NoAuth()
+
+
+_AUTH: dict[str, AuthFactory] = {
+    "bearer": _key_header("Authorization", "Bearer "),
+    "x-api-key": _key_header("x-api-key"),
+    "api-key": _key_header("api-key"),
+    "x-goog-api-key": _key_header("x-goog-api-key"),
+    "none": _none,
+}
+
+
+def register_auth(scheme: str, factory: AuthFactory, *, replace: bool = False) -> None:
+    """Make an auth scheme available under the id registry entries use (``auth``).
+
+    Args:
+        scheme: The id (``"google-oauth"``, ``"azure-entra"``, ...).
+        factory: Builds a target's ``Auth`` from an ``AuthContext``.
+        replace: Allow replacing a scheme already registered under that id.
+
+    Raises:
+        ValueError: The id is empty, or taken and ``replace`` is False.
+    """
+    if not scheme:
+        raise ValueError("an auth scheme needs a non-empty id")
+    if scheme in _AUTH and not replace and _AUTH[scheme] is not factory:
+        raise ValueError(f"an auth scheme named {scheme!r} is already registered")
+    _AUTH[scheme] = factory
+
+
+def registered_auth_schemes() -> list[str]:
+    """The ids of every registered auth scheme, sorted."""
+    return sorted(_AUTH)
+
+
+def auth_for(scheme: str, context: AuthContext) -> Auth:
+    """Build a target's ``Auth`` with the factory registered under ``scheme``.
+
+    Raises:
+        UnknownDialectError: No auth scheme is registered under that id.
+        MissingAPIKeyError: The scheme needs a key and there is none.
+    """
+    try:
+        factory = _AUTH[scheme]
+    except KeyError:
+        raise UnknownDialectError("auth scheme", scheme, sorted(_AUTH)) from None
+    return factory(context)
+
+
+def resolve_settings(provider: ProviderSpec, given: Mapping[str, str] | None) -> dict[str, str]:
+    """A target's endpoint settings: the registry's, then the caller's on top.
+
+    A registry value ``$NAME`` is read from the environment variable ``NAME``; a setting whose
+    variable is unset is left out.
+    """
+    settings: dict[str, str] = {}
+    for key, value in provider.settings.items():
+        if value.startswith("$"):
+            found = os.environ.get(value[1:])
+            if found:
+                settings[key] = found
+        else:
+            settings[key] = value
+    if given:
+        settings.update(given)
+    return settings

@@ -1,0 +1,164 @@
+"""What one streamed call has received and what its failures mean; shared by both streams.
+
+``StreamState`` turns body chunks into neutral events (SSE decoder → the dialect's stream
+decoder → the accumulator) and judges a failure: before the first event it is another attempt
+(the ``AttemptLoop`` decides), after it the stream ends with a typed error carrying what arrived.
+It does no I/O; ``ChatStream`` and ``SyncChatStream`` feed it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+
+import msgspec
+from atoll_wire import (
+    ServerSentEvent,
+    SSEDecoder,
+    SSEError,
+    StreamAccumulator,
+    StreamError,
+    StreamEvent,
+    TransportError,
+    redact_text,
+)
+
+from ._attempts import AttemptLoop
+from ._dialect import StreamDecoder
+from ._error_bodies import error_from_stream_event
+from ._exceptions import APIError
+from ._result import ClientResponse
+
+__all__ = ["StreamState"]
+
+_json = msgspec.json.Encoder()
+
+
+def _masked(event: StreamError) -> StreamError:
+    """The event with key-like text masked in its message and raw payload (one rule)."""
+    raw = event.raw
+    if isinstance(raw, str):
+        clean_raw: object = redact_text(raw, None)
+    elif raw is None:
+        clean_raw = None
+    else:
+        text = _json.encode(raw).decode()
+        clean = redact_text(text, None)
+        clean_raw = raw if clean == text else msgspec.json.decode(clean)
+    return msgspec.structs.replace(event, message=redact_text(event.message, None), raw=clean_raw)
+
+
+class StreamState:
+    """The received part of one streamed call (see the module docstring).
+
+    Attributes:
+        loop: The call's attempt loop.
+        delivered: Whether an event of the current attempt reached the caller.
+    """
+
+    __slots__ = ("_accumulator", "_decoder", "_headers", "_result", "_sse", "delivered", "loop")
+
+    def __init__(self, loop: AttemptLoop) -> None:
+        self.loop = loop
+        self.delivered = False
+        self._accumulator = StreamAccumulator()
+        self._headers: Mapping[str, str] = {}
+        self._result: ClientResponse | None = None
+        self._sse = SSEDecoder()
+        self._decoder: StreamDecoder | None = None
+
+    def opened(self, headers: Mapping[str, str]) -> None:
+        """A success response's headers arrived: start a fresh attempt's decoding."""
+        loop = self.loop
+        target = loop.target
+        assert loop.sent is not None
+        self._headers = headers
+        self._accumulator = StreamAccumulator(provider=target.provider.name)
+        self._sse = SSEDecoder()
+        self._decoder = target.dialect.stream_decoder(target, loop.sent)
+        self.delivered = False
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        """The events in one body chunk, in order (added to the accumulated response).
+
+        A ``StreamError`` event is returned like the others (with secrets masked); the
+        caller yields it and then raises ``error_of(event)``.
+        """
+        span = self.loop.span
+        if span is not None:
+            span.first_chunk()
+        return self._decode(self._sse.feed(chunk))
+
+    def flush(self) -> list[StreamEvent]:
+        """The body ended: the events still held by the decoders."""
+        events = self._decode(self._sse.flush())
+        decoder = self._decoder
+        assert decoder is not None
+        for event in decoder.finish():
+            self._accumulator.add(event)
+            events.append(event)
+        return events
+
+    def _decode(self, sse_events: list[ServerSentEvent]) -> list[StreamEvent]:
+        decoder = self._decoder
+        assert decoder is not None, "the stream must be opened first"
+        accumulator = self._accumulator
+        out: list[StreamEvent] = []
+        for sse_event in sse_events:
+            for event in decoder.feed(sse_event):
+                if isinstance(event, StreamError):
+                    event = _masked(event)
+                accumulator.add(event)
+                out.append(event)
+        return out
+
+    def error_of(self, event: StreamError) -> APIError:
+        """The typed error for an error the provider reported in the stream, with ``partial``."""
+        target = self.loop.target
+        return error_from_stream_event(
+            event,
+            self._accumulator.response(),
+            provider=target.provider.name,
+            model=target.request_model,
+        )
+
+    def failure(self, error: BaseException) -> float:
+        """Judge a failure while reading: the wait before another attempt, or raise.
+
+        Before any event of this attempt reached the caller a broken body is another attempt
+        (or the next model); after that, or for an error the provider reported, an SSE limit
+        or the deadline, the stream ends with the typed error carrying what arrived.
+
+        Raises:
+            APIError: The stream's final error (StreamInterrupted, TimeoutError, the
+                provider's typed error), with ``partial``.
+        """
+        loop = self.loop
+        partial = self._accumulator.response()
+        if isinstance(error, builtins.TimeoutError) and loop.deadline.expired:
+            raise loop.timed_out(partial) from error
+        if self.delivered or not isinstance(error, TransportError):
+            if isinstance(error, APIError | TransportError | SSEError | builtins.TimeoutError):
+                raise loop.interrupted(error, partial) from error
+            raise error
+        return loop.failed(error, final=loop.interruption(error, partial))
+
+    @property
+    def response(self) -> ClientResponse:
+        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
+        if self._result is not None:
+            return self._result
+        return self.loop.snapshot(self._accumulator.response(), self._headers)
+
+    def finished(self) -> ClientResponse:
+        """The stream ended normally: the final response (span ended)."""
+        if self._result is None:
+            self._result = self.loop.finished(self._accumulator.response(), self._headers)
+        return self._result
+
+    def exit(self, error: BaseException | None) -> None:
+        """The caller left the stream: end the span (failed, or with what arrived)."""
+        if error is not None:
+            self.loop.abandon(error)
+        elif self.loop.span is not None:
+            self.finished()
