@@ -170,3 +170,21 @@ def test_ollama_and_provider_schemas(server: FakeLLMServer) -> None:
         GroqOpenAISchema(), "Hi", model="llama-3.3-70b-versatile", dry_run=True, return_all=True
     )
     assert rendered[-1] == {"role": "user", "content": "Hi"}
+
+
+def test_azure_sends_its_key_in_the_api_key_header(
+    server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from atoll import AzureOpenAISchema
+
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret")
+    monkeypatch.setenv("AZURE_OPENAI_HOST", server.url)
+    reply = aigenerate(AzureOpenAISchema(), "Hi", model="gpt-4o-mini", verbose=False)
+    assert reply.content == "echo: Hi"
+    request = server.requests[-1]
+    assert request.path == "/openai/v1/chat/completions"
+    assert request.headers.get("api-key") == "[redacted]", "sent, and redacted in the log"
+    assert "authorization" not in request.headers
+    monkeypatch.delenv("AZURE_OPENAI_HOST")
+    with pytest.raises(SchemaError, match="AZURE_OPENAI_HOST"):
+        aigenerate(AzureOpenAISchema(), "Hi", model="gpt-4o-mini")

@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 import typing
 
+from atoll_wire import AtollError
+
 from ._exceptions import (
     CompatError,
     ExtractionError,
@@ -292,6 +294,7 @@ __all__ = (
     "AbstractPromptSchema",
     "AnnotationMessage",
     "AnthropicSchema",
+    "AtollError",
     "AzureOpenAISchema",
     "CONV_HISTORY",
     "CerebrasOpenAISchema",

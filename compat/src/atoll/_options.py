@@ -21,7 +21,9 @@ from atoll_wire import Timeout
 _log = logging.getLogger("atoll")
 
 _OWN_KEYS = frozenset({"n", "url", "tool_choice", "stream", "max_completion_tokens"})
-_CALL_KEYS = frozenset({"temperature", "top_p", "max_tokens", "stop", "seed"})
+_CALL_KEYS = frozenset(
+    {"temperature", "top_p", "max_tokens", "stop", "seed", "parallel_tool_calls", "extra_headers"}
+)
 _HTTP_KEYS = frozenset(
     {"retries", "readtimeout", "connect_timeout", "timeout", "retry_non_idempotent"}
 )

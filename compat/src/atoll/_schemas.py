@@ -12,7 +12,7 @@ schema                         calls
 ``LocalServerOpenAISchema``    the server at the ``LOCAL_SERVER`` preference (llama.cpp-style)
 ``MistralOpenAISchema`` ...    ``mistral``, ``groq``, ``deepseek``, ``together``, ``fireworks``,
                                ``openrouter``, ``cerebras``, ``xai``, ``gemini`` (OpenAI API)
-``AzureOpenAISchema``          ``{AZURE_OPENAI_HOST}/openai/v1`` (bearer token auth)
+``AzureOpenAISchema``          ``{AZURE_OPENAI_HOST}/openai/v1`` (``api-key`` header)
 ``AnthropicSchema``            the ``anthropic`` provider (Messages API)
 ``OllamaSchema``               the ``ollama`` provider (its OpenAI-compatible endpoint)
 ``ChatMLSchema``               nothing: render-only (``dry_run``), a ChatML string
@@ -143,8 +143,8 @@ class GoogleOpenAISchema(AbstractOpenAISchema):
 class AzureOpenAISchema(AbstractOpenAISchema):
     """Azure OpenAI's v1 API at ``{AZURE_OPENAI_HOST}/openai/v1`` (or ``api_kwargs["url"]``).
 
-    The key travels as a bearer token (a Microsoft Entra ID token works); Azure's ``api-key``
-    header style is not one of the registry's auth styles yet.
+    The key (``api_key``, else ``AZURE_OPENAI_API_KEY``) travels in Azure's ``api-key`` header;
+    the model name is your deployment's name.
     """
 
 

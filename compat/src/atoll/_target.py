@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from atoll_dialects import AnthropicMessagesDialect, Client, Dialect, OpenAIChatDialect, SyncClient
+from atoll_dialects import Auth, Client, HeaderKeyAuth, SyncClient, Target
 from atoll_registry import (
     AmbiguousModelError,
     ModelSpec,
@@ -39,11 +39,6 @@ from ._schemas import (
     split_wrappers,
 )
 
-_DIALECTS: dict[str, Dialect] = {
-    "openai-chat": OpenAIChatDialect(),
-    "anthropic-messages": AnthropicMessagesDialect(),
-}
-
 
 @dataclass(frozen=True)
 class CallTarget:
@@ -57,6 +52,8 @@ class CallTarget:
         provider: The provider entry (a synthetic one for an unknown server).
         base_url: A URL overriding the provider's, or ``None``.
         dialect: The dialect forced for a custom server, or ``None`` (the provider's).
+        auth: How requests authenticate when the provider's own scheme does not fit (Azure's
+            ``api-key`` header), else ``None``.
     """
 
     name: str
@@ -67,25 +64,34 @@ class CallTarget:
     base_url: str | None
     dialect: str | None
     api_key: str | None = field(repr=False, default=None)
+    auth: Auth | None = field(repr=False, default=None)
 
     @property
     def label(self) -> str:
         """``provider/model`` as shown in logs."""
         return self.spec.qualified_name if self.spec is not None else f"custom/{self.name}"
 
-    @property
-    def wire_dialect(self) -> Dialect:
-        """The dialect object that speaks to this target."""
-        return _DIALECTS[self.dialect or self.provider.dialect]
+    def wire_target(self) -> Target:
+        """The dialects' target for this call, built without a key (for rendering only)."""
+        return Target.of(
+            self.provider,
+            self.spec,
+            name=self.name,
+            dialect=self.dialect,
+            base_url=self.provider.base_url or "http://localhost/v1",
+        )
 
     def client_args(self) -> dict[str, Any]:
         """Keyword arguments for ``Client``/``SyncClient`` (model first)."""
-        return {
+        args: dict[str, Any] = {
             "model": self.name,
             "base_url": self.base_url,
             "api_key": self.api_key,
             "dialect": self.dialect,
         }
+        if self.auth is not None:
+            args["auth"] = self.auth
+        return args
 
     def async_client(self, **options: Any) -> Client:
         """A new async Client for this target (the caller closes it)."""
@@ -96,6 +102,9 @@ class CallTarget:
         """A SyncClient for this target on a shared sync transport."""
         args = self.client_args()
         return SyncClient(args.pop("model"), **args, transport=transport, **options)
+
+
+_AZURE_KEY = "AZURE_OPENAI_API_KEY"
 
 
 def _custom_provider() -> ProviderSpec:
@@ -203,6 +212,11 @@ def _finish(
     custom = base.provider is None
     provider = registry.provider(spec.provider) if spec is not None else _custom_provider()
     key = api_key or key_from_preferences(provider.api_key_env)
+    auth: Auth | None = None
+    if isinstance(base, AzureOpenAISchema):
+        # Azure takes its key in an ``api-key`` header (a bearer token is for Entra ID).
+        key = api_key or key_from_preferences(_AZURE_KEY) or os.environ.get(_AZURE_KEY)
+        auth = HeaderKeyAuth("api-key", key) if key else None
     return CallTarget(
         name=name,
         schema=base,
@@ -212,6 +226,7 @@ def _finish(
         base_url=base_url,
         dialect=base.dialect if custom else None,
         api_key=key,
+        auth=auth,
     )
 
 

@@ -19,12 +19,11 @@ from ._target import CallTarget
 
 def wire_messages(target: CallTarget, messages: list[Message], image_detail: str | None) -> Any:
     """The request body's conversation for ``target`` (no key needed, nothing sent)."""
-    spec = target.spec
-    request = ChatRequest(model=spec.request_name if spec else target.name, messages=messages)
-    base_url = target.provider.base_url or "http://localhost/v1"
-    http = target.wire_dialect.build(request, target.provider, spec, None, base_url)
+    wire = target.wire_target()
+    request = ChatRequest(model=wire.request_model, messages=messages)
+    http = wire.dialect.build(request, wire)
     body: dict[str, Any] = json.loads(http.body)
-    if "system" in body or target.wire_dialect.name == "anthropic-messages":
+    if "system" in body or wire.dialect.name == "anthropic-messages":
         return {"system": body.get("system"), "messages": body["messages"]}
     return body["messages"]
 
