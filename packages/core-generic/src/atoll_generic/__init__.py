@@ -12,6 +12,8 @@ from ._element import Element
 from ._event import ErrorInfo, Event, EventStatus, Execution
 from ._exceptions import (
     AtollGenericError,
+    BackendError,
+    BackendUnavailableError,
     BudgetExhaustedError,
     ExecutorClosedError,
     IllegalTransitionError,
@@ -39,12 +41,36 @@ from ._limiters import (
 from ._pile import Pile
 from ._processor import PermissionHook, Processor
 from ._progression import Progression
+from ._redis import BackendErrorPolicy, RedisBackend
 
 __version__ = "0.1.0"
+
+for _cls in (
+    AtollGenericError,
+    BackendError,
+    BackendUnavailableError,
+    BudgetExhaustedError,
+    ExecutorClosedError,
+    IllegalTransitionError,
+    IndexOutOfRangeError,
+    ItemExistsError,
+    ItemNotFoundError,
+    ItemTypeError,
+    LimitError,
+    LimitExceededError,
+    MalformedDataError,
+    PileBusyError,
+    QueueFull,
+    UnknownKindError,
+):
+    _cls.__module__ = __name__
 
 __all__: tuple[str, ...] = (
     "Adapter",
     "AtollGenericError",
+    "BackendError",
+    "BackendErrorPolicy",
+    "BackendUnavailableError",
     "BudgetExhaustedError",
     "BudgetLimiter",
     "Clock",
@@ -73,6 +99,7 @@ __all__: tuple[str, ...] = (
     "ProgressCallback",
     "Progression",
     "QueueFull",
+    "RedisBackend",
     "RequestLimiter",
     "Reservation",
     "SystemClock",

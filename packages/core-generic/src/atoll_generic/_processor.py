@@ -79,6 +79,22 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
+async def _settle(reservations: list[Reservation], event: Event | None) -> None:
+    """Settle each reservation with ``event``'s usage, or release it all (``event`` None).
+
+    Shielded: it also runs while the worker is being cancelled, and a shared backend's round
+    trip must still happen then (bounded by the backend's own timeout).
+    """
+    if not reservations:
+        return
+    with anyio.CancelScope(shield=True):
+        for r in reservations:
+            if event is None:
+                await r.limiter.arelease(r)
+            else:
+                await r.limiter.afinish(r, event)
+
+
 class Processor:
     """Runs submitted events on a fixed pool of workers under stacked limiters.
 
@@ -337,15 +353,12 @@ class Processor:
         try:
             await event.run()
         except IllegalTransitionError:
-            for r in reservations:  # it never ran here: nothing was used
-                r.release()
+            await _settle(reservations, None)  # it never ran here: nothing was used
             raise
         except BaseException:
-            for r in reservations:
-                r.limiter.finish(r, event)
+            await _settle(reservations, event)
             raise
-        for r in reservations:
-            r.limiter.finish(r, event)
+        await _settle(reservations, event)
 
     async def _reserve(self, event: Event) -> list[Reservation] | None:
         """Reserve from every limiter in order; None when a limiter refused (event SKIPPED)."""
@@ -354,19 +367,17 @@ class Processor:
             for limiter in self.limiters:
                 reservations.append(await limiter.acquire(event))
         except LimitError as exc:
-            for r in reservations:
-                r.release()
+            await _settle(reservations, None)
             event.skip(str(exc))
             return None
         except Exception as exc:
-            # A broken custom limiter must not kill the worker or lose the event.
-            for r in reservations:
-                r.release()
+            # A broken custom limiter (or a shared backend that failed under the "fail"
+            # policy) must not kill the worker or lose the event.
+            await _settle(reservations, None)
             event.skip(f"limiter raised {type(exc).__name__}: {exc}")
             return None
         except BaseException:
-            for r in reservations:
-                r.release()
+            await _settle(reservations, None)
             if vars(event.execution)["status"] is _PENDING:
                 event.cancel("cancelled while waiting for a limiter")
             raise
