@@ -33,8 +33,10 @@ __all__ = ["ItemRunner", "RunnerFactory", "WorkerCore", "share_limiters"]
 
 
 class ItemRunner(Protocol):
-    """Runs one item with the actor's client; returns the output (text, JSON-safe data, or an
-    object with ``text``/``output``, ``usage`` and ``cost`` attributes, such as an agent's run).
+    """Runs one item with the actor's client.
+
+    It returns the output: text, JSON-safe data, or an object with ``text``/``output``,
+    ``usage`` and ``cost`` attributes (an agent's run, say).
     """
 
     def __call__(self, item: Mapping[str, Any], client: Client) -> Awaitable[Any]:
@@ -245,8 +247,10 @@ class WorkerCore:
         return CallEvent.of(client, prompt, feedback=self.limiters, **options)
 
     async def run_chunk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run ``items`` on the actor's Executor; one record each (``status`` may be
-        ``"skipped"``: a limiter refused it and it has no result).
+        """Run ``items`` on the actor's Executor and return one record each.
+
+        A record's ``status`` may be ``"skipped"``: a limiter refused the item, which then has
+        no result.
         """
         executor = await self._ready()
         records: list[dict[str, Any]] = []
