@@ -263,8 +263,13 @@ class RedisBackend:
         await stream.aclose()
 
     def _require(self) -> coredis.Redis[bytes]:
+        if self._state == "new":
+            # A usage error, not an outage: no fallback policy applies to it.
+            raise RuntimeError(
+                f"{self!r} is not open: use its limiters inside `async with RedisBackend(...)`"
+            )
         if self._client is None:
-            raise BackendError(self.address, "call", f"the backend is {self._state}, not open")
+            raise BackendError(self.address, "call", f"the backend is {self._state}")
         return self._client
 
     async def call(self, script: str, keys: Sequence[str], args: Sequence[str]) -> Any:
@@ -306,8 +311,12 @@ class RedisBackend:
         Raises:
             BackendError: The backend is not open.
         """
+        if self._state == "new":
+            raise RuntimeError(
+                f"{self!r} is not open: use its limiters inside `async with RedisBackend(...)`"
+            )
         if self._state != "open":
-            raise BackendError(self.address, script, f"the backend is {self._state}, not open")
+            raise BackendError(self.address, script, f"the backend is {self._state}")
         self._outbox.append((script, list(keys), list(args)))
         if self._outbox_ready is not None:
             self._outbox_ready.set()
