@@ -191,17 +191,20 @@ def test_a_failed_call_is_a_typed_result_and_retry_failed_runs_it_again(
     assert again.done == 1 and again.already_done == 5
 
 
+# Ray 2.60's own DataContext.get_current() reads its own deprecated settings on first use.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+@pytest.mark.timeout(300)  # Ray Data starts its own actors for each run: slow on 2 cores
 def test_ray_data_map_batches_writes_parquet_and_resumes(
     llm: FakeLLMServer, tmp_path: Path
 ) -> None:
     source = tmp_path / "inputs.jsonl"
-    source.write_text("".join(json.dumps(i) + "\n" for i in items(300)))
+    source.write_text("".join(json.dumps(i) + "\n" for i in items(200)))
     results = tmp_path / "results.parquet"
     summary = run_dataset(str(source), model="echo", results_path=results, concurrency=16,
                           actors=2, batch_size=50, client_options=options(llm))  # fmt: skip
     records = ResultsStore(results).records()
-    assert summary.done == 300 and len({r["id"] for r in records}) == 300
+    assert summary.done == 200 and len({r["id"] for r in records}) == 200
     assert all(r["output"] == f"item {r['id']}" for r in records)
     again = run_dataset(str(source), model="echo", results_path=results, concurrency=16,
                         actors=2, batch_size=50, client_options=options(llm))  # fmt: skip
-    assert again.done == 0 and again.already_done == 300
+    assert again.done == 0 and again.already_done == 200

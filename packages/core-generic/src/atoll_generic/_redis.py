@@ -263,14 +263,14 @@ class RedisBackend:
         await stream.aclose()
 
     def _require(self) -> coredis.Redis[bytes]:
+        if self._client is not None:
+            return self._client  # open, or being opened (loading the scripts)
         if self._state == "new":
             # A usage error, not an outage: no fallback policy applies to it.
             raise RuntimeError(
                 f"{self!r} is not open: use its limiters inside `async with RedisBackend(...)`"
             )
-        if self._client is None:
-            raise BackendError(self.address, "call", f"the backend is {self._state}")
-        return self._client
+        raise BackendError(self.address, "call", f"the backend is {self._state}")
 
     async def call(self, script: str, keys: Sequence[str], args: Sequence[str]) -> Any:
         """Run one of the named scripts atomically and return its reply.

@@ -9,7 +9,7 @@ batch to it as the streaming executor hands it back.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -58,6 +58,7 @@ class ChatBatches:
         concurrency: Calls in flight per actor.
         runner: As for :func:`~atoll_ray.run_batch`.
         client_options: Keyword arguments for the ``Client``.
+        skip_ids: Ids to leave out (they already have a result); no row comes back for them.
     """
 
     def __init__(
@@ -68,18 +69,21 @@ class ChatBatches:
         concurrency: int = 16,
         runner: RunnerFactory | None = None,
         client_options: Mapping[str, Any] | None = None,
+        skip_ids: Collection[str] = frozenset(),
     ) -> None:
         self.args = (model, dict(client_options or {}), list(limiters), concurrency, runner)
+        self.skip_ids = frozenset(skip_ids)
 
     async def __call__(self, batch: Any) -> AsyncIterator[dict[str, list[Any]]]:
         """Run the batch's rows; yield their records as columns."""
-        rows = list(iter_items(_rows(batch)))
-        core = WorkerCore(*self.args)
+        rows = [row for row in iter_items(_rows(batch)) if row["id"] not in self.skip_ids]
         records: list[dict[str, Any]] = []
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(core.serve)
-            records = await core.run_chunk(rows)
-            core.stop()
+        if rows:
+            core = WorkerCore(*self.args)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(core.serve)
+                records = await core.run_chunk(rows)
+                core.stop()
         columns: dict[str, list[Any]] = {name: [] for name in (*RECORD_FIELDS, "reason")}
         for record in records:
             for name in columns:
@@ -100,6 +104,7 @@ def run_dataset(
     client_options: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     retry_failed: bool = False,
+    actor_cpus: float = 0.5,
 ) -> BatchSummary:
     """Run a Ray Dataset (or a JSONL/Parquet path) through :class:`ChatBatches`; resumable.
 
@@ -117,6 +122,8 @@ def run_dataset(
         client_options: Keyword arguments for each ``Client``.
         progress: Called after each result batch with the summary so far.
         retry_failed: Run again the items whose recorded result is a failure.
+        actor_cpus: CPUs each ``ChatBatches`` actor reserves. The work waits on the network,
+            and actors holding whole CPUs would leave none for the read tasks that feed them.
     """
     ray = load_module("ray")
 
@@ -128,15 +135,9 @@ def run_dataset(
         dataset = ray.data.read_json(path) if is_json else ray.data.read_parquet(path)
     store = ResultsStore(results_path)
     finished = store.done_ids(retry_failed=retry_failed)
-    tally = _Tally(store, 0)
-    if finished:
-        total = dataset.count()
-
-        def unfinished(row: dict[str, Any]) -> bool:
-            return str(row["id"]) not in finished
-
-        dataset = dataset.filter(unfinished)
-        tally.already = total - dataset.count()
+    # The finished ids travel to each actor once and are left out there (a filter stage
+    # would need a Python function per row); already_done is what the results file held.
+    tally = _Tally(store, len(finished))
     per_actor = max(1, -(-concurrency // max(1, actors)))
     mapped = dataset.map_batches(
         ChatBatches,
@@ -146,9 +147,11 @@ def run_dataset(
             "concurrency": per_actor,
             "runner": runner,
             "client_options": dict(client_options or {}),
+            "skip_ids": frozenset(finished),
         },
         concurrency=actors,
         batch_size=batch_size,
+        num_cpus=actor_cpus,
     )
     for batch in mapped.iter_batches(batch_size=None, batch_format="pyarrow"):
         records = [
