@@ -175,11 +175,11 @@ class RedisBackend:
     async def __aenter__(self) -> Self:
         if self._state != "new":
             raise RuntimeError("a RedisBackend is opened once; make a new one")
+        client = _make_client(self.url, self.timeout)  # ImportError naming the extra first
         try:
             await self._probe()
         except OSError as exc:
             raise BackendUnavailableError(self.address, "connect", _reason(exc)) from exc
-        client = _make_client(self.url, self.timeout)
         try:
             # No fail_after around it: the pool opens a task group that outlives this call.
             await client.__aenter__()
