@@ -172,6 +172,8 @@ async def redispy_roundtrip(url: str, callers: int, n: int) -> float:
 
 def main() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # `make bench` runs this under `uv run`: Ray's workers use this interpreter, not `uv run`.
+    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
     server = RedisServer().start()
     limiters: dict[str, Any] = {}
     clients: dict[str, Any] = {}

@@ -14,10 +14,15 @@ from atoll_testing import FakeLLMServer
 
 from tests.core_generic._redis_server import RedisServer
 
+# `make test` runs pytest under `uv run`; Ray (>= 2.43) would then start its workers with
+# `uv run` too, from their own folder, where they find no environment holding Ray. The
+# workers use this interpreter instead. Read by Ray when it is imported: set before that.
+os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
     ray.init(

@@ -208,3 +208,23 @@ def test_ray_data_map_batches_writes_parquet_and_resumes(
     again = run_dataset(str(source), model="echo", results_path=results, concurrency=16,
                         actors=2, batch_size=50, client_options=options(llm))  # fmt: skip
     assert again.done == 0 and again.already_done == 200
+
+
+def test_actors_that_cannot_open_their_backend_abort_the_job_clearly(
+    llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    from tests.core_generic._redis_server import free_port
+
+    dead = RedisBackend(f"redis://:hidden-pw@127.0.0.1:{free_port()}/0", timeout=1.0)
+    with pytest.raises(BatchAbortedError) as info:
+        run_batch(
+            items(10),
+            model="echo",
+            results_path=tmp_path / "r.jsonl",
+            concurrency=4,
+            limiters=[RequestLimiter(10, 1, backend=dead)],
+            client_options=options(llm),
+        )
+    assert "could not start" in info.value.reason and info.value.remaining == 10
+    assert "hidden-pw" not in str(info.value)
+    assert not (tmp_path / "r.jsonl").exists()

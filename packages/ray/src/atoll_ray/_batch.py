@@ -46,6 +46,10 @@ def _actor_class() -> Any:
         async def run_chunk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return await self.core.run_chunk(items)
 
+        async def ready(self) -> bool:
+            await self.core.ready()
+            return True
+
         async def stop(self) -> None:
             self.core.stop()
 
@@ -105,6 +109,7 @@ def run_batch(
     max_actor_failures: int = 3,
     actor_options: Mapping[str, Any] | None = None,
     name: str | None = None,
+    startup_timeout: float = 180.0,
 ) -> BatchSummary:
     """Run every item that has no result yet on a pool of Ray actors; write each result.
 
@@ -135,6 +140,8 @@ def run_batch(
         max_actor_failures: Actor deaths tolerated (each is replaced); one more aborts.
         actor_options: Extra ``.options(...)`` for each actor (``num_cpus``, resources, ...).
         name: A name for the job; actors are named ``atoll-batch-{name}-{n}``.
+        startup_timeout: Seconds the actors have to start (and open their Client and
+            backends) before the job is aborted.
 
     Returns:
         What this run did.
@@ -178,6 +185,7 @@ def run_batch(
         depth=max(2, math.ceil(per_actor(concurrency, size) / chunk_size) + 1),
     )
     try:
+        pool.wait_ready(startup_timeout, tally, chunks)
         pool.run(chunks, tally, progress, max_actor_failures)
     finally:
         pool.close()
@@ -232,7 +240,8 @@ class _Pool:
                     chunk = chunks.popleft()
                     inflight[self.actors[index].run_chunk.remote(chunk)] = (index, chunk)
                     load[index] += 1
-            ready, _ = ray.wait(list(inflight), num_returns=1)
+            # A bounded wait: Ctrl-C (and any signal handler) runs between two waits.
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)
             for ref in ready:
                 index, chunk = inflight.pop(ref)
                 load[index] -= 1
@@ -251,6 +260,31 @@ class _Pool:
                 tally.add(records)
                 if progress is not None:
                     progress(tally.summary())
+
+    def wait_ready(
+        self, timeout: float, tally: _Tally, chunks: deque[list[dict[str, Any]]]
+    ) -> None:
+        """Wait until every actor has opened its Client, Executor and backends."""
+        ray = load_module("ray")
+        pending = [actor.ready.remote() for actor in self.actors]
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            done, pending = ray.wait(pending, num_returns=len(pending), timeout=1.0)
+            for ref in done:
+                try:
+                    ray.get(ref)
+                except Exception as exc:  # the actor could not open (Redis down, bad model, ...)
+                    raise self._abort(
+                        tally, chunks, {}, f"an actor could not start: {exc}"
+                    ) from exc
+        if pending:
+            raise self._abort(
+                tally,
+                chunks,
+                {},
+                f"{len(pending)} of {len(self.actors)} actors did not start within {timeout:g}s "
+                "(can the cluster's workers import ray and atoll_ray?)",
+            )
 
     def _replace(
         self,

@@ -228,6 +228,10 @@ class WorkerCore:
                 )
             done.set()
 
+    async def ready(self) -> None:
+        """Return once :meth:`serve` has opened everything (raises if it failed)."""
+        await self._ready()
+
     async def _ready(self) -> Executor:
         while self._executor is None:
             if self._failure is not None:
