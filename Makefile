@@ -5,8 +5,13 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --no-sync
 MODEL ?=
+# llama-cpp-python (atoll_local) compiles llama.cpp from source: a lean CPU build, without BLAS,
+# the multimodal (llava/mtmd) library, OpenSSL, or llama.cpp's tests, tools, examples and server
+# binaries. uv keeps the built wheel in its cache, so only the first install on a machine pays.
+export CMAKE_ARGS ?= -DGGML_BLAS=OFF -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install demo test lint typecheck layers isolation pytest bench docs fmt clean
+.PHONY: help install install-demo demo test lint typecheck layers isolation pytest bench docs fmt clean
 
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
@@ -22,7 +27,12 @@ help:
 install: .uv-bootstrap
 	$(UV) sync --all-packages --all-extras --locked --group bench
 
-demo: install
+# The demo needs no local inference: it never builds llama-cpp-python (--inexact keeps it when a
+# `make install` already put it in the venv).
+install-demo: .uv-bootstrap
+	$(UV) sync --all-packages --all-extras --locked --group bench --inexact --no-install-package llama-cpp-python
+
+demo: install-demo
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
 
 test: install lint typecheck layers isolation docs pytest

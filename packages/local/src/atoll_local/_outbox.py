@@ -1,0 +1,135 @@
+"""The one-way channel from a model's worker thread to the caller waiting for its output.
+
+The worker never blocks on the caller: ``put`` appends to a deque and, only when the caller is
+asleep, wakes it. An async caller sleeps on a socketpair (``anyio.wait_readable`` works on
+asyncio and trio alike, and a send from another thread is a plain non-blocking syscall); a
+blocking caller sleeps on a ``threading.Event``. A caller takes everything available at each
+wake-up, so a slow consumer costs one wake-up per batch, not per token.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import deque
+from typing import Generic, TypeVar
+
+import anyio
+
+T = TypeVar("T")
+
+
+class Closed(Exception):
+    """Raised by ``take`` after the worker closed the outbox and everything was taken."""
+
+
+class Outbox(Generic[T]):
+    """Items from a worker thread to one consumer, in order, then an end (or an error)."""
+
+    def __init__(self, *, asynchronous: bool) -> None:
+        self._items: deque[T] = deque()
+        self._lock = threading.Lock()
+        self._done = False
+        self._error: BaseException | None = None
+        self._sleeping = False
+        self._released = False
+        self._event: threading.Event | None = None
+        self._sockets: tuple[socket.socket, socket.socket] | None = None
+        if asynchronous:
+            reader, writer = socket.socketpair()
+            reader.setblocking(False)
+            writer.setblocking(False)
+            self._sockets = (reader, writer)
+        else:
+            self._event = threading.Event()
+
+    # ---------------------------------------------------------------- worker side
+
+    def put(self, item: T) -> None:
+        """Append one item (worker thread); wakes the consumer if it sleeps."""
+        with self._lock:
+            self._items.append(item)
+            if self._sleeping:
+                self._sleeping = False
+                self._wake()
+
+    def close(self, error: BaseException | None = None) -> None:
+        """No more items; the consumer gets ``error`` (if any) after the items already put."""
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            self._error = error
+            self._sleeping = False
+            self._wake()
+
+    def _wake(self) -> None:
+        # Called with the lock held, so it never races with ``release`` closing the sockets.
+        if self._released:
+            return
+        if self._sockets is not None:
+            try:
+                self._sockets[1].send(b"\0")
+            except (BlockingIOError, OSError):
+                pass  # a wake-up byte is already pending, or the consumer is gone
+        elif self._event is not None:
+            self._event.set()
+
+    # ---------------------------------------------------------------- consumer side
+
+    def _drain(self) -> list[T] | None:
+        """Everything available now; None (and the consumer marked asleep) when nothing is."""
+        with self._lock:
+            if self._items:
+                items = list(self._items)
+                self._items.clear()
+                return items
+            if self._done:
+                if self._error is not None:
+                    raise self._error
+                raise Closed
+            self._sleeping = True
+            if self._event is not None:
+                self._event.clear()
+            return None
+
+    async def atake(self) -> list[T]:
+        """Wait for the next items (never empty).
+
+        Raises:
+            Closed: The worker finished and every item was taken.
+        """
+        assert self._sockets is not None, "atake on a blocking outbox"
+        reader = self._sockets[0]
+        while True:
+            items = self._drain()
+            if items is not None:
+                return items
+            await anyio.wait_readable(reader)
+            try:
+                reader.recv(4096)
+            except BlockingIOError:
+                pass
+
+    def take(self, timeout: float | None = None) -> list[T]:
+        """Blocking ``atake``; an empty list means ``timeout`` passed with nothing new."""
+        assert self._event is not None, "take on an async outbox"
+        while True:
+            items = self._drain()
+            if items is not None:
+                return items
+            if not self._event.wait(timeout):
+                with self._lock:
+                    self._sleeping = False
+                return []
+
+    def release(self) -> None:
+        """The consumer is done: free the wake-up sockets (safe to call more than once)."""
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+            sockets, self._sockets = self._sockets, None
+        if sockets is not None:
+            for sock in sockets:
+                sock.close()
