@@ -33,15 +33,11 @@ class Outbox(Generic[T]):
         self._error: BaseException | None = None
         self._sleeping = False
         self._released = False
-        self._event: threading.Event | None = None
+        self._asynchronous = asynchronous
+        self._event: threading.Event | None = None if asynchronous else threading.Event()
+        # Made on the consumer's first sleep: a request whose answer is ready at once (or that
+        # is refused before it is queued) never opens them.
         self._sockets: tuple[socket.socket, socket.socket] | None = None
-        if asynchronous:
-            reader, writer = socket.socketpair()
-            reader.setblocking(False)
-            writer.setblocking(False)
-            self._sockets = (reader, writer)
-        else:
-            self._event = threading.Event()
 
     # ---------------------------------------------------------------- worker side
 
@@ -79,6 +75,12 @@ class Outbox(Generic[T]):
 
     def _drain(self) -> list[T] | None:
         """Everything available now; None (and the consumer marked asleep) when nothing is."""
+        if self._asynchronous and self._sockets is None and not self._released:
+            reader, writer = socket.socketpair()
+            reader.setblocking(False)
+            writer.setblocking(False)
+            with self._lock:
+                self._sockets = (reader, writer)
         with self._lock:
             if self._items:
                 items = list(self._items)
@@ -99,12 +101,13 @@ class Outbox(Generic[T]):
         Raises:
             Closed: The worker finished and every item was taken.
         """
-        assert self._sockets is not None, "atake on a blocking outbox"
-        reader = self._sockets[0]
+        assert self._asynchronous, "atake on a blocking outbox"
         while True:
             items = self._drain()
             if items is not None:
                 return items
+            assert self._sockets is not None, "atake after release"
+            reader = self._sockets[0]
             await anyio.wait_readable(reader)
             try:
                 reader.recv(4096)

@@ -164,6 +164,7 @@ class LocalTransport(_Registry, AsyncTransport):
                 return HttpResponse(200, JSON_HEADERS, request, body, elapsed=elapsed)
         except BaseException:
             plan.job.cancel()
+            outbox.release()
             raise
         finally:
             if not plan.stream:
