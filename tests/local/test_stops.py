@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+import itertools
 
 from atoll_local._stops import StopMatcher
+from hypothesis import given
+from hypothesis import strategies as st
 
 _text = st.text(alphabet="ab<|>", max_size=30)
 _stops = st.lists(st.text(alphabet="ab<|>", min_size=1, max_size=4), max_size=3)
@@ -24,7 +25,7 @@ def test_streamed_equals_whole_text_cut_at_the_earliest_stop(
     edges = [0, *points, len(text)]
     matcher = StopMatcher(stops)
     emitted, stopped = "", False
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in itertools.pairwise(edges):
         piece, stopped = matcher.feed(text[a:b])
         emitted += piece
         if stopped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from atoll_local import HermesToolParser, ParsedToolCall, ToolCallParser
@@ -28,11 +29,14 @@ def _run(parser: ToolCallParser, pieces: list[str]) -> list[Item]:
 def _split(text: str, cuts: list[int]) -> list[str]:
     points = sorted({c % (len(text) + 1) for c in cuts})
     edges = [0, *points, len(text)]
-    return [text[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    return [text[a:b] for a, b in itertools.pairwise(edges)]
 
 
 def test_text_and_calls() -> None:
-    text = 'Let me check.<tool_call>\n{"name": "weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    text = (
+        'Let me check.<tool_call>\n{"name": "weather", "arguments": {"city": "Paris"}}\n'
+        "</tool_call>"
+    )
     assert _run(HermesToolParser(), [text]) == [
         "Let me check.",
         ParsedToolCall("weather", '{"city": "Paris"}'),

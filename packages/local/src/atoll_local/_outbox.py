@@ -32,6 +32,7 @@ class Outbox(Generic[T]):
         self._done = False
         self._error: BaseException | None = None
         self._sleeping = False
+        self._until_closed = False  # the consumer wants no wake-up before the end
         self._released = False
         self._asynchronous = asynchronous
         self._event: threading.Event | None = None if asynchronous else threading.Event()
@@ -45,7 +46,7 @@ class Outbox(Generic[T]):
         """Append one item (worker thread); wakes the consumer if it sleeps."""
         with self._lock:
             self._items.append(item)
-            if self._sleeping:
+            if self._sleeping and not self._until_closed:
                 self._sleeping = False
                 self._wake()
 
@@ -73,8 +74,11 @@ class Outbox(Generic[T]):
 
     # ---------------------------------------------------------------- consumer side
 
-    def _drain(self) -> list[T] | None:
-        """Everything available now; None (and the consumer marked asleep) when nothing is."""
+    def _drain(self, *, at_end: bool = False) -> list[T] | None:
+        """Everything available now; None (and the consumer marked asleep) when nothing is.
+
+        With ``at_end``, items count as available only once the worker closed the outbox.
+        """
         if self._asynchronous and self._sockets is None and not self._released:
             reader, writer = socket.socketpair()
             reader.setblocking(False)
@@ -82,7 +86,7 @@ class Outbox(Generic[T]):
             with self._lock:
                 self._sockets = (reader, writer)
         with self._lock:
-            if self._items:
+            if self._items and (self._done or not at_end):
                 items = list(self._items)
                 self._items.clear()
                 return items
@@ -95,15 +99,20 @@ class Outbox(Generic[T]):
                 self._event.clear()
             return None
 
-    async def atake(self) -> list[T]:
+    async def atake(self, *, all_at_end: bool = False) -> list[T]:
         """Wait for the next items (never empty).
+
+        Args:
+            all_at_end: Sleep until the worker closes the outbox, then take everything: one
+                wake-up per request instead of one per token (a non-stream answer).
 
         Raises:
             Closed: The worker finished and every item was taken.
         """
         assert self._asynchronous, "atake on a blocking outbox"
+        self._until_closed = all_at_end
         while True:
-            items = self._drain()
+            items = self._drain(at_end=all_at_end)
             if items is not None:
                 return items
             assert self._sockets is not None, "atake after release"

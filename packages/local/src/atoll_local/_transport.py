@@ -306,10 +306,12 @@ def _timed_out(request: HttpRequest, phase: str, seconds: float | None) -> Trans
 
 
 async def _fold(folded: Folded, outbox: Outbox[ChatItem], request: HttpRequest) -> None:
+    # Like an HTTP server's non-stream answer, nothing arrives before the end: the read
+    # timeout bounds the whole generation, and the loop wakes once, not once per token.
     while True:
         try:
             with _timeout(request, "read"):
-                items = await outbox.atake()
+                items = await outbox.atake(all_at_end=True)
         except Closed:
             return
         folded.add(items)
