@@ -14,6 +14,7 @@ PACKAGES = [
     "atoll_dialects",
     "atoll_generic",
     "atoll_httpx",
+    "atoll_local",
     "atoll_registry",
     "atoll_testing",
     "atoll_tools",
