@@ -35,12 +35,6 @@ class GGUFFormatError(ValueError):
     """The bytes are not a readable GGUF header (raised as ModelLoadError by the caller)."""
 
 
-def is_gguf(path: str) -> bool:
-    """True when the file starts with the GGUF magic bytes."""
-    with open(path, "rb") as f:
-        return f.read(4) == MAGIC
-
-
 def read_metadata(path: str) -> dict[str, object]:
     """The scalar and string metadata of a GGUF file; arrays are skipped (absent from the result).
 
