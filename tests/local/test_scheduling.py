@@ -138,13 +138,20 @@ async def test_a_queued_request_cancelled_before_its_turn_is_skipped(
     chat_model: LocalModel,
 ) -> None:
     transport = LocalTransport({"tiny": chat_model}, own_models=False)
-    before = chat_model.stats.requests
     async with transport, Client("local/tiny", transport=transport) as client:
+        before = chat_model.stats.requests
         async with anyio.create_task_group() as tg:
-            tg.start_soon(lambda: client.chat("first", max_tokens=300, seed=1))
-            await anyio.sleep(0.01)
+            tg.start_soon(lambda: client.chat("first", max_tokens=900, seed=1))
+            with anyio.fail_after(5):  # the worker counts a request when it starts it
+                while chat_model.stats.requests == before:  # noqa: ASYNC110 (worker-set)
+                    await anyio.sleep(0.001)
             with anyio.move_on_after(0.02):
                 await client.chat("queued", max_tokens=5)
+            assert chat_model.stats.busy  # 900 tokens take far longer: the second one waited
+            tg.cancel_scope.cancel()
+        with anyio.fail_after(5):
+            while chat_model.stats.busy:  # noqa: ASYNC110
+                await anyio.sleep(0.001)
         assert chat_model.stats.requests - before == 1  # the queued one never ran
 
 

@@ -219,3 +219,9 @@ async def test_a_bad_grammar_is_a_bad_request(client: Client) -> None:
         await client.chat("x", tools=[ADD], tool_choice="missing", max_tokens=5)
     with pytest.raises(BadRequestError, match="not in tools"):
         await client.chat("x", tools=[ADD], tool_choice=ToolChoice.tool("sub"), max_tokens=5)
+
+
+async def test_the_local_provider_splits_think_tags_as_registry_data_says(client: Client) -> None:
+    said = "<think>the user wants a number</think>Forty-two."
+    reply = await client.chat("?", extra={"grammar": _literal(said)}, max_tokens=100)
+    assert (reply.message.thinking, reply.text) == ("the user wants a number", "Forty-two.")

@@ -23,6 +23,8 @@ from ._grammar import build_grammar
 from ._jobs import ChatJob, Embedded, EmbedJob, Finished, Ready, RequestRejected
 from ._stops import StopMatcher
 
+_CHECKED_GRAMMARS = 256
+
 
 @dataclass(frozen=True, slots=True)
 class ModelStats:
@@ -156,6 +158,8 @@ class Engine:
                 400, "invalid_schema", "llama.cpp could not parse the grammar built from the schema"
             )
         llama_cpp.llama_sampler_free(sampler)
+        if len(self._checked_grammars) >= _CHECKED_GRAMMARS:
+            self._checked_grammars.clear()  # a bound, not an LRU: re-checking costs a parse
         self._checked_grammars.add(text)
 
     def run_chat(self, job: ChatJob) -> None:
