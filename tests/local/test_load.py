@@ -87,9 +87,11 @@ def test_context_larger_than_the_model_s(chat_gguf: Path) -> None:
     assert "larger than the model's context of 1024" in str(error)
 
 
-def test_bad_n_ctx_is_refused_at_construction(chat_gguf: Path) -> None:
+def test_bad_arguments_are_refused_at_construction(chat_gguf: Path) -> None:
     with pytest.raises(ValueError, match="positive"):
         LocalModel(chat_gguf, n_ctx=0)
+    with pytest.raises(ValueError, match="n_ctx as LocalModel arguments"):
+        LocalModel(chat_gguf, options={"n_ctx": 64})
 
 
 def test_load_error_is_an_atoll_error_that_pickles(tmp_path: Path) -> None:

@@ -89,6 +89,9 @@ class LocalModel:
     Load it with ``await model.aload()`` (or ``model.load()``); a ``LocalTransport`` loads a
     model that is not loaded yet when its first request arrives.
 
+    Raises:
+        ValueError: ``n_ctx`` is not positive, or ``options`` repeats one of these arguments.
+
     Example:
         >>> model = LocalModel("qwen2.5-0.5b-instruct-q4_k_m.gguf", n_ctx=8192)  # doctest: +SKIP
         >>> print(await model.aload())  # doctest: +SKIP
@@ -109,6 +112,9 @@ class LocalModel:
     ) -> None:
         if n_ctx is not None and (isinstance(n_ctx, bool) or n_ctx < 1):
             raise ValueError(f"n_ctx must be a positive number of tokens, got {n_ctx!r}")
+        reserved = sorted(set(options or ()) & {"model_path", "n_ctx", "embedding", "verbose"})
+        if reserved:
+            raise ValueError(f"pass {', '.join(reserved)} as LocalModel arguments, not options")
         self._path = os.fspath(path)
         self._n_ctx = n_ctx
         self.embedding = embedding
