@@ -194,7 +194,7 @@ async def test_structured_output_goes_through_a_forced_tool(client: Client) -> N
     assert isinstance(spec.parse(reply.text), Flag)
 
 
-async def test_a_client_disconnect_mid_stream_frees_the_server(client: Client) -> None:
+async def _cancel_mid_stream(client: Client) -> None:
     with anyio.CancelScope() as scope:
         async with client.stream("a very long answer", max_tokens=900, seed=4) as stream:
             seen = 0
@@ -204,9 +204,24 @@ async def test_a_client_disconnect_mid_stream_frees_the_server(client: Client) -
                     if seen == 3:
                         scope.cancel()
     assert scope.cancelled_caught
-    # The server holds one lock per model: had it kept generating 900 tokens, the next call
-    # would wait for them.
+
+
+async def test_a_client_disconnect_mid_stream_frees_the_server(client: Client) -> None:
+    # What a full generation of a third of the tokens costs here, now (the machine is shared).
     started = time.perf_counter()
-    reply = await client.chat("next", max_tokens=3, seed=1)
-    assert reply.usage is not None and reply.usage.output_tokens == 3
-    assert time.perf_counter() - started < 1.5  # 900 uncancelled tokens take ~3.5 s here
+    await client.chat("a long answer", max_tokens=300, seed=4)
+    third = time.perf_counter() - started
+    # The server holds one lock per model: had it kept generating the ~900 tokens, the next
+    # call would wait for them, far longer than the 300 just timed. It usually notices the
+    # disconnect within milliseconds; about one time in fifteen it took ~2 s here, so a second
+    # try is allowed (a server that never stops fails both).
+    latencies: list[float] = []
+    for _ in range(2):
+        await _cancel_mid_stream(client)
+        started = time.perf_counter()
+        reply = await client.chat("next", max_tokens=3, seed=1)
+        latencies.append(time.perf_counter() - started)
+        assert reply.usage is not None and reply.usage.output_tokens == 3
+        if latencies[-1] < third:
+            break
+    assert min(latencies) < third, (latencies, third)
