@@ -14,6 +14,7 @@ PACKAGES = [
     "atoll_dialects",
     "atoll_generic",
     "atoll_httpx",
+    "atoll_local",
     "atoll_openai_sdk",
     "atoll_ray",
     "atoll_realtime",
