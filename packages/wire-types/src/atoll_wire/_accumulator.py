@@ -129,20 +129,13 @@ class StreamAccumulator:
         if type(event) is TextDelta:
             builder = self._builder("text", event.index)
             builder.chunks.append(event.text)
-            if event.id is not None:
-                builder.id = event.id
-            if event.phase is not None:
-                builder.phase = event.phase
+            if event.id is not None or event.phase is not None:
+                builder.id = event.id or builder.id
+                builder.phase = event.phase or builder.phase
         elif type(event) is ToolCallDelta:
             self._builder("tool", event.index).chunks.append(event.arguments)
         elif type(event) is ThinkingDelta:
-            builder = self._builder("thinking", event.index)
-            if event.text:
-                builder.chunks.append(event.text)
-            if event.signature is not None:
-                builder.signature = event.signature
-            if event.id is not None:
-                builder.id = event.id
+            self._thinking(event)
         elif type(event) is ToolCallStart:
             builder = self._builder("tool", event.index)
             # A repeated start (some providers resend id/name) only fills what is known.
@@ -154,8 +147,7 @@ class StreamAccumulator:
         elif type(event) is RedactedThinkingDelta:
             builder = self._builder("redacted", event.index)
             builder.chunks.append(event.data)
-            if event.id is not None:
-                builder.id = event.id
+            builder.id = event.id or builder.id
         elif type(event) is UsageUpdate:
             self._usage = self._usage.merge(event.usage)
         elif type(event) is MessageStart:
@@ -170,6 +162,14 @@ class StreamAccumulator:
         else:
             self.events -= 1
             raise TypeError(f"not a stream event: {type(event).__name__}")
+
+    def _thinking(self, event: ThinkingDelta) -> None:
+        builder = self._builder("thinking", event.index)
+        if event.text:
+            builder.chunks.append(event.text)
+        if event.signature is not None:
+            builder.signature = event.signature
+        builder.id = event.id or builder.id
 
     def _part(self, builder: _Builder) -> Part | None:
         text = "".join(builder.chunks)
