@@ -308,7 +308,9 @@ def parse_responses(
         tool_results=tuple(results),
         tool_names=tuple(t.name for t in request.tools or () if isinstance(t, wire.FunctionTool)),
         input_tokens=tokens,
-        message_count=len(items) if items else int(bool(request.input)),
+        # ``instructions`` is the system message, counted as chat completions counts it.
+        message_count=(len(items) if items else int(bool(request.input)))
+        + int(bool(request.instructions)),
         body=body,
     )
 

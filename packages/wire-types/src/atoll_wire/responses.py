@@ -250,7 +250,11 @@ def _tool(value: object) -> Tool:
 
 def _response(value: object) -> Response:
     raw = _object(value, "response")
-    items = [decode_item(i) for i in raw.get("output") or ()]
+    output: object = raw.get("output") or []
+    if not isinstance(output, list):
+        raise msgspec.ValidationError("`output` must be an array")
+    listed: list[object] = output  # pyright: ignore[reportUnknownVariableType]
+    items = [decode_item(i) for i in listed]
     response = msgspec.convert({**raw, "output": []}, Response)
     response.output = items
     return response
