@@ -8,7 +8,7 @@ tests fail the way a real provider would if an id or a reasoning item were lost.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -206,9 +206,9 @@ async def test_stored_responses_continue_by_previous_response_id(server: FakeLLM
         # A stored reasoning item may also go back by id in a full history.
         third = await client.chat([Message.user("Weather?"), first.message, _results(first)])
         assert third.text.startswith("Done")
-        got = httpx.get(
-            f"{server.base_url}/responses/{first.id}", headers={"authorization": "Bearer k"}
-        )
+        async with httpx.AsyncClient() as http:
+            url = f"{server.base_url}/responses/{first.id}"
+            got = await http.get(url, headers={"authorization": "Bearer k"})
         assert got.json()["id"] == first.id and got.json()["store"] is True
 
 

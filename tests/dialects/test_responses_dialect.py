@@ -532,7 +532,8 @@ def test_embeddings_go_to_the_same_provider() -> None:
     assert http.url == "http://127.0.0.1:9/v1/embeddings"
     assert json.loads(http.body)["dimensions"] == 4
     got = DIALECT.parse_embeddings(
-        b'{"data": [{"index": 0, "embedding": [0.5]}], "model": "e", "usage": {"prompt_tokens": 1}}',
+        b'{"data": [{"index": 0, "embedding": [0.5]}], "model": "e",'
+        b' "usage": {"prompt_tokens": 1}}',
         TARGET,
     )
     assert got.vectors == [[0.5]]
