@@ -7,7 +7,7 @@ and what we encode validates as the SDK's models; unknown types are kept, never 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pytest
@@ -15,19 +15,29 @@ from atoll_wire import responses as wire
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types import responses as sdk
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _v(model: type[M], /, **fields: Any) -> M:
+    """An SDK model from plain values, validated as the SDK validates them."""
+    return model.model_validate(fields)
+
 
 _EVENT = TypeAdapter(sdk.ResponseStreamEvent)
 _RESPONSE = TypeAdapter(sdk.Response)
 
-MESSAGE = sdk.ResponseOutputMessage(
+MESSAGE = _v(
+    sdk.ResponseOutputMessage,
     id="msg_1",
     type="message",
     role="assistant",
     status="completed",
     phase="final_answer",
     content=[
-        sdk.ResponseOutputText(
+        _v(
+            sdk.ResponseOutputText,
             type="output_text",
             text="Hi",
             annotations=[
@@ -40,20 +50,27 @@ MESSAGE = sdk.ResponseOutputMessage(
                 }
             ],
         ),
-        sdk.ResponseOutputRefusal(type="refusal", refusal="no"),
+        _v(sdk.ResponseOutputRefusal, type="refusal", refusal="no"),
     ],
 )
-REASONING = sdk.ResponseReasoningItem(
+REASONING = _v(
+    sdk.ResponseReasoningItem,
     id="rs_1",
     type="reasoning",
     summary=[{"type": "summary_text", "text": "plan"}],
     encrypted_content="gAAAAAB",
     status="completed",
 )
-CALL = sdk.ResponseFunctionToolCall(
-    id="fc_1", call_id="call_1", type="function_call", name="f", arguments='{"a":1}'
+CALL = _v(
+    sdk.ResponseFunctionToolCall,
+    id="fc_1",
+    call_id="call_1",
+    type="function_call",
+    name="f",
+    arguments='{"a":1}',
 )
-USAGE = sdk.ResponseUsage(
+USAGE = _v(
+    sdk.ResponseUsage,
     input_tokens=10,
     input_tokens_details={"cached_tokens": 4, "cache_write_tokens": 2},
     output_tokens=7,
@@ -75,7 +92,7 @@ def _response(**fields: Any) -> sdk.Response:
         "status": "completed",
         "usage": USAGE,
     }
-    return sdk.Response(**{**base, **fields})
+    return _v(sdk.Response, **{**base, **fields})
 
 
 def _dump(model: Any) -> bytes:
@@ -112,18 +129,31 @@ def test_incomplete_and_failed_responses() -> None:
 
 
 def _events() -> list[Any]:
-    part = sdk.ResponseOutputText(type="output_text", text="", annotations=[])
+    part = _v(sdk.ResponseOutputText, type="output_text", text="", annotations=[])
     summary = {"type": "summary_text", "text": ""}
     common = {"item_id": "msg_1", "output_index": 1}
     return [
-        sdk.ResponseCreatedEvent(type="response.created", sequence_number=0, response=_response()),
-        sdk.ResponseInProgressEvent(
-            type="response.in_progress", sequence_number=1, response=_response()
+        _v(
+            sdk.ResponseCreatedEvent,
+            type="response.created",
+            sequence_number=0,
+            response=_response(),
         ),
-        sdk.ResponseOutputItemAddedEvent(
-            type="response.output_item.added", sequence_number=2, output_index=0, item=REASONING
+        _v(
+            sdk.ResponseInProgressEvent,
+            type="response.in_progress",
+            sequence_number=1,
+            response=_response(),
         ),
-        sdk.ResponseReasoningSummaryPartAddedEvent(
+        _v(
+            sdk.ResponseOutputItemAddedEvent,
+            type="response.output_item.added",
+            sequence_number=2,
+            output_index=0,
+            item=REASONING,
+        ),
+        _v(
+            sdk.ResponseReasoningSummaryPartAddedEvent,
             type="response.reasoning_summary_part.added",
             sequence_number=3,
             item_id="rs_1",
@@ -131,7 +161,8 @@ def _events() -> list[Any]:
             summary_index=0,
             part=summary,
         ),
-        sdk.ResponseReasoningSummaryTextDeltaEvent(
+        _v(
+            sdk.ResponseReasoningSummaryTextDeltaEvent,
             type="response.reasoning_summary_text.delta",
             sequence_number=4,
             item_id="rs_1",
@@ -139,7 +170,8 @@ def _events() -> list[Any]:
             summary_index=0,
             delta="pl",
         ),
-        sdk.ResponseReasoningSummaryTextDoneEvent(
+        _v(
+            sdk.ResponseReasoningSummaryTextDoneEvent,
             type="response.reasoning_summary_text.done",
             sequence_number=5,
             item_id="rs_1",
@@ -147,7 +179,8 @@ def _events() -> list[Any]:
             summary_index=0,
             text="plan",
         ),
-        sdk.ResponseReasoningSummaryPartDoneEvent(
+        _v(
+            sdk.ResponseReasoningSummaryPartDoneEvent,
             type="response.reasoning_summary_part.done",
             sequence_number=6,
             item_id="rs_1",
@@ -155,7 +188,8 @@ def _events() -> list[Any]:
             summary_index=0,
             part={"type": "summary_text", "text": "plan"},
         ),
-        sdk.ResponseReasoningTextDeltaEvent(
+        _v(
+            sdk.ResponseReasoningTextDeltaEvent,
             type="response.reasoning_text.delta",
             sequence_number=7,
             item_id="rs_1",
@@ -163,7 +197,8 @@ def _events() -> list[Any]:
             content_index=0,
             delta="th",
         ),
-        sdk.ResponseReasoningTextDoneEvent(
+        _v(
+            sdk.ResponseReasoningTextDoneEvent,
             type="response.reasoning_text.done",
             sequence_number=8,
             item_id="rs_1",
@@ -171,17 +206,23 @@ def _events() -> list[Any]:
             content_index=0,
             text="think",
         ),
-        sdk.ResponseOutputItemDoneEvent(
-            type="response.output_item.done", sequence_number=9, output_index=0, item=REASONING
+        _v(
+            sdk.ResponseOutputItemDoneEvent,
+            type="response.output_item.done",
+            sequence_number=9,
+            output_index=0,
+            item=REASONING,
         ),
-        sdk.ResponseContentPartAddedEvent(
+        _v(
+            sdk.ResponseContentPartAddedEvent,
             type="response.content_part.added",
             sequence_number=10,
             content_index=0,
             part=part,
             **common,
         ),
-        sdk.ResponseTextDeltaEvent(
+        _v(
+            sdk.ResponseTextDeltaEvent,
             type="response.output_text.delta",
             sequence_number=11,
             content_index=0,
@@ -189,7 +230,8 @@ def _events() -> list[Any]:
             logprobs=[],
             **common,
         ),
-        sdk.ResponseTextDoneEvent(
+        _v(
+            sdk.ResponseTextDoneEvent,
             type="response.output_text.done",
             sequence_number=12,
             content_index=0,
@@ -197,7 +239,8 @@ def _events() -> list[Any]:
             logprobs=[],
             **common,
         ),
-        sdk.ResponseOutputTextAnnotationAddedEvent(
+        _v(
+            sdk.ResponseOutputTextAnnotationAddedEvent,
             type="response.output_text.annotation.added",
             sequence_number=13,
             content_index=0,
@@ -205,35 +248,40 @@ def _events() -> list[Any]:
             annotation={"type": "file_path", "file_id": "f", "index": 0},
             **common,
         ),
-        sdk.ResponseRefusalDeltaEvent(
+        _v(
+            sdk.ResponseRefusalDeltaEvent,
             type="response.refusal.delta",
             sequence_number=14,
             content_index=1,
             delta="n",
             **common,
         ),
-        sdk.ResponseRefusalDoneEvent(
+        _v(
+            sdk.ResponseRefusalDoneEvent,
             type="response.refusal.done",
             sequence_number=15,
             content_index=1,
             refusal="no",
             **common,
         ),
-        sdk.ResponseContentPartDoneEvent(
+        _v(
+            sdk.ResponseContentPartDoneEvent,
             type="response.content_part.done",
             sequence_number=16,
             content_index=0,
             part=part,
             **common,
         ),
-        sdk.ResponseFunctionCallArgumentsDeltaEvent(
+        _v(
+            sdk.ResponseFunctionCallArgumentsDeltaEvent,
             type="response.function_call_arguments.delta",
             sequence_number=17,
             item_id="fc_1",
             output_index=2,
             delta='{"a"',
         ),
-        sdk.ResponseFunctionCallArgumentsDoneEvent(
+        _v(
+            sdk.ResponseFunctionCallArgumentsDoneEvent,
             type="response.function_call_arguments.done",
             sequence_number=18,
             item_id="fc_1",
@@ -241,25 +289,40 @@ def _events() -> list[Any]:
             arguments='{"a":1}',
             name="f",
         ),
-        sdk.ResponseCompletedEvent(
-            type="response.completed", sequence_number=19, response=_response()
+        _v(
+            sdk.ResponseCompletedEvent,
+            type="response.completed",
+            sequence_number=19,
+            response=_response(),
         ),
-        sdk.ResponseIncompleteEvent(
+        _v(
+            sdk.ResponseIncompleteEvent,
             type="response.incomplete",
             sequence_number=20,
             response=_response(
                 status="incomplete", incomplete_details={"reason": "content_filter"}
             ),
         ),
-        sdk.ResponseFailedEvent(
+        _v(
+            sdk.ResponseFailedEvent,
             type="response.failed",
             sequence_number=21,
             response=_response(status="failed", error={"code": "server_error", "message": "x"}),
         ),
-        sdk.ResponseErrorEvent(
-            type="error", sequence_number=22, code="rate_limit_exceeded", message="slow", param=None
+        _v(
+            sdk.ResponseErrorEvent,
+            type="error",
+            sequence_number=22,
+            code="rate_limit_exceeded",
+            message="slow",
+            param=None,
         ),
-        sdk.ResponseQueuedEvent(type="response.queued", sequence_number=23, response=_response()),
+        _v(
+            sdk.ResponseQueuedEvent,
+            type="response.queued",
+            sequence_number=23,
+            response=_response(),
+        ),
     ]
 
 
