@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from atoll_dialects import (
+    AnthropicMessagesDialect,
     BadRequestError,
     CapabilityError,
     InvalidOptionError,
     InvalidResponseError,
+    OpenAIChatDialect,
     OpenAIResponsesDialect,
     RateLimitError,
     ServerError,
@@ -537,3 +539,19 @@ def test_embeddings_go_to_the_same_provider() -> None:
         TARGET,
     )
     assert got.vectors == [[0.5]]
+
+
+def test_other_dialects_leave_responses_reasoning_out() -> None:
+    parsed = DIALECT.parse(_reply([REASONING, MESSAGE, CALL]), TARGET)
+    request = _request(Message.user("go"), parsed.message, Message.user("more"))
+    for dialect in ("anthropic-messages", "openai-chat"):
+        other = Target.of(dialect=dialect, base_url="http://127.0.0.1:9/v1", name="m")
+        sent = DIALECT_OF[dialect].build(request, other).body
+        assert b"ENC" not in sent and b"rs_1" not in sent, dialect
+        assert b"Checking." in sent and b"call_1" in sent
+
+
+DIALECT_OF = {
+    "anthropic-messages": AnthropicMessagesDialect(),
+    "openai-chat": OpenAIChatDialect(),
+}
