@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
-from atoll_testing import ChatInput, FakeLLMServer, OpenAIResponsesServer, ToolCall, Turn
+from atoll_testing import (
+    Case,
+    ChatInput,
+    FakeLLMServer,
+    OpenAIResponsesServer,
+    Recorder,
+    ToolCall,
+    Turn,
+)
 from atoll_wire import SSEDecoder
 from openai.types import responses as sdk
 from pydantic import TypeAdapter
@@ -311,3 +320,48 @@ def test_long_streams_for_benchmarks(srv: FakeLLMServer) -> None:
     deltas = [json.loads(e.data) for e in events if e.event == "response.output_text.delta"]
     assert len(deltas) == 5000 and deltas[-1]["delta"] == "tok4999 "
     assert [d["sequence_number"] for d in deltas] == list(range(4, 5004))
+
+
+def test_recorded_responses_have_their_expect_and_replay_byte_exact(tmp_path: Path) -> None:
+    with FakeLLMServer(models={"thinker": thinker}).run_in_thread() as upstream:
+        recorder = Recorder(upstream.url, tmp_path, provider="fake")
+        with FakeLLMServer(recorder=recorder).run_in_thread() as proxy:
+            plain = _post(proxy, ASK)
+            streamed = _post(proxy, {**ASK, "stream": True})
+            cut = _post(proxy, {**ASK, "stream": True}, **{"x-atoll-fault": "error-event=5"})
+            refused = _post(proxy, {**ASK, "previous_response_id": "resp_nope"})
+    cases = [Case.load(p) for p in recorder.recorded]
+    assert all(p.parent.name == "openai-responses" for p in recorder.recorded)
+    expected = {
+        "text": "On it.",
+        "tool_calls": [
+            {"id": "call_atoll0000000001_0", "name": "f", "arguments": {"x": 1}},
+            {"id": "call_atoll0000000001_1", "name": "g", "arguments": {}},
+        ],
+        "finish_reason": "completed",
+        "usage": {"input_tokens": 1, "output_tokens": 9},
+        "reasoning": "Call both tools.",
+    }
+    assert cases[0].expect == expected
+    streamed_ids = {
+        **expected,
+        "tool_calls": [
+            {**c, "id": c["id"].replace("0001", "0002")} for c in expected["tool_calls"]
+        ],
+    }
+    assert cases[1].stream and cases[1].expect == streamed_ids
+    assert cases[2].expect["error"] == {
+        "type": "error",
+        "code": "server_error",
+        "message": "The server had an error while processing your request.",
+        "in_stream": True,
+    }
+    assert refused.status_code == 400 and cases[3].expect["error"]["message"] == (
+        "Previous response with id 'resp_nope' not found."
+    )
+    with FakeLLMServer(cases=tmp_path).run_in_thread() as replayer:
+        for case, original in zip(recorder.recorded, (plain, streamed, cut, refused), strict=True):
+            again = httpx.post(
+                replayer.base_url + "/responses", json={}, headers={"x-atoll-replay": case.stem}
+            )
+            assert again.content == original.content

@@ -39,6 +39,7 @@ from ._exchange import Exchange
 from ._inputs import ChatInput, ToolResult
 from ._registry import register_server_dialect
 from ._reply import JSON, Reply
+from ._responses_expect import responses_expect
 from ._routes import Route
 from ._script import Turn
 
@@ -151,6 +152,10 @@ class OpenAIResponsesServer(ServerDialect):
         return event.startswith(
             (b"event: response.completed", b"event: response.incomplete", b"event: response.failed")
         )
+
+    def expect(self, body: str, stream: bool, status: int) -> dict[str, object]:
+        """Text, tool calls, finish reason, usage, reasoning and errors of a recorded body."""
+        return responses_expect(body, stream, status)
 
     # ---- retrieval ---------------------------------------------------------------------------
 
