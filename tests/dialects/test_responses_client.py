@@ -340,3 +340,20 @@ def test_the_sync_client_speaks_it_too() -> None:
                 text = "".join(e.text for e in stream if isinstance(e, TextDelta))
     assert text == "Done: weather=sunny in Paris, weather=sunny in Lyon"
     assert json.loads(srv.requests[-1].body)["stream"] is True
+
+
+async def test_a_reply_cut_off_while_reasoning_can_be_continued(server: FakeLLMServer) -> None:
+    server.models["cut"] = lambda request: (
+        Turn(text="Here it is.")
+        if request.message_count > 1
+        else Turn(thinking="a long thought", finish_reason="length")
+    )
+    async with _client(server, model="cut") as client:
+        first = await client.chat("Think hard.", max_tokens=16)
+        assert first.finish_reason == "length" and first.text == ""
+        assert any(isinstance(p, RedactedThinkingPart) for p in first.message.parts)
+        again = await client.chat(
+            [Message.user("Think hard."), first.message, Message.user("Go on.")]
+        )
+    assert again.text == "Here it is."
+    assert [i["type"] for i in server.requests[-1].json()["input"]] == ["message", "message"]

@@ -555,3 +555,25 @@ DIALECT_OF = {
     "anthropic-messages": AnthropicMessagesDialect(),
     "openai-chat": OpenAIChatDialect(),
 }
+
+
+def test_reasoning_that_ends_a_turn_is_left_out() -> None:
+    cut = Message(
+        role="assistant",
+        parts=[RedactedThinkingPart(data="E1", id="rs_1"), ThinkingPart(text="hm", id="rs_1")],
+    )
+    kept = Message(
+        role="assistant",
+        parts=[
+            RedactedThinkingPart(data="E2", id="rs_2"),
+            TextPart(text="ok", id="msg_2"),
+            RedactedThinkingPart(data="E3", id="rs_3"),  # nothing after it in its turn
+        ],
+    )
+    items = _body(_request(Message.user("q"), cut, Message.user("go on"), kept))["input"]
+    assert [(i["type"], i.get("id")) for i in items] == [
+        ("message", None),
+        ("message", None),
+        ("reasoning", "rs_2"),
+        ("message", "msg_2"),
+    ]

@@ -195,14 +195,26 @@ def test_what_the_api_refuses_is_refused(srv: FakeLLMServer) -> None:
     assert orphan.json()["error"]["message"] == (
         "No tool call found for function call output with call_id nope."
     )
+    message = first["output"][1]  # what the model said after its reasoning
+
+    def sent(*items: dict[str, Any]) -> httpx.Response:
+        return _post(srv, {**ASK, "input": list(items)})
+
     forged = {**reasoning, "encrypted_content": reasoning["encrypted_content"][:-4] + "AAAA"}
-    assert _post(srv, {**ASK, "input": [forged]}).status_code == 400
+    assert sent(forged, message).status_code == 400
     other_id = {**reasoning, "id": "rs_other"}
-    assert _post(srv, {**ASK, "input": [other_id]}).status_code == 400
+    assert sent(other_id, message).status_code == 400
     unstored = {k: v for k, v in reasoning.items() if k != "encrypted_content"}
-    gone = _post(srv, {**ASK, "input": [unstored]})
+    gone = sent(unstored, message)
     assert gone.status_code == 404 and "not persisted" in gone.json()["error"]["message"]
-    assert _post(srv, {**ASK, "input": [reasoning]}).status_code == 200
+    alone = sent(reasoning)
+    assert alone.status_code == 400
+    assert alone.json()["error"]["message"] == (
+        f"Item '{reasoning['id']}' of type 'reasoning' was provided without its required "
+        "following item."
+    )
+    assert sent(reasoning, {"role": "user", "content": "hm"}).status_code == 400
+    assert sent(reasoning, message).status_code == 200
     lost = _post(srv, {**ASK, "previous_response_id": "resp_missing"})
     assert lost.status_code == 400
     assert lost.json()["error"]["message"] == "Previous response with id 'resp_missing' not found."
@@ -223,7 +235,8 @@ def test_stored_responses_chain_and_come_back(srv: FakeLLMServer) -> None:
     assert got.status_code == 200 and got.json() == stored
     # A stored response's reasoning item may go back by id alone.
     by_id = {"type": "reasoning", "id": stored["output"][0]["id"], "summary": []}
-    assert _post(srv, {"model": "thinker", "input": [by_id]}).status_code == 200
+    following = stored["output"][1]
+    assert _post(srv, {"model": "thinker", "input": [by_id, following]}).status_code == 200
     unstored = _post(srv, {**ASK}).json()
     assert httpx.get(f"{srv.base_url}/responses/{unstored['id']}", headers=KEY).status_code == 404
 

@@ -5,8 +5,9 @@ items. An assistant message is split back into the items it came from: reasoning
 an id become one ``reasoning`` item (its encrypted content from the ``RedactedThinkingPart``),
 text parts sharing an id one ``message`` item (with its ``phase``), each tool call a
 ``function_call`` item with its ``call_id`` and item ``id``. Reasoning another provider wrote
-(no item id) cannot be sent here and is left out. Tool results become
-``function_call_output`` items, answered by ``call_id``.
+(no item id) cannot be sent here and is left out, and so is reasoning that ends a turn (the
+API wants the item that followed it). Tool results become ``function_call_output`` items,
+answered by ``call_id``.
 
 Call options that only the Responses API has travel in ``extra`` and are checked here:
 ``store``, ``include``, ``reasoning`` (``{"effort": ..., "summary": ...}``) or chat
@@ -140,7 +141,12 @@ class _AssistantItems:
 
     def finish(self) -> list[Item]:
         self._flush_text()
-        return self.items
+        items = self.items
+        # Reasoning with nothing after it (a reply cut off while reasoning) is refused by the
+        # API ("provided without its required following item"): it is left out.
+        while items and isinstance(items[-1], Reasoning):
+            items.pop()
+        return items
 
     def _reasoning_part(self, part: ThinkingPart | RedactedThinkingPart, item_id: str) -> None:
         item = self._reasoning.get(item_id)

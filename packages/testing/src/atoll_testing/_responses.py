@@ -10,6 +10,8 @@ loses an id fails here as it would there:
   content of ``response.output_item.added`` fails here);
 - a reasoning item sent back without it must belong to a stored response (404, as the API
   answers when items were not persisted with ``store: false``);
+- a reasoning item must be followed by the item the model made after it (an assistant
+  message, a function call, ...), not end the input or precede the caller's items (400);
 - ``previous_response_id`` must name a stored response (400 ``previous_response_not_found``).
 
 Responses are stored unless the request says ``store: false`` (the API's default), per
@@ -213,7 +215,7 @@ class OpenAIResponsesServer(ServerDialect):
         calls = set(names)
         calls.update(i.call_id for i in items if isinstance(i, wire.FunctionCall))
         memory = self._memory_of(server)
-        for item in items:
+        for position, item in enumerate(items):
             if isinstance(item, wire.FunctionCallOutput) and item.call_id not in calls:
                 raise RequestError(
                     400,
@@ -221,6 +223,12 @@ class OpenAIResponsesServer(ServerDialect):
                 )
             if not isinstance(item, wire.Reasoning):
                 continue
+            if not _followed(items, position):
+                raise RequestError(
+                    400,
+                    f"Item '{item.id}' of type 'reasoning' was provided without its required "
+                    "following item.",
+                )
             if item.encrypted_content is not None:
                 if not self._opened(item.id, item.encrypted_content):
                     raise RequestError(
@@ -249,6 +257,14 @@ class OpenAIResponsesServer(ServerDialect):
         names.update((c.call_id, c.name) for c in p.calls)
         ids = [i.id for i in p.output if isinstance(i, wire.Reasoning | wire.Message) and i.id]
         self._memory_of(exchange.server).keep(p.rid, _Stored(body, names), ids)
+
+
+def _followed(items: list[wire.Item], position: int) -> bool:
+    """Whether the reasoning item at ``position`` has the model's next item after it."""
+    following = items[position + 1] if position + 1 < len(items) else None
+    if isinstance(following, wire.Message):
+        return following.role == "assistant"
+    return isinstance(following, wire.FunctionCall | wire.Reasoning | wire.UnknownItem)
 
 
 def _content_text(content: object) -> str:
