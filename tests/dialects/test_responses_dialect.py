@@ -36,6 +36,8 @@ from atoll_wire import (
     ToolResultPart,
     ToolSpec,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 DIALECT = OpenAIResponsesDialect()
 TARGET = Target.of(dialect="openai-responses", base_url="http://127.0.0.1:9/v1/", name="gpt")
@@ -577,3 +579,56 @@ def test_reasoning_that_ends_a_turn_is_left_out() -> None:
         ("reasoning", "rs_2"),
         ("message", "msg_2"),
     ]
+
+
+# A summary part is never empty here: an empty one is indistinguishable from an id alone.
+_summaries = st.lists(st.text(min_size=1, max_size=12), max_size=2)
+_texts = st.lists(st.text(max_size=12), min_size=1, max_size=2)
+
+
+@st.composite
+def _outputs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for n, kind in enumerate(draw(st.lists(st.sampled_from(["r", "m", "f"]), max_size=7))):
+        if kind == "r":
+            item: dict[str, Any] = {
+                "type": "reasoning",
+                "id": f"rs_{n}",
+                "summary": [{"type": "summary_text", "text": t} for t in draw(_summaries)],
+            }
+            if draw(st.booleans()):
+                item["encrypted_content"] = draw(st.text(min_size=1, max_size=12))
+        elif kind == "m":
+            item = {
+                "type": "message",
+                "id": f"msg_{n}",
+                "role": "assistant",
+                "status": "completed",
+                "content": [
+                    {"type": "output_text", "text": t, "annotations": []} for t in draw(_texts)
+                ],
+            }
+            phase = draw(st.sampled_from([None, "commentary", "final_answer"]))
+            if phase:
+                item["phase"] = phase
+        else:
+            arguments = draw(st.dictionaries(st.sampled_from("ab"), st.integers()))
+            item = {
+                "type": "function_call",
+                "id": f"fc_{n}",
+                "call_id": f"call_{n}",
+                "name": draw(st.sampled_from(["f", "g"])),
+                "arguments": json.dumps(arguments),
+            }
+        items.append(item)
+    return items
+
+
+@given(output=_outputs())
+def test_any_parsed_turn_goes_back_as_the_items_it_came_from(output: list[dict[str, Any]]) -> None:
+    parsed = DIALECT.parse(_reply(output), TARGET)
+    sent = _body(_request(Message.user("q"), parsed.message))["input"][1:]
+    expected = [dict(i) for i in output]
+    while expected and expected[-1]["type"] == "reasoning":
+        expected.pop()  # reasoning that ends a turn is left out
+    assert sent == expected
