@@ -122,7 +122,10 @@ class StreamAccumulator:
         """
         self.events += 1
         if type(event) is TextDelta:
-            self._builder("text", event.index).chunks.append(event.text)
+            builder = self._builder("text", event.index)
+            builder.chunks.append(event.text)
+            if event.signature is not None:
+                builder.signature = event.signature
         elif type(event) is ToolCallDelta:
             self._builder("tool", event.index).chunks.append(event.arguments)
         elif type(event) is ThinkingDelta:
@@ -136,6 +139,8 @@ class StreamAccumulator:
             # A repeated start (some providers resend id/name) only fills what is known.
             builder.id = event.id or builder.id
             builder.name = event.name or builder.name
+            if event.signature is not None:
+                builder.signature = event.signature
         elif type(event) is ToolCallEnd:
             self._builder("tool", event.index).ended = True
         elif type(event) is RedactedThinkingDelta:
@@ -158,6 +163,8 @@ class StreamAccumulator:
     def _part(self, builder: _Builder) -> Part | None:
         text = "".join(builder.chunks)
         if builder.kind == "text":
+            if builder.signature is not None:
+                return TextPart(text=text, signature=builder.signature)
             return TextPart(text=text) if text else None
         if builder.kind == "thinking":
             if not text and builder.signature is None:
@@ -172,6 +179,7 @@ class StreamAccumulator:
             arguments=arguments,
             raw_arguments=text,
             arguments_error=error,
+            signature=builder.signature,
         )
 
     def message(self) -> Message:

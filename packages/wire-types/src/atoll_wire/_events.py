@@ -36,10 +36,13 @@ class TextDelta(_Event, tag="text_delta", kw_only=True):
     Attributes:
         index: Content position.
         text: The fragment.
+        signature: Gemini's ``thoughtSignature`` of the part at ``index`` (the whole part is
+            one signed piece: a dialect gives a signed part an index of its own).
     """
 
     index: int
     text: str
+    signature: str | None = None
 
 
 class ThinkingDelta(_Event, tag="thinking_delta", kw_only=True):
@@ -75,11 +78,13 @@ class ToolCallStart(_Event, tag="tool_call_start", kw_only=True):
         index: Content position (for OpenAI, the tool call's own ``index``).
         id: The call id.
         name: The tool name.
+        signature: Gemini's ``thoughtSignature`` on this call's part.
     """
 
     index: int
     id: str
     name: str
+    signature: str | None = None
 
 
 class ToolCallDelta(_Event, tag="tool_call_delta", kw_only=True):

@@ -22,9 +22,12 @@ class TextPart(_Part, tag="text", kw_only=True):
 
     Attributes:
         text: The text.
+        signature: Gemini's ``thoughtSignature`` on this very part, sent back on it unchanged
+            (other dialects ignore it). A signed part is never merged with another.
     """
 
     text: str
+    signature: str | None = None
 
 
 class ImagePart(_Part, tag="image", kw_only=True):
@@ -80,6 +83,8 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
         arguments: The parsed arguments; ``{}`` when ``raw_arguments`` is empty or invalid.
         raw_arguments: The exact argument text the model sent.
         arguments_error: Why ``raw_arguments`` is not a JSON object (e.g. truncated), else None.
+        signature: Gemini's ``thoughtSignature`` on this call's part (in parallel calls only
+            the first is signed), sent back on it unchanged; other dialects ignore it.
     """
 
     id: str
@@ -87,6 +92,7 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
     arguments: dict[str, Any] = {}
     raw_arguments: str = ""
     arguments_error: str | None = None
+    signature: str | None = None
 
 
 class ThinkingPart(_Part, tag="thinking", kw_only=True):
@@ -94,7 +100,8 @@ class ThinkingPart(_Part, tag="thinking", kw_only=True):
 
     Attributes:
         text: The reasoning text.
-        signature: Opaque signature that must be sent back unchanged (Anthropic).
+        signature: Opaque signature that must be sent back unchanged (Anthropic; Gemini's
+            ``thoughtSignature`` on a thought part).
     """
 
     text: str
