@@ -1,4 +1,4 @@
-"""OpenAI-chat and Anthropic Messages dialects and the Client.
+"""OpenAI-chat, Anthropic Messages and Gemini dialects and the Client.
 
 A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
 responses and streams back into neutral types, losslessly; provider differences come from the
@@ -41,6 +41,7 @@ from ._exceptions import (
     CapabilityError,
     ClientError,
     ConflictError,
+    ContentFilterError,
     InvalidOptionError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -54,6 +55,8 @@ from ._exceptions import (
     UnknownDialectError,
     UnsupportedRequestError,
 )
+from ._gemini import GeminiDialect
+from ._gemini_quirks import GeminiQuirks
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
@@ -80,6 +83,7 @@ for _error in (
     CapabilityError,
     ClientError,
     ConflictError,
+    ContentFilterError,
     InvalidOptionError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -126,10 +130,13 @@ __all__ = (
     "ClientError",
     "ClientResponse",
     "ConflictError",
+    "ContentFilterError",
     "Dialect",
     "DialectQuirks",
     "Embeddings",
     "ErrorFields",
+    "GeminiDialect",
+    "GeminiQuirks",
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",

@@ -21,7 +21,7 @@ Facts these structs keep that other stacks lose:
 
 Example:
     >>> body = decode_response(b'{"candidates":[{"content":{"role":"model","parts":'
-    ...                        b'[{"text":"Hi","thoughtSignature":"c2ln"}]},"finishReason":"STOP"}]}')
+    ...     b'[{"text":"Hi","thoughtSignature":"c2ln"}]},"finishReason":"STOP"}]}')
     >>> body.candidates[0].content.parts[0].thought_signature
     'c2ln'
 """
@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -872,8 +872,8 @@ def retry_delay(status: Status) -> float | None:
         if isinstance(delay, str) and (found := _DURATION.match(delay)):
             return float(found.group(1))
         if isinstance(delay, dict):  # the proto form {"seconds": n, "nanos": n}
-            seconds: object = delay.get("seconds", 0)  # pyright: ignore[reportUnknownMemberType]
-            nanos: object = delay.get("nanos", 0)  # pyright: ignore[reportUnknownMemberType]
+            parts = cast("dict[str, object]", delay)
+            seconds, nanos = parts.get("seconds", 0), parts.get("nanos", 0)
             try:
                 return float(seconds) + float(nanos) / 1e9  # type: ignore[arg-type]
             except (TypeError, ValueError):
