@@ -208,7 +208,7 @@ def test_mid_stream_error_becomes_typed_error_with_partial(
 # ---------------------------------------------------------------- with the registry's quirks
 
 # Corpus provider names that the registry spells differently.
-REGISTRY_NAMES = {"google-openai-compat": "gemini"}
+REGISTRY_NAMES = {"google-openai-compat": "gemini-openai"}
 
 
 def _registry_cases() -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
+from ._azure_auth import AzureEntraAuth
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -57,6 +58,7 @@ from ._exceptions import (
 )
 from ._gemini import GeminiDialect
 from ._gemini_quirks import GeminiQuirks
+from ._google_auth import GoogleAuth
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
@@ -121,6 +123,7 @@ __all__ = (
     "AuthContext",
     "AuthError",
     "AuthenticationError",
+    "AzureEntraAuth",
     "BadRequestError",
     "CallEvent",
     "CapabilityError",
@@ -137,6 +140,7 @@ __all__ = (
     "ErrorFields",
     "GeminiDialect",
     "GeminiQuirks",
+    "GoogleAuth",
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",

@@ -117,7 +117,7 @@ class AnthropicMessagesDialect(Dialect):
             del body["model"]
             body = {"anthropic_version": vertex, **body}
             method = ":streamRawPredict" if request.stream else ":rawPredict"
-            url = vertex_model_url(target, "anthropic") + method
+            url = vertex_model_url(target, "anthropic", request.model) + method
         else:
             headers.setdefault("anthropic-version", DEFAULT_VERSION)
             url = target.base_url.rstrip("/") + "/messages"

@@ -46,11 +46,10 @@ def quirks_of(target: Target) -> GeminiQuirks:
     return quirks if isinstance(quirks, GeminiQuirks) else _DEFAULT_QUIRKS
 
 
-def model_url(target: Target) -> str:
-    """The URL of the target's model, without a method (``.../models/{model}``)."""
+def model_url(target: Target, model: str) -> str:
+    """The URL of a model of the target, without a method (``.../models/{model}``)."""
     if quirks_of(target).vertex:
-        return vertex_model_url(target, "google")
-    model = target.request_model
+        return vertex_model_url(target, "google", model)
     path = model if "/" in model else f"models/{model}"
     return f"{expand_base_url(target)}/{path}"
 
@@ -90,9 +89,9 @@ class GeminiDialect(Dialect):
         check_capabilities(request, facts)
         body = build_body(request, quirks_of(target), facts)
         if request.stream:
-            url = model_url(target) + ":streamGenerateContent?alt=sse"
+            url = model_url(target, request.model) + ":streamGenerateContent?alt=sse"
             return HttpRequest("POST", url, headers=_headers(target, _SSE_HEADERS), body=body)
-        url = model_url(target) + ":generateContent"
+        url = model_url(target, request.model) + ":generateContent"
         return HttpRequest("POST", url, headers=_headers(target, _JSON_HEADERS), body=body)
 
     def parse(
@@ -191,7 +190,7 @@ class GeminiDialect(Dialect):
                 provider=target.provider.name,
                 model=target.request_model,
             )
-        url = model_url(target)
+        url = model_url(target, target.request_model)
         headers = _headers(target, _JSON_HEADERS)
         if quirks_of(target).vertex:
             predict = wire.PredictRequest(
@@ -256,10 +255,10 @@ class GeminiDialect(Dialect):
                 generation_config=full.generation_config,
             )
         else:
-            name = target.request_model
+            name = request.model
             full.model = name if "/" in name else f"models/{name}"
             count = wire.CountTokensRequest(generate_content_request=full)
-        url = model_url(target) + ":countTokens"
+        url = model_url(target, request.model) + ":countTokens"
         return HttpRequest(
             "POST", url, headers=_headers(target, _JSON_HEADERS), body=wire.encode(count)
         )

@@ -156,7 +156,7 @@ class OpenAIChatDialect(Dialect):
         )
         return HttpRequest(
             method="POST",
-            url=endpoint_url(target, quirks_of(target), "/chat/completions"),
+            url=endpoint_url(target, quirks_of(target), "/chat/completions", request.model),
             headers=_headers(target, stream=request.stream),
             body=body,
         )
@@ -239,7 +239,7 @@ class OpenAIChatDialect(Dialect):
         )
         return HttpRequest(
             method="POST",
-            url=endpoint_url(target, quirks_of(target), "/embeddings"),
+            url=endpoint_url(target, quirks_of(target), "/embeddings", target.request_model),
             headers=_headers(target, stream=False),
             body=encode_body(body),
         )

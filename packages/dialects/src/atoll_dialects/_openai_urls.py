@@ -24,7 +24,7 @@ __all__ = ["endpoint_url"]
 _V1_VERSIONS = frozenset({"v1", "preview"})
 
 
-def endpoint_url(target: Target, quirks: OpenAIChatQuirks, path: str) -> str:
+def endpoint_url(target: Target, quirks: OpenAIChatQuirks, path: str, model: str) -> str:
     """The URL of an endpoint (``/chat/completions``, ``/embeddings``) for the target.
 
     Raises:
@@ -47,5 +47,5 @@ def endpoint_url(target: Target, quirks: OpenAIChatQuirks, path: str) -> str:
     if version in _V1_VERSIONS:
         query = "?api-version=preview" if version == "preview" else ""
         return f"{base}/v1{path}{query}"
-    deployment = target.settings.get("deployment") or target.request_model
+    deployment = target.settings.get("deployment") or model
     return f"{base}/deployments/{quote(deployment, safe='')}{path}?api-version={quote(version)}"

@@ -71,7 +71,7 @@ def vertex_host(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com"
 
 
-def vertex_model_url(target: Target, publisher: str) -> str:
+def vertex_model_url(target: Target, publisher: str, model: str) -> str:
     """``{root}/{version}/projects/{p}/locations/{l}/publishers/{publisher}/models/{model}``.
 
     The project comes from the settings (``GOOGLE_CLOUD_PROJECT``), else from the credentials
@@ -95,7 +95,7 @@ def vertex_model_url(target: Target, publisher: str) -> str:
     version = settings.get("api_version") or "v1"
     return (
         f"{base.rstrip('/')}/{version}/projects/{project}/locations/{location}"
-        f"/publishers/{publisher}/models/{target.request_model}"
+        f"/publishers/{publisher}/models/{model}"
     )
 
 
