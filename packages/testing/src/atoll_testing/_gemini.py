@@ -59,12 +59,14 @@ def _check_turn(contents: list[wire.Content], require: bool) -> None:
     last_user = max(
         (i for i, c in enumerate(contents) if c.role != "model" and _text(c)), default=-1
     )
-    for position, content in enumerate(contents):
-        calls = 0
+    for content in contents:  # a signature sent on the wrong part, anywhere
         for part in content.parts:
             problem = render.signature_problem(part)
             if problem is not None:
                 raise RequestError(400, problem)
+    for position, content in enumerate(contents):
+        calls = 0
+        for part in content.parts:
             if part.function_call is None or content.role != "model":
                 continue
             if calls == 0 and require and position > last_user and part.thought_signature is None:
