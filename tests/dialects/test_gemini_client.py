@@ -39,15 +39,20 @@ from atoll_wire import (
     OutputSchema,
     TextPart,
     ToolCallPart,
-    ToolResultPart,
     ToolCallStart,
+    ToolResultPart,
     ToolSpec,
 )
 from atoll_wire import gemini as wire
 
 TOOLS = [
-    ToolSpec(name="get_weather", parameters={"type": "object", "properties": {"city": {"type": "string"}}}),
-    ToolSpec(name="get_time", parameters={"type": "object", "properties": {"tz": {"type": "string"}}}),
+    ToolSpec(
+        name="get_weather",
+        parameters={"type": "object", "properties": {"city": {"type": "string"}}},
+    ),
+    ToolSpec(
+        name="get_time", parameters={"type": "object", "properties": {"tz": {"type": "string"}}}
+    ),
 ]
 AZURE = AzureOpenAIServer()
 
@@ -122,7 +127,9 @@ async def test_parallel_calls_round_trip_with_their_signatures(
     assert "thoughtSignature" not in call_parts[1]
     assert all("id" not in p["functionCall"] for p in call_parts)  # made-up ids stay home
     assert [p["functionResponse"]["name"] for p in results["parts"]] == ["get_weather", "get_time"]
-    assert results["parts"][0]["functionResponse"]["response"] == {"output": "result of get_weather"}
+    assert results["parts"][0]["functionResponse"]["response"] == {
+        "output": "result of get_weather"
+    }
 
 
 @pytest.mark.anyio
@@ -162,7 +169,7 @@ async def test_text_turn_signature_goes_back_on_its_part(llm: FakeLLMServer) -> 
             async for _ in s:
                 pass
         reply = s.response.message
-        signed = [p for p in reply.parts if isinstance(p, TextPart) and p.signature]  # noqa: E501
+        signed = [p for p in reply.parts if isinstance(p, TextPart) and p.signature]
         assert len(signed) == 1 and signed[0].text == ""  # the last chunk's empty signed part
         assert reply.text == "Hello there."
         await client.chat([Message.user("hi"), reply, Message.user("again")])
@@ -215,13 +222,19 @@ def test_json_array_stream_without_alt_sse(llm: FakeLLMServer) -> None:
     url = llm.url + "/v1beta/models/scripted:streamGenerateContent"
     decoder = wire.JSONArrayDecoder()
     items: list[bytes] = []
-    with httpx.stream("POST", url, json={"contents": [{"role": "user", "parts": [{"text": "x"}]}]},
-                      headers={"x-goog-api-key": "k"}) as response:
+    with httpx.stream(
+        "POST",
+        url,
+        json={"contents": [{"role": "user", "parts": [{"text": "x"}]}]},
+        headers={"x-goog-api-key": "k"},
+    ) as response:
         assert response.headers["content-type"].startswith("application/json")
         for chunk in response.iter_bytes(3):
             items.extend(decoder.feed(chunk))
     chunks = [wire.decode_response(i) for i in items]
-    text = "".join(p.text or "" for c in chunks for p in (c.candidates[0].content or wire.Content()).parts)
+    text = "".join(
+        p.text or "" for c in chunks for p in (c.candidates[0].content or wire.Content()).parts
+    )
     assert text == "one two three"
     assert chunks[-1].candidates[0].finish_reason == "STOP" and chunks[-1].usage_metadata
 
@@ -238,14 +251,17 @@ async def test_embeddings_one_and_many(llm: FakeLLMServer) -> None:
 
 
 def test_blocked_prompt_is_a_typed_error() -> None:
-    body = b'{"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}}'
+    body = (
+        b'{"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},'
+        b' "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}}'
+    )
     with pytest.raises(ContentFilterError) as caught:
         GeminiDialect().parse(body)
     assert caught.value.reason == "PROHIBITED_CONTENT" and caught.value.status is None
     decoder = GeminiDialect().stream_decoder()
     from atoll_wire import ServerSentEvent, StreamError
 
-    [start, blocked, _usage] = decoder.feed(ServerSentEvent(data=body.decode()))
+    [_start, blocked, _usage] = decoder.feed(ServerSentEvent(data=body.decode()))
     assert isinstance(blocked, StreamError) and blocked.type == "content_filter"
 
 
@@ -254,7 +270,9 @@ def test_thinking_budget_and_level_together_are_refused() -> None:
         model="m",
         messages=[Message.user("hi")],
         temperature=0.5,
-        extra={"generationConfig": {"thinkingConfig": {"thinkingBudget": 10, "thinkingLevel": "LOW"}}},
+        extra={
+            "generationConfig": {"thinkingConfig": {"thinkingBudget": 10, "thinkingLevel": "LOW"}}
+        },
     )
     with pytest.raises(UnsupportedRequestError, match="thinkingBudget and thinkingLevel"):
         GeminiDialect().build(request, Target.of(dialect="gemini"))
@@ -264,7 +282,12 @@ def test_thinking_budget_and_level_together_are_refused() -> None:
 
 def msgspec_body(thinking: dict[str, object]) -> dict[str, object]:
     config = {"thinkingConfig": {"thinkingBudget": 10, "includeThoughts": True}}
-    request = ChatRequest(model="m", messages=[Message.user("hi")], temperature=0.5, extra={"generationConfig": config})
+    request = ChatRequest(
+        model="m",
+        messages=[Message.user("hi")],
+        temperature=0.5,
+        extra={"generationConfig": config},
+    )
     body = json.loads(GeminiDialect().build(request, Target.of(dialect="gemini")).body)
     assert body["generationConfig"] == {"temperature": 0.5, **config}
     return body
@@ -272,7 +295,15 @@ def msgspec_body(thinking: dict[str, object]) -> dict[str, object]:
 
 def test_azure_content_filter_is_typed() -> None:
     body = json.dumps(
-        {"error": {"message": "filtered", "type": None, "param": "prompt", "code": "content_filter", "status": 400}}
+        {
+            "error": {
+                "message": "filtered",
+                "type": None,
+                "param": "prompt",
+                "code": "content_filter",
+                "status": 400,
+            }
+        }
     ).encode()
     error = Target.of(dialect="openai-chat").dialect.parse_error(400, {}, body, Target.of())
     assert isinstance(error, ContentFilterError) and error.reason == "content_filter"
@@ -288,7 +319,9 @@ async def test_azure_deployment_and_v1_forms(llm: FakeLLMServer) -> None:
         deployed = await client.chat("hi")
     assert llm.requests[-1].path == "/openai/deployments/my-4o/chat/completions"
     assert llm.requests[-1].query == "api-version=2024-10-21"
-    async with Client("azure/my-4o", base_url=base, api_key="k", settings={"api_version": "v1"}) as client:
+    async with Client(
+        "azure/my-4o", base_url=base, api_key="k", settings={"api_version": "v1"}
+    ) as client:
         v1 = await client.chat("hi")
     assert llm.requests[-1].path == "/openai/v1/chat/completions" and llm.requests[-1].query == ""
     entra = AzureEntraAuth(lambda: "k")
@@ -299,5 +332,7 @@ async def test_azure_deployment_and_v1_forms(llm: FakeLLMServer) -> None:
     assert deployed.text == v1.text == by_token.text == "hello from azure"
     assert entra.refreshes == 1
     with pytest.raises(UnsupportedRequestError, match="OPENAI_API_VERSION"):
-        async with Client("azure/my-4o", base_url=base, api_key="k", settings={"api_version": ""}) as client:
+        async with Client(
+            "azure/my-4o", base_url=base, api_key="k", settings={"api_version": ""}
+        ) as client:
             await client.chat("hi")

@@ -45,6 +45,26 @@ def _google() -> Any:
     return google.auth
 
 
+def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
+    """Credentials of a known type from a JSON file (never an arbitrary configuration)."""
+    import json
+
+    with open(path, encoding="utf-8") as file:
+        info = json.load(file)
+    kind = info.get("type")
+    if kind == "service_account":
+        from google.oauth2 import service_account
+
+        made = service_account.Credentials.from_service_account_info(info, scopes=scopes)  # pyright: ignore[reportUnknownMemberType]
+        return made, info.get("project_id")
+    if kind == "authorized_user":
+        from google.oauth2 import credentials
+
+        user = credentials.Credentials.from_authorized_user_info(info, scopes=scopes)  # pyright: ignore[reportUnknownMemberType]
+        return user, info.get("quota_project_id")
+    raise ValueError(f"credentials of type {kind!r} are not supported from a file")
+
+
 class _Response:
     """The shape google-auth reads: ``status``, ``headers``, ``data``."""
 
@@ -113,12 +133,10 @@ class GoogleAuth(TokenAuth):
         if credentials is None:
             try:
                 if credentials_file:
-                    credentials, project = google_auth.load_credentials_from_file(
-                        credentials_file, scopes=list(scopes)
-                    )
+                    credentials, project = _from_file(credentials_file, list(scopes))
                 else:
                     credentials, project = google_auth.default(scopes=list(scopes))
-            except google_auth.exceptions.GoogleAuthError as exc:
+            except (google_auth.exceptions.GoogleAuthError, OSError, ValueError) as exc:
                 raise AuthError(f"no Google credentials: {type(exc).__name__}: {exc}") from exc
         self.credentials = credentials
         self.project_id: str | None = project or getattr(credentials, "project_id", None)
