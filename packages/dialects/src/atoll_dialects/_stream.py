@@ -21,14 +21,12 @@ from atoll_wire import (
 from ._attempts import AttemptLoop
 from ._drive import send_async
 from ._exceptions import APIError
-from ._result import Attempt, ClientResponse
-from ._stream_state import StreamState
-from ._target import Target
+from ._stream_state import StreamState, StreamView
 
 __all__ = ["ChatStream"]
 
 
-class ChatStream:
+class ChatStream(StreamView):
     """One streamed chat call; see ``Client.stream``."""
 
     def __init__(self, loop: AttemptLoop, transport: AsyncTransport) -> None:
@@ -37,11 +35,6 @@ class ChatStream:
         self._state = StreamState(loop)
         self._http_response: HttpResponse | None = None
         self._events: AsyncGenerator[StreamEvent, None] | None = None
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Failed attempts so far (retries and fallbacks before the first event)."""
-        return self._loop.history
 
     async def __aenter__(self) -> Self:
         await self._open()
@@ -63,16 +56,6 @@ class ChatStream:
         if self._events is None:
             self._events = self._iterate()
         return self._events
-
-    @property
-    def response(self) -> ClientResponse:
-        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
-        return self._state.response
-
-    @property
-    def target(self) -> Target:
-        """The model currently serving this stream."""
-        return self._loop.target
 
     async def _open(self) -> None:
         """Send until a success response's headers arrive, across retries and fallbacks."""
