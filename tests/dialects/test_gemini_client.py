@@ -37,6 +37,8 @@ from atoll_wire import (
     ChatRequest,
     Message,
     OutputSchema,
+    StreamAccumulator,
+    StreamEvent,
     TextPart,
     ToolCallPart,
     ToolCallStart,
@@ -221,6 +223,8 @@ def test_json_array_stream_without_alt_sse(llm: FakeLLMServer) -> None:
     llm.models["scripted"] = Script([Turn(text="one two three")])
     url = llm.url + "/v1beta/models/scripted:streamGenerateContent"
     decoder = wire.JSONArrayDecoder()
+    neutral = GeminiDialect().stream_decoder()
+    events: list[StreamEvent] = []
     items: list[bytes] = []
     with httpx.stream(
         "POST",
@@ -231,6 +235,14 @@ def test_json_array_stream_without_alt_sse(llm: FakeLLMServer) -> None:
         assert response.headers["content-type"].startswith("application/json")
         for chunk in response.iter_bytes(3):
             items.extend(decoder.feed(chunk))
+            events.extend(neutral.feed_bytes(chunk))
+    events.extend(neutral.finish_bytes())
+    accumulator = StreamAccumulator()
+    for event in events:
+        accumulator.add(event)
+    folded = accumulator.response()
+    assert folded.text == "one two three" and not folded.incomplete
+    assert folded.raw_finish_reason == "STOP" and folded.usage.input_tokens == 1
     chunks = [wire.decode_response(i) for i in items]
     text = "".join(
         p.text or "" for c in chunks for p in (c.candidates[0].content or wire.Content()).parts

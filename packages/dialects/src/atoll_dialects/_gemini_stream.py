@@ -10,7 +10,8 @@ chunk, with no index). ``usageMetadata`` is cumulative: each one replaces the la
 summed, and some models send it only at the end. A ``finishReason`` means the message is
 complete; the ``MessageEnd`` goes out when the body ends, after any usage that trails it. A
 mid-stream error arrives as ``data: {"error": {...}}``; a blocked prompt as ``promptFeedback``
-with a ``blockReason`` and no candidates.
+with a ``blockReason`` and no candidates. Without ``alt=sse`` the same chunks arrive as the
+elements of one JSON array; the decoder tells the two framings apart by the body's first byte.
 """
 
 from __future__ import annotations
@@ -80,6 +81,26 @@ class GeminiStreamDecoder(StreamDecoder):
         self._response_id: str | None = None
         self._finish: str | None = None
         self._done = False
+        self._framing = ""  # "sse" or "array", from the body's first byte
+        self._array: wire.JSONArrayDecoder | None = None
+
+    def feed_bytes(self, chunk: bytes) -> list[StreamEvent]:
+        """The next body bytes: SSE (``alt=sse``), or one JSON array (without it)."""
+        if self._framing == "sse":
+            return super().feed_bytes(chunk)
+        if not self._framing:
+            start = chunk.lstrip()[:1]
+            if not start:
+                return []  # leading whitespace: the framing is not known yet
+            self._framing = "array" if start == b"[" else "sse"
+            if self._framing == "sse":
+                return super().feed_bytes(chunk.lstrip())
+            self._array = wire.JSONArrayDecoder()
+        assert self._array is not None
+        out: list[StreamEvent] = []
+        for item in self._array.feed(chunk):
+            out.extend(self._data(item))
+        return out
 
     @property
     def done(self) -> bool:
@@ -88,7 +109,9 @@ class GeminiStreamDecoder(StreamDecoder):
 
     def feed(self, event: ServerSentEvent) -> list[StreamEvent]:
         """Translate one server-sent event (a whole response chunk)."""
-        data = event.data
+        return self._data(event.data)
+
+    def _data(self, data: str | bytes) -> list[StreamEvent]:
         if self._done or not data.strip():
             return []
         try:
