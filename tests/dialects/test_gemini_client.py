@@ -348,3 +348,28 @@ async def test_azure_deployment_and_v1_forms(llm: FakeLLMServer) -> None:
             "azure/my-4o", base_url=base, api_key="k", settings={"api_version": ""}
         ) as client:
             await client.chat("hi")
+
+
+@pytest.mark.anyio
+async def test_calls_from_another_provider_reach_gemini_3(llm: FakeLLMServer) -> None:
+    """A history whose calls came from elsewhere: Gemini 3 models send Google's placeholder."""
+    foreign = Message(
+        role="assistant",
+        parts=[ToolCallPart(id="call_abc", name="get_weather", arguments={"city": "Oslo"})],
+    )
+    history = [
+        Message.user("Weather in Oslo?"),
+        foreign,
+        Message(role="tool", parts=[ToolResultPart.from_text("call_abc", "rain")]),
+    ]
+    for model in ("gemini-3-pro-preview", "gemini-2.5-flash"):
+        llm.models[model] = Script([Turn(text="It rains.")], repeat_last=True)
+    async with _client(llm, model="gemini/gemini-3-pro-preview") as client:
+        reply = await client.chat(history, tools=TOOLS)
+    assert reply.text == "It rains."
+    sent = json.loads(llm.requests[-1].body)["contents"][1]["parts"][0]
+    assert sent["thoughtSignature"] == "skip_thought_signature_validator"
+    assert sent["functionCall"]["id"] == "call_abc"
+    async with _client(llm, model="gemini/gemini-2.5-flash") as client:
+        with pytest.raises(BadRequestError, match="missing a thought_signature"):
+            await client.chat(history, tools=TOOLS)  # this server is as strict as Gemini 3

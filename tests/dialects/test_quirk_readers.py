@@ -211,6 +211,24 @@ def _gemini_openapi_schemas() -> None:
     }
 
 
+def _gemini_unsigned_call_signature() -> None:
+    foreign = Message(
+        role="assistant",
+        parts=[ToolCallPart(id="call_1", name="f"), ToolCallPart(id="call_2", name="f")],
+    )
+    signed = Message(role="assistant", parts=[ToolCallPart(id="c3", name="f", signature="c2ln")])
+    request = ChatRequest(
+        model="m", messages=[Message.user("hi"), foreign, Message.user("x"), signed]
+    )
+    plain = _body("gemini", request)["contents"]
+    marked = _body("gemini", request, unsigned_call_signature="skip_thought_signature_validator")
+    assert "thoughtSignature" not in plain[1]["parts"][0]
+    first, second = marked["contents"][1]["parts"]
+    assert first["thoughtSignature"] == "skip_thought_signature_validator"
+    assert "thoughtSignature" not in second  # only a turn's first call
+    assert marked["contents"][3]["parts"][0]["thoughtSignature"] == "c2ln"  # never replaced
+
+
 CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
     OpenAIChatQuirks: {
         "stream_include_usage": _stream_include_usage,
@@ -230,6 +248,7 @@ CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
     GeminiQuirks: {
         "vertex": _gemini_vertex,
         "openapi_schemas": _gemini_openapi_schemas,
+        "unsigned_call_signature": _gemini_unsigned_call_signature,
     },
 }
 

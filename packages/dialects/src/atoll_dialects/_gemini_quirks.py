@@ -19,3 +19,8 @@ class GeminiQuirks(DialectQuirks, frozen=True, kw_only=True):
     ``parameters`` and output schemas in ``responseSchema``, down-converted (``$ref`` inlined,
     ``anyOf`` with null as ``nullable``, unsupported keywords dropped). False sends the full
     JSON Schema in ``parametersJsonSchema`` and ``responseJsonSchema``."""
+    unsigned_call_signature: str | None = None
+    """Sent as the ``thoughtSignature`` of a model turn's first ``functionCall`` that has none
+    (a call from another provider's turn, a fallback, a hand-built history): Gemini 3 answers
+    400 to such a call, and Google documents ``skip_thought_signature_validator`` for it.
+    Signatures the model gave are never replaced; None sends nothing."""

@@ -128,8 +128,26 @@ def _part(part: Part, names: dict[str, str], facts: ModelFacts) -> wire.Part | N
     return _media(part.data, part.url, part.media_type, facts)
 
 
-def contents_of(messages: list[Message], facts: ModelFacts) -> list[wire.Content]:
-    """The conversation's turns (system messages excluded), same-role turns merged."""
+def _sign_foreign_calls(contents: list[wire.Content], signature: str) -> None:
+    for content in contents:
+        if content.role != "model":
+            continue
+        first = next((p for p in content.parts if p.function_call is not None), None)
+        if first is not None and first.thought_signature is None:
+            first.thought_signature = signature
+
+
+def contents_of(
+    messages: list[Message], facts: ModelFacts, unsigned: str | None = None
+) -> list[wire.Content]:
+    """The conversation's turns (system messages excluded), same-role turns merged.
+
+    Args:
+        messages: The conversation.
+        facts: The model's facts (named in errors).
+        unsigned: The signature for a model turn's first call that has none (see the quirk
+            ``unsigned_call_signature``), or None.
+    """
     names = {
         p.id: p.name
         for m in messages
@@ -149,6 +167,8 @@ def contents_of(messages: list[Message], facts: ModelFacts) -> list[wire.Content
             contents[-1].parts.extend(parts)
         else:
             contents.append(wire.Content(role=role, parts=parts))
+    if unsigned:
+        _sign_foreign_calls(contents, unsigned)
     return contents
 
 
@@ -245,7 +265,7 @@ def build_body(request: ChatRequest, quirks: GeminiQuirks, facts: ModelFacts) ->
         raise _refuse("Gemini has no switch to forbid parallel function calls", facts)
     tools = [_declaration(t.name, t.description, t.parameters, quirks) for t in request.tools]
     body = wire.GenerateContentRequest(
-        contents=contents_of(request.messages, facts),
+        contents=contents_of(request.messages, facts, quirks.unsigned_call_signature),
         system_instruction=_system(request.messages),
         tools=[wire.Tool(function_declarations=tools)] if tools else None,
         tool_config=_tool_config(request.tool_choice) if request.tool_choice else None,
