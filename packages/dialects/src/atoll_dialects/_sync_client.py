@@ -10,7 +10,7 @@ from atoll_registry import Registry
 from atoll_wire import SyncTransport, Timeout
 from opentelemetry import trace
 
-from ._auth import Auth
+from ._auth import Auth, NoAuth
 from ._base import ClientBase
 from ._dialect import Embeddings
 from ._drive import send_sync
@@ -52,6 +52,8 @@ class SyncClient(ClientBase):
     ) -> None:
         if transport is not None and not isinstance(transport, SyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.SyncTransport")
+        if auth is None and api_key is None and transport is not None and transport.authenticates:
+            auth = NoAuth()  # the transport puts its own credentials on every request
         self._setup(
             model,
             tracer_provider,
