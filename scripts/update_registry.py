@@ -58,6 +58,7 @@ PROVIDER_MAP = {
     # Vertex AI bills Gemini and Claude at the rates genai-prices lists for Google and Anthropic
     # (standard tier, global endpoint); regional endpoints' premiums are not modelled.
     "vertex": "google",
+    "gemini-openai": "google",
     "vertex-anthropic": "anthropic",
     "together": "together",
     "fireworks": "fireworks",
