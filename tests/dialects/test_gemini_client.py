@@ -373,3 +373,48 @@ async def test_calls_from_another_provider_reach_gemini_3(llm: FakeLLMServer) ->
     async with _client(llm, model="gemini/gemini-2.5-flash") as client:
         with pytest.raises(BadRequestError, match="missing a thought_signature"):
             await client.chat(history, tools=TOOLS)  # this server is as strict as Gemini 3
+
+
+def test_vertex_errors_in_a_list_and_retry_info() -> None:
+    body = json.dumps(
+        [
+            {
+                "error": {
+                    "code": 429,
+                    "message": "Resource exhausted.",
+                    "status": "RESOURCE_EXHAUSTED",
+                    "details": [
+                        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}
+                    ],
+                }
+            }
+        ]
+    ).encode()
+    target = Target.of(dialect="gemini", name="m")
+    error = GeminiDialect().parse_error(429, {}, body, target)
+    assert isinstance(error, RateLimitError) and error.retry_after == 7.0
+    assert error.message == "Resource exhausted." and error.headers["retry-after"] == "7"
+    told = GeminiDialect().parse_error(429, {"Retry-After": "2"}, body, target)
+    assert told.headers["retry-after"] == "2"  # the server's own header wins
+    garbage = GeminiDialect().parse_error(503, {}, b"<html>oops</html>", target)
+    assert garbage.status == 503 and "oops" in garbage.message
+
+
+def test_count_tokens_endpoint(llm: FakeLLMServer) -> None:
+    from atoll_curl import SyncCurlTransport
+
+    dialect = GeminiDialect()
+    target = Target.of(dialect="gemini", name="scripted", base_url=llm.url + "/v1beta")
+    request = ChatRequest(
+        model="scripted",
+        messages=[Message.system("be brief"), Message.user("one two three")],
+        tools=TOOLS,
+    )
+    http = dialect.build_count_tokens(request, target)
+    assert http.url.endswith("/v1beta/models/scripted:countTokens")
+    sent = json.loads(http.body)["generateContentRequest"]
+    assert sent["model"] == "models/scripted" and sent["systemInstruction"]
+    http.headers["x-goog-api-key"] = "k"
+    with SyncCurlTransport() as transport, transport.send(http) as response:
+        assert response.status == 200
+        assert dialect.parse_count_tokens(response.read(), target) == 5
