@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --no-sync
 MODEL ?=
 
-.PHONY: help install demo test lint typecheck layers isolation pytest bench docs fmt clean
+.PHONY: help install demo test lint typecheck layers isolation pytest bench docs fmt clean redis-server
 
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
@@ -22,7 +22,10 @@ help:
 install: .uv-bootstrap
 	$(UV) sync --all-packages --all-extras --locked --group bench
 
-demo: install
+# The demo needs neither Ray nor redis-server: its sync leaves Ray out (atoll-ray imports it
+# only when a batch runs).
+demo: .uv-bootstrap
+	$(UV) sync --all-packages --all-extras --locked --group bench --no-install-package ray
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
 
 test: install lint typecheck layers isolation docs pytest
@@ -40,7 +43,15 @@ layers: install
 isolation: install
 	$(RUN) python scripts/isolation.py
 
-pytest: install
+# The shared-limiter and Ray tests start their own redis-server (Debian's package): installed
+# here when missing (apt-get update once, then the package; CI runs as root).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	@redis-server --version
+
+pytest: install redis-server
 	$(RUN) pytest
 
 # litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.

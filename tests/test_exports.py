@@ -15,6 +15,7 @@ PACKAGES = [
     "atoll_generic",
     "atoll_httpx",
     "atoll_openai_sdk",
+    "atoll_ray",
     "atoll_realtime",
     "atoll_registry",
     "atoll_testing",
