@@ -55,6 +55,11 @@ PROVIDER_MAP = {
     "mistral": "mistral",
     "xai": "x-ai",
     "gemini": "google",
+    # Vertex AI bills Gemini and Claude at the rates genai-prices lists for Google and Anthropic
+    # (standard tier, global endpoint); regional endpoints' premiums are not modelled.
+    "vertex": "google",
+    "gemini-openai": "google",
+    "vertex-anthropic": "anthropic",
     "together": "together",
     "fireworks": "fireworks",
     "cerebras": "cerebras",
@@ -64,6 +69,9 @@ PROVIDER_MAP = {
 # (provider, model id) -> genai-prices model id, where name matching would pick the wrong entry.
 EXPLICIT = {
     ("mistral", "mistral-large-2512"): "mistral-large-2512",
+    ("vertex-anthropic", "claude-sonnet-4-5"): "claude-sonnet-4-5",
+    ("vertex-anthropic", "claude-haiku-4-5"): "claude-haiku-4-5",
+    ("vertex-anthropic", "claude-opus-4-5"): "claude-opus-4-5",
 }
 
 # genai-prices price keys -> our Price fields.

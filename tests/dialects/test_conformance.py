@@ -1,4 +1,4 @@
-"""Conformance: every openai-chat and anthropic-messages case of ../shared/corpus.
+"""Conformance: every openai-chat, anthropic-messages and gemini case of ../shared/corpus.
 
 Each case's body goes through the real SSEDecoder (whole, and in random-sized chunks) and the
 dialect's stream decoder, or through ``parse`` for JSON bodies, or through ``parse_error`` for
@@ -22,15 +22,18 @@ from atoll_dialects import (
     AnthropicMessagesDialect,
     APIError,
     BadRequestError,
+    Client,
     Dialect,
+    GeminiDialect,
     NotFoundError,
     OpenAIChatDialect,
     RateLimitError,
+    RetryPolicy,
     Target,
 )
 from atoll_dialects._error_bodies import error_from_stream_event
 from atoll_registry import ProviderQuirks, ProviderSpec, Registry
-from atoll_testing import FakeLLMServer
+from atoll_testing import FakeLLMServer, GeminiServer, registered_server_dialects
 from atoll_wire import (
     ChatRequest,
     ChatResponse,
@@ -208,7 +211,7 @@ def test_mid_stream_error_becomes_typed_error_with_partial(
 # ---------------------------------------------------------------- with the registry's quirks
 
 # Corpus provider names that the registry spells differently.
-REGISTRY_NAMES = {"google-openai-compat": "gemini"}
+REGISTRY_NAMES = {"google-openai-compat": "gemini-openai"}
 
 
 def _registry_cases() -> list[tuple[str, str]]:
@@ -317,3 +320,130 @@ def test_stream_case_over_http(
         acc.add(event)
     _check_stream_error(case, events)
     _check(case, acc.response(), anthropic=dialect_name == "anthropic-messages")
+
+
+# ---------------------------------------------------------------- native Gemini
+#
+# Every native Gemini case through the Gemini dialect (whole and in random-sized chunks) and,
+# over a real socket, through ``Client`` against the local server replaying it. The corpus
+# counts ``output_tokens`` as ``candidatesTokenCount`` only; the neutral usage adds the thinking
+# tokens (reported apart as ``reasoning_tokens``), so the comparison takes them back out. Calls
+# recorded without an id get a stable ``atoll_fc_`` id.
+
+GEMINI = GeminiDialect()
+
+
+def _gemini_names() -> list[str]:
+    folder = CORPUS / "gemini"
+    return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _gemini_load(corpus_dir: Path, name: str) -> dict[str, Any]:
+    return json.loads((corpus_dir / "gemini" / name).read_text(encoding="utf-8"))
+
+
+def _gemini_stream(body: bytes, sizes: random.Random | None) -> list[StreamEvent]:
+    sse, decoder = SSEDecoder(), GEMINI.stream_decoder()
+    pieces = [body]
+    if sizes is not None:
+        pieces, at = [], 0
+        while at < len(body):
+            step = sizes.randint(1, 97)
+            pieces.append(body[at : at + step])
+            at += step
+    events: list[StreamEvent] = []
+    for piece in pieces:
+        for event in sse.feed(piece):
+            events.extend(decoder.feed(event))
+    for event in sse.flush():
+        events.extend(decoder.feed(event))
+    return events + decoder.finish()
+
+
+def _gemini_accumulate(events: list[StreamEvent]) -> ChatResponse:
+    acc = StreamAccumulator()
+    for event in events:
+        acc.add(event)
+    return acc.response()
+
+
+def _gemini_check(case: dict[str, Any], response: ChatResponse) -> None:
+    expect = case["expect"]
+    assert (response.text or None) == expect["text"]
+    calls = response.message.tool_calls
+    assert [(c.name, c.arguments) for c in calls] == [
+        (c["name"], c["arguments"]) for c in expect["tool_calls"]
+    ]
+    for call, want in zip(calls, expect["tool_calls"], strict=True):
+        assert call.id == want["id"] if want["id"] else call.id.startswith("atoll_fc_")
+    assert response.raw_finish_reason == expect["finish_reason"]
+    usage = response.usage
+    assert usage.input_tokens == expect["usage"]["input_tokens"]
+    visible = (usage.output_tokens or 0) - (usage.reasoning_tokens or 0)
+    assert (visible or None) == expect["usage"]["output_tokens"]
+    assert response.message.thinking == expect.get("reasoning", "")
+
+
+@pytest.mark.parametrize("name", _gemini_names())
+def test_gemini_case_through_the_dialect(corpus_dir: Path, name: str) -> None:
+    case = _gemini_load(corpus_dir, name)
+    body = case["response"]["body"].encode()
+    if not case["stream"]:
+        _gemini_check(case, GEMINI.parse(body))
+        return
+    whole = _gemini_stream(body, None)
+    response = _gemini_accumulate(whole)
+    _gemini_check(case, response)
+    assert not response.incomplete  # the last chunk carried a finishReason
+    for seed in range(3):
+        assert _gemini_stream(body, random.Random(seed)) == whole
+
+
+def test_gemini_signatures_stay_on_their_parts(corpus_dir: Path) -> None:
+    case = _gemini_load(corpus_dir, "google-stream-function-call-thought-signature.json")
+    response = _gemini_accumulate(_gemini_stream(case["response"]["body"].encode(), None))
+    # The last chunk's empty text part carries no signature here, so it makes no part.
+    [call] = response.message.parts
+    assert isinstance(call, ToolCallPart)
+    assert call.signature is not None and call.signature.startswith("EpwICpkI")
+    assert response.finish_reason == "tool_calls"
+
+
+@pytest.fixture(scope="module")
+def gemini_replay() -> Iterator[FakeLLMServer]:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    dialects = [*registered_server_dialects(), GeminiServer()]
+    server = FakeLLMServer(cases=[CORPUS / "gemini"], dialects=dialects, api_key="gk-test")
+    with server.run_in_thread() as running:
+        yield running
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", _gemini_names())
+async def test_gemini_case_through_the_client(
+    gemini_replay: FakeLLMServer, corpus_dir: Path, name: str
+) -> None:
+    """The recorded reply, served byte for byte, comes out of ``Client`` as recorded."""
+    case = _gemini_load(corpus_dir, name)
+    stem = name.removesuffix(".json")
+    async with Client(
+        f"gemini/{stem}",
+        base_url=gemini_replay.url + "/v1beta",
+        api_key="gk-test",
+        retry=RetryPolicy(attempts=1),
+    ) as client:
+        if case["stream"]:
+            async with client.stream("x") as stream:
+                async for _ in stream:
+                    pass
+            response = stream.response
+        else:
+            response = await client.chat("x")
+    _gemini_check(case, response)
+    logged = gemini_replay.requests[-1]
+    assert logged.headers["x-goog-api-key"] == "[redacted]"
+    assert "key=" not in logged.query
+    suffix = ":streamGenerateContent" if case["stream"] else ":generateContent"
+    assert logged.path == f"/v1beta/models/{stem}{suffix}"
+    assert logged.query == ("alt=sse" if case["stream"] else "")

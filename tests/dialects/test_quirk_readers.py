@@ -15,6 +15,7 @@ import pytest
 from atoll_dialects import (
     AnthropicQuirks,
     DialectQuirks,
+    GeminiQuirks,
     OpenAIChatQuirks,
     OpenAIResponsesQuirks,
     Target,
@@ -23,9 +24,12 @@ from atoll_dialects import (
 )
 from atoll_dialects._dialects import dialect_named
 from atoll_registry import ModelSpec, ProviderSpec
-from atoll_wire import ChatRequest, Message, TextPart, ThinkingPart, ToolCallPart
+from atoll_wire import ChatRequest, Message, OutputSchema, TextPart, ThinkingPart, ToolCallPart
 
 Check = Callable[[], None]
+
+
+_SETTINGS = {"project": "p1", "location": "europe-west4", "api_version": "v1"}
 
 
 def _provider(dialect: str, **quirks: Any) -> ProviderSpec:
@@ -36,7 +40,13 @@ def _provider(dialect: str, **quirks: Any) -> ProviderSpec:
         as_of=date(2026, 1, 1),
         base_url="http://127.0.0.1:9/v1",
         quirks=quirks,
+        settings=_SETTINGS,
     )
+
+
+def _url(dialect: str, request: ChatRequest, **quirks: Any) -> str:
+    target = Target.of(_provider(dialect, **quirks))
+    return target.dialect.build(request, target).url
 
 
 def _body(dialect: str, request: ChatRequest, **quirks: Any) -> dict[str, Any]:
@@ -199,6 +209,67 @@ def _reasoning_text_field() -> None:
     }
 
 
+def _azure_deployments() -> None:
+    request = _request()
+    assert _url("openai-chat", request) == "http://127.0.0.1:9/v1/chat/completions"
+    target = Target.of(
+        _provider("openai-chat", azure_deployments=True), settings={"api_version": "2024-10-21"}
+    )
+    azure = target.dialect.build(request, target).url
+    assert azure == "http://127.0.0.1:9/v1/deployments/m/chat/completions?api-version=2024-10-21"
+    assert _url("openai-chat", request, azure_deployments=True).endswith("/v1/chat/completions")
+
+
+def _anthropic_vertex_version() -> None:
+    plain = _body("anthropic-messages", _request())
+    vertex = _body("anthropic-messages", _request(), vertex_version="vertex-2023-10-16")
+    assert plain["model"] == "m" and "anthropic_version" not in plain
+    assert vertex["anthropic_version"] == "vertex-2023-10-16" and "model" not in vertex
+    url = _url("anthropic-messages", _request(stream=True), vertex_version="vertex-2023-10-16")
+    assert url == (
+        "http://127.0.0.1:9/v1/v1/projects/p1/locations/europe-west4/publishers/anthropic"
+        "/models/m:streamRawPredict"
+    )
+
+
+def _gemini_vertex() -> None:
+    assert _url("gemini", _request()) == "http://127.0.0.1:9/v1/models/m:generateContent"
+    assert _url("gemini", _request(), vertex=True) == (
+        "http://127.0.0.1:9/v1/v1/projects/p1/locations/europe-west4/publishers/google"
+        "/models/m:generateContent"
+    )
+
+
+def _gemini_openapi_schemas() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": ["integer", "null"]}}}
+    request = _request(output_schema=OutputSchema(name="o", schema=schema))
+    full = _body("gemini", request)["generationConfig"]
+    subset = _body("gemini", request, openapi_schemas=True)["generationConfig"]
+    assert full["responseJsonSchema"] == schema and "responseSchema" not in full
+    assert subset["responseSchema"] == {
+        "type": "OBJECT",
+        "properties": {"n": {"type": "INTEGER", "nullable": True}},
+    }
+
+
+def _gemini_unsigned_call_signature() -> None:
+    foreign = Message(
+        role="assistant",
+        parts=[ToolCallPart(id="call_1", name="f"), ToolCallPart(id="call_2", name="f")],
+    )
+    signed = Message(role="assistant", parts=[ToolCallPart(id="c3", name="f", signature="c2ln")])
+    request = ChatRequest(
+        model="m", messages=[Message.user("hi"), foreign, Message.user("x"), signed]
+    )
+    plain = _body("gemini", request)["contents"]
+    marked = _body("gemini", request, unsigned_call_signature="skip_thought_signature_validator")
+    assert "thoughtSignature" not in plain[1]["parts"][0]
+    first, second = marked["contents"][1]["parts"]
+    assert first["thoughtSignature"] == "skip_thought_signature_validator"
+    assert "thoughtSignature" not in second  # only a turn's first call
+    assert marked["contents"][3]["parts"][0]["thoughtSignature"] == "c2ln"  # never replaced
+
+
 CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
     OpenAIChatQuirks: {
         "stream_include_usage": _stream_include_usage,
@@ -208,10 +279,17 @@ CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
         "empty_tool_call_ids": _empty_tool_call_ids,
         "cache_tokens_in_input": _cache_tokens_in_input,
         "parallel_tool_calls_param": _parallel_tool_calls_param,
+        "azure_deployments": _azure_deployments,
     },
     AnthropicQuirks: {
         "max_tokens_required": _max_tokens_required,
         "cache_tokens_in_input": _anthropic_cache_tokens_in_input,
+        "vertex_version": _anthropic_vertex_version,
+    },
+    GeminiQuirks: {
+        "vertex": _gemini_vertex,
+        "openapi_schemas": _gemini_openapi_schemas,
+        "unsigned_call_signature": _gemini_unsigned_call_signature,
     },
     OpenAIResponsesQuirks: {
         "store": _store,

@@ -15,7 +15,7 @@ from typing import Literal
 
 import jsonschema
 import pytest
-from atoll_dialects import BadRequestError, Client
+from atoll_dialects import BadRequestError, Client, InvalidOptionError
 from atoll_local import LocalModel, LocalTransport
 from atoll_tools import OutputSpec, ToolSet, tool
 from atoll_wire import (
@@ -215,8 +215,8 @@ async def test_raw_output_schema(client: Client) -> None:
 async def test_a_bad_grammar_is_a_bad_request(client: Client) -> None:
     with pytest.raises(BadRequestError, match="grammar"):
         await client.chat("x", extra={"grammar": "root ::= ( unclosed"}, max_tokens=5)
-    with pytest.raises(BadRequestError, match="unknown tool_choice"):
-        await client.chat("x", tools=[ADD], tool_choice="missing", max_tokens=5)
+    with pytest.raises(InvalidOptionError, match="tool_choice"):  # refused before sending
+        await client.chat("x", tools=[ADD], tool_choice="missing", max_tokens=5)  # pyright: ignore[reportArgumentType]
     with pytest.raises(BadRequestError, match="not in tools"):
         await client.chat("x", tools=[ADD], tool_choice=ToolChoice.tool("sub"), max_tokens=5)
 

@@ -11,7 +11,7 @@ from atoll_registry import Registry
 from atoll_wire import Usage
 
 # Corpus provider labels that are our providers under another name.
-ALIASES = {"google-openai-compat": "gemini"}
+ALIASES = {"google-openai-compat": "gemini-openai"}
 
 
 @pytest.fixture(scope="module")

@@ -122,7 +122,7 @@ def test_provider_facts(registry: Registry) -> None:
     assert registry.provider("deepseek").quirks["reasoning_field"] == "reasoning_content"
     assert registry.provider("groq").quirks["reasoning_field"] == "reasoning"
     assert registry.provider("together").quirks["reasoning_field"] == "think_tags"
-    assert registry.provider("gemini").quirks["empty_tool_call_ids"] is True
+    assert registry.provider("gemini-openai").quirks["empty_tool_call_ids"] is True
     assert registry.provider("ollama").base_url == "http://localhost:11434/v1"
     for local in ("vllm", "llama.cpp"):
         spec = registry.provider(local)
@@ -133,7 +133,8 @@ def test_provider_facts(registry: Registry) -> None:
     for provider in registry.providers():
         if not provider.local:
             assert provider.base_url and provider.base_url.startswith("https://"), provider.name
-            assert provider.api_key_env and provider.key_required, provider.name
+            if provider.auth != "google-oauth":  # Vertex AI: OAuth tokens, no key
+                assert provider.api_key_env and provider.key_required, provider.name
         else:
             assert provider.default_price is not None and provider.default_price.input == 0
 

@@ -1,4 +1,4 @@
-"""Conformance: every recorded OpenAI-chat and Anthropic Messages case decodes into the structs.
+"""Conformance: every recorded OpenAI-chat, Anthropic Messages and Gemini case decodes.
 
 SSE bodies are fed to ``SSEDecoder`` in random-sized chunks and must give the number of events
 that ``../shared/corpus/check_corpus.py`` counts.
@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from atoll_wire import ServerSentEvent, SSEDecoder
 from atoll_wire import anthropic as an
+from atoll_wire import gemini as gm
 from atoll_wire import openai as oa
 from msgspec import UnsetType
 
@@ -163,6 +164,57 @@ def test_anthropic_case_decodes(corpus_dir: Path, name: str) -> None:
             stop_reason = event.delta.stop_reason or stop_reason
     assert ("".join(text) or None) == expect["text"]
     assert stop_reason == expect["finish_reason"]
+
+
+def _gemini_text(responses: list[gm.GenerateContentResponse]) -> str:
+    return "".join(
+        p.text or ""
+        for r in responses
+        for c in r.candidates[:1]
+        for p in (c.content.parts if c.content else [])
+        if not p.thought
+    )
+
+
+@pytest.mark.parametrize("name", _cases("gemini"))
+def test_gemini_case_decodes(corpus_dir: Path, name: str) -> None:
+    case: dict[str, Any] = json.loads((corpus_dir / "gemini" / name).read_text())
+    request = gm.decode_request(json.dumps(case["request"]))
+    assert request.contents and request.contents[0].role == "user"
+    body: str = case["response"]["body"]
+    expect = case["expect"]
+    if case["stream"]:
+        decoder = SSEDecoder()
+        rng = random.Random(len(name))
+        raw = body.encode()
+        events = []
+        at = 0
+        while at < len(raw):
+            step = rng.randint(1, 64)
+            events.extend(decoder.feed(raw[at : at + step]))
+            at += step
+        events.extend(decoder.flush())
+        counted, problems = _checker(corpus_dir).parse_event_stream(body)
+        assert problems == [] and len(events) == len(counted)
+        responses = [gm.decode_response(e.data) for e in events]
+    else:
+        responses = [gm.decode_response(body)]
+    assert (_gemini_text(responses) or None) == expect["text"]
+    calls = [
+        p.function_call
+        for r in responses
+        for c in r.candidates[:1]
+        for p in (c.content.parts if c.content else [])
+        if p.function_call
+    ]
+    assert [(c.name, c.args or {}) for c in calls] == [
+        (t["name"], t["arguments"]) for t in expect["tool_calls"]
+    ]
+    reasons = [c.finish_reason for r in responses for c in r.candidates if c.finish_reason]
+    assert reasons[-1] == expect["finish_reason"]
+    usage = [r.usage_metadata for r in responses if r.usage_metadata][-1]
+    assert usage.prompt_token_count == expect["usage"]["input_tokens"]
+    assert usage.candidates_token_count == expect["usage"]["output_tokens"]
 
 
 def test_corpus_total_event_count_matches_checker(corpus_dir: Path) -> None:

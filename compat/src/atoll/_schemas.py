@@ -11,9 +11,10 @@ schema                         calls
 ``CustomOpenAISchema``         any OpenAI-compatible server at ``api_kwargs={"url": ...}``
 ``LocalServerOpenAISchema``    the server at the ``LOCAL_SERVER`` preference (llama.cpp-style)
 ``MistralOpenAISchema`` ...    ``mistral``, ``groq``, ``deepseek``, ``together``, ``fireworks``,
-                               ``openrouter``, ``cerebras``, ``xai``, ``gemini`` (OpenAI API)
+                               ``openrouter``, ``cerebras``, ``xai``, ``gemini-openai`` (OpenAI API)
 ``AzureOpenAISchema``          ``{AZURE_OPENAI_HOST}/openai/v1`` (``api-key`` header)
 ``AnthropicSchema``            the ``anthropic`` provider (Messages API)
+``GoogleSchema``               the ``gemini`` provider (the native Gemini API)
 ``OllamaSchema``               the ``ollama`` provider (its OpenAI-compatible endpoint)
 ``ChatMLSchema``               nothing: render-only (``dry_run``), a ChatML string
 ``TracerSchema(s)``            ``s``, and returns ``TracerMessage``s (inputs, timing, model)
@@ -136,7 +137,15 @@ class XAIOpenAISchema(AbstractOpenAISchema):
 class GoogleOpenAISchema(AbstractOpenAISchema):
     """Gemini through Google's OpenAI-compatible endpoint (key: ``GEMINI_API_KEY``)."""
 
+    provider: ClassVar[str | None] = "gemini-openai"
+
+
+@dataclass(frozen=True)
+class GoogleSchema(AbstractPromptSchema):
+    """Google's native Gemini API (key: ``GEMINI_API_KEY``, else ``GOOGLE_API_KEY``)."""
+
     provider: ClassVar[str | None] = "gemini"
+    dialect: ClassVar[str] = "gemini"
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,7 @@ _BY_NAME: dict[str, type[AbstractPromptSchema]] = {
         CerebrasOpenAISchema,
         XAIOpenAISchema,
         GoogleOpenAISchema,
+        GoogleSchema,
         AzureOpenAISchema,
         AnthropicSchema,
         OllamaSchema,

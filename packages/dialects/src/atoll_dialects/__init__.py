@@ -1,4 +1,4 @@
-"""OpenAI-chat, OpenAI Responses and Anthropic Messages dialects and the Client.
+"""OpenAI-chat, OpenAI Responses, Anthropic Messages and Gemini dialects and the Client.
 
 A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
 responses and streams back into neutral types, losslessly; provider differences come from the
@@ -23,6 +23,7 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
+from ._azure_auth import AzureEntraAuth
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -43,6 +44,7 @@ from ._exceptions import (
     CapabilityError,
     ClientError,
     ConflictError,
+    ContentFilterError,
     InvalidOptionError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -56,6 +58,9 @@ from ._exceptions import (
     UnknownDialectError,
     UnsupportedRequestError,
 )
+from ._gemini import GeminiDialect
+from ._gemini_quirks import GeminiQuirks
+from ._google_auth import GoogleAuth
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
@@ -84,6 +89,7 @@ for _error in (
     CapabilityError,
     ClientError,
     ConflictError,
+    ContentFilterError,
     InvalidOptionError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -121,6 +127,7 @@ __all__ = (
     "AuthContext",
     "AuthError",
     "AuthenticationError",
+    "AzureEntraAuth",
     "BadRequestError",
     "CallEvent",
     "CapabilityError",
@@ -130,10 +137,14 @@ __all__ = (
     "ClientError",
     "ClientResponse",
     "ConflictError",
+    "ContentFilterError",
     "Dialect",
     "DialectQuirks",
     "Embeddings",
     "ErrorFields",
+    "GeminiDialect",
+    "GeminiQuirks",
+    "GoogleAuth",
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",

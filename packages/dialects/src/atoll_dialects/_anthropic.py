@@ -1,4 +1,8 @@
-"""The Anthropic Messages dialect: ``POST {base_url}/messages`` with ``x-api-key``."""
+"""The Anthropic Messages dialect: ``POST {base_url}/messages`` with ``x-api-key``.
+
+Claude on Vertex AI is the same dialect over ``rawPredict``/``streamRawPredict`` (the
+``vertex_version`` quirk).
+"""
 
 from __future__ import annotations
 
@@ -23,10 +27,11 @@ from ._anthropic_stream import AnthropicStreamDecoder, normalise_usage, start_in
 from ._capabilities import check_capabilities
 from ._dialect import Dialect
 from ._dialects import register_dialect
-from ._encode import finish_reason, tool_call_part
+from ._encode import dumps, finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
 from ._exceptions import CapabilityError, InvalidResponseError
 from ._quirks import DialectQuirks, ModelFacts
+from ._vertex import vertex_model_url
 
 if TYPE_CHECKING:
     from ._target import Target
@@ -104,15 +109,19 @@ class AnthropicMessagesDialect(Dialect):
             request, quirks_of(target), facts, schema_as_tool=schema_as_tool(request, facts)
         )
         headers = dict(target.provider.headers)
-        headers.setdefault("anthropic-version", DEFAULT_VERSION)
         headers["content-type"] = "application/json"
         headers["accept"] = "text/event-stream" if request.stream else "application/json"
-        return HttpRequest(
-            method="POST",
-            url=target.base_url.rstrip("/") + "/messages",
-            headers=headers,
-            body=body,
-        )
+        vertex = quirks_of(target).vertex_version
+        if vertex is not None:  # Claude on Vertex AI: the model moves to the URL
+            fields: dict[str, object] = msgspec.json.decode(body)
+            del fields["model"]
+            body = dumps({"anthropic_version": vertex, **fields})
+            method = ":streamRawPredict" if request.stream else ":rawPredict"
+            url = vertex_model_url(target, "anthropic", request.model) + method
+        else:
+            headers.setdefault("anthropic-version", DEFAULT_VERSION)
+            url = target.base_url.rstrip("/") + "/messages"
+        return HttpRequest(method="POST", url=url, headers=headers, body=body)
 
     def parse(
         self, body: bytes, target: Target | None = None, request: ChatRequest | None = None

@@ -16,3 +16,7 @@ class AnthropicQuirks(DialectQuirks, frozen=True, kw_only=True):
     cache_tokens_in_input: bool = False
     """The raw input count already includes cache reads and writes (Anthropic's does not, so
     the dialect adds them to make the neutral input count)."""
+    vertex_version: str | None = None
+    """Claude on Vertex AI: requests go to ``{root}/v1/projects/{project}/locations/{location}/
+    publishers/anthropic/models/{model}:rawPredict`` (``:streamRawPredict`` for streams) with
+    this value as ``anthropic_version`` in the body and no ``model`` there (it is in the URL)."""

@@ -21,6 +21,7 @@ from ._exceptions import (
     BadRequestError,
     ClientError,
     ConflictError,
+    ContentFilterError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
@@ -72,6 +73,7 @@ _BY_TYPE: dict[str, type[APIError]] = {
     "api_error": ServerError,
     "server_error": ServerError,
     "timeout_error": TimeoutError,
+    "content_filter": ContentFilterError,
 }
 
 
@@ -93,7 +95,11 @@ def error_class(status: int | None, error_type: str | None) -> type[APIError]:
     by_type = _BY_TYPE.get(error_type) if error_type else None
     if status is not None:
         if status in _BY_STATUS:
-            return _BY_STATUS[status]
+            by_status = _BY_STATUS[status]
+            # A type naming a narrower class of the same kind wins (a 400 content filter).
+            if by_type is not None and issubclass(by_type, by_status):
+                return by_type
+            return by_status
         if status >= 500:
             return OverloadedError if by_type is OverloadedError else ServerError
         if 400 <= status < 500:
@@ -152,9 +158,11 @@ def parse_error_fields(body: bytes | str) -> ErrorFields:
         return ErrorFields()
     err: dict[str, object] = inner  # pyright: ignore[reportUnknownVariableType]
     code = err.get("code")
+    # Azure OpenAI names a content-filter refusal only in ``code``.
+    filtered = "content_filter" if code == "content_filter" else None
     return ErrorFields(
         _as_str(err.get("message")),
-        _as_str(err.get("type")) or _as_str(err.get("status")),
+        _as_str(err.get("type")) or filtered or _as_str(err.get("status")),
         code if isinstance(code, str | int) and not isinstance(code, bool) else None,
         request_id,
     )

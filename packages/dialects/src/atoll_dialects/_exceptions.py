@@ -14,6 +14,8 @@ excerpts and messages pass through atoll_wire's one redaction rule. Every error 
     └── APIError                            the provider answered with an error (HTTP or mid-stream)
         ├── ClientError                     a 4xx the provider blames on the request
         │   ├── BadRequestError             400, 413, 422, invalid_request_error
+        │   │   └── ContentFilterError      a safety filter refused the prompt (Gemini's
+        │   │                               promptFeedback.blockReason, Azure's content_filter)
         │   ├── AuthenticationError         401
         │   ├── PermissionDeniedError       403
         │   ├── NotFoundError               404
@@ -48,6 +50,7 @@ __all__ = [
     "CapabilityError",
     "ClientError",
     "ConflictError",
+    "ContentFilterError",
     "InvalidOptionError",
     "InvalidResponseError",
     "MissingAPIKeyError",
@@ -233,6 +236,20 @@ class ClientError(APIError):
 
 class BadRequestError(ClientError):
     """The provider rejected the request as malformed or invalid (400, 413, 422)."""
+
+
+class ContentFilterError(BadRequestError):
+    """The provider's safety filter refused the prompt; sending it again gives the same answer.
+
+    Gemini answers a blocked prompt with HTTP 200 and ``promptFeedback.blockReason`` (then
+    ``status`` is None); Azure OpenAI with a 400 whose code is ``content_filter``. ``code``
+    holds the provider's reason as sent (``SAFETY``, ``PROHIBITED_CONTENT``, ``content_filter``).
+    """
+
+    @property
+    def reason(self) -> str | None:
+        """The provider's reason for blocking (Gemini's ``blockReason``), as sent."""
+        return None if self.code is None else str(self.code)
 
 
 class AuthenticationError(ClientError):

@@ -1,8 +1,9 @@
 """The OpenAI chat-completions dialect: OpenAI and every OpenAI-compatible server.
 
-One class serves OpenAI, NVIDIA NIM, Groq, Ollama, DeepSeek, vLLM, llama.cpp, Mistral,
-OpenRouter, Together, Fireworks, Cerebras, xAI, Gemini's OpenAI endpoint and any base URL a user
-gives; what differs between them is registry data (the ``OpenAIChatQuirks`` record).
+One class serves OpenAI, Azure OpenAI, NVIDIA NIM, Groq, Ollama, LM Studio, DeepSeek, vLLM,
+llama.cpp, Mistral, OpenRouter, Together, Fireworks, Cerebras, xAI, Gemini's OpenAI endpoint
+and any base URL a user gives; what differs between them is registry data (the
+``OpenAIChatQuirks`` record).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._openai_stream import (
     reasoning_texts,
     synthetic_call_id,
 )
+from ._openai_urls import endpoint_url
 from ._quirks import DialectQuirks, ModelFacts
 from ._think_tags import split_think_tags
 
@@ -47,10 +49,6 @@ _embeddings_decoder = msgspec.json.Decoder(EmbeddingResponse)
 
 if TYPE_CHECKING:
     from ._target import Target
-
-
-def _join(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + path
 
 
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -158,7 +156,7 @@ class OpenAIChatDialect(Dialect):
         )
         return HttpRequest(
             method="POST",
-            url=_join(target.base_url, "/chat/completions"),
+            url=endpoint_url(target, quirks_of(target), "/chat/completions", request.model),
             headers=_headers(target, stream=request.stream),
             body=body,
         )
@@ -241,7 +239,7 @@ class OpenAIChatDialect(Dialect):
         )
         return HttpRequest(
             method="POST",
-            url=_join(target.base_url, "/embeddings"),
+            url=endpoint_url(target, quirks_of(target), "/embeddings", target.request_model),
             headers=_headers(target, stream=False),
             body=encode_body(body),
         )

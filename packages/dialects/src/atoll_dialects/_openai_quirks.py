@@ -26,6 +26,11 @@ class OpenAIChatQuirks(DialectQuirks, frozen=True, kw_only=True):
     """The raw input count already includes cache reads and writes (else the dialect adds them)."""
     parallel_tool_calls_param: bool = False
     """Accepts the ``parallel_tool_calls`` request field (the ``parallel_tool_calls`` option)."""
+    azure_deployments: bool = False
+    """Azure OpenAI URLs: ``{base_url}/deployments/{deployment}/chat/completions?api-version=V``
+    with ``V`` the ``api_version`` setting (``OPENAI_API_VERSION``) and the deployment the
+    ``deployment`` setting or the model name; with ``api_version`` ``v1`` or ``preview``, the
+    v1 form ``{base_url}/v1/chat/completions`` instead (``?api-version=preview`` for preview)."""
 
     @property
     def echo_reasoning(self) -> bool:

@@ -145,8 +145,10 @@ def _refuse_unsupported(request: ChatCompletionRequest) -> None:
 
 def _content(message: ChatMessage) -> str:
     content = message.content
-    if content is None or isinstance(content, str):
-        return content or ""
+    if not content:  # None, "" or UNSET (absent)
+        return ""
+    if isinstance(content, str):
+        return content
     texts: list[str] = []
     for part in content:
         if part.type != "text" or part.text is None:

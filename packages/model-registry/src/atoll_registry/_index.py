@@ -62,11 +62,14 @@ class NameIndex:
         self.bare: dict[str, list[ModelSpec]] = {}
         self.bare_folded: dict[str, list[ModelSpec]] = {}
         for model in models:
+            owner = providers.get(model.provider)
+            bare = owner is None or owner.bare_names
             for name, spec in _entries(model):
                 self.qualified.setdefault(f"{spec.provider}/{name}", spec)
                 self.qualified_folded.setdefault(f"{spec.provider}/{name}".lower(), spec)
-                _add(self.bare, name, spec)
-                _add(self.bare_folded, name.lower(), spec)
+                if bare:
+                    _add(self.bare, name, spec)
+                    _add(self.bare_folded, name.lower(), spec)
 
     def resolve(self, name: str) -> ModelSpec:
         """The spec ``name`` means; see the module docstring for the rules."""

@@ -184,6 +184,10 @@ class ProviderSpec(
     """Fixed headers every request carries (e.g. ``anthropic-version``)."""
     local: bool = False
     """Runs on the user's own machine or cluster."""
+    bare_names: bool = True
+    """Whether this provider's models answer to unqualified names. False for a provider that
+    serves another's models (Vertex AI's Gemini and Claude): ``claude-sonnet-4-5`` stays
+    Anthropic's, and Vertex's copy is ``vertex-anthropic/claude-sonnet-4-5``."""
     quirks: QuirkValues = {}
     """Departures from the dialect's reference behaviour, validated by the dialect."""
     settings: dict[str, str] = {}

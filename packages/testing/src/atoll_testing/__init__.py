@@ -1,8 +1,9 @@
 """A real local LLM-compatible HTTP server with scripted models, fault injection and record/replay.
 
 ``FakeLLMServer`` speaks OpenAI chat completions (plus embeddings and models), the OpenAI
-Responses API and Anthropic Messages on 127.0.0.1, from its own thread, so tests on asyncio,
-trio or sync code can use it::
+Responses API and Anthropic Messages on 127.0.0.1 (and, when given them, Gemini, Vertex AI,
+Azure OpenAI and a Google OAuth token endpoint), from its own thread, so tests on asyncio, trio
+or sync code can use it::
 
     async with FakeLLMServer(models={"agent": Script(["hello"])}) as srv:
         ...  # point any client at srv.base_url
@@ -19,6 +20,7 @@ from __future__ import annotations
 from atoll_wire import AtollError
 
 from ._anthropic import AnthropicMessagesServer
+from ._azure import AzureOpenAIServer
 from ._cases import Case, CaseResponse, Replay
 from ._dialect import ServerDialect
 from ._exceptions import (
@@ -32,6 +34,7 @@ from ._exceptions import (
 )
 from ._exchange import Exchange
 from ._faults import Fault
+from ._gemini import GeminiServer, VertexServer
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
 from ._openai import OpenAIChatServer
@@ -48,6 +51,7 @@ from ._responses import OpenAIResponsesServer
 from ._routes import Route
 from ._script import Rule, Script, ToolCall, Turn
 from ._server import FakeLLMServer
+from ._tokens import GoogleTokenServer
 
 __version__ = "0.1.0"
 
@@ -67,6 +71,7 @@ __all__: tuple[str, ...] = (
     "AnthropicMessagesServer",
     "AtollError",
     "AtollTestingError",
+    "AzureOpenAIServer",
     "Case",
     "CaseFormatError",
     "CaseResponse",
@@ -77,6 +82,8 @@ __all__: tuple[str, ...] = (
     "FakeRealtimeServer",
     "Fault",
     "FaultSyntaxError",
+    "GeminiServer",
+    "GoogleTokenServer",
     "OpenAIChatServer",
     "OpenAIResponsesServer",
     "RealtimeScript",
@@ -96,6 +103,7 @@ __all__: tuple[str, ...] = (
     "ToolCall",
     "ToolResult",
     "Turn",
+    "VertexServer",
     "register_server_dialect",
     "registered_server_dialects",
     "tone_pcm16",

@@ -4,8 +4,8 @@ Neutral chat types (``Message`` and its parts, ``ChatRequest``, ``ChatResponse``
 neutral stream events and the ``StreamAccumulator`` that folds them into a response, a
 WHATWG-exact incremental ``SSEDecoder``, and the ``AsyncTransport``/``SyncTransport`` interface
 with its error tree. The per-dialect wire structs live in ``atoll_wire.openai`` (chat
-completions), ``atoll_wire.responses`` (the OpenAI Responses API) and ``atoll_wire.anthropic``.
-Depends on msgspec only.
+completions), ``atoll_wire.responses`` (the OpenAI Responses API), ``atoll_wire.anthropic`` and
+``atoll_wire.gemini``. Depends on msgspec only.
 
 Example:
     >>> from atoll_wire import ChatRequest, Message

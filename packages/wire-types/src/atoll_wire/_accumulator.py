@@ -132,6 +132,8 @@ class StreamAccumulator:
             if event.id is not None or event.phase is not None:
                 builder.id = event.id or builder.id
                 builder.phase = event.phase or builder.phase
+            if event.signature is not None:
+                builder.signature = event.signature
         elif type(event) is ToolCallDelta:
             self._builder("tool", event.index).chunks.append(event.arguments)
         elif type(event) is ThinkingDelta:
@@ -142,6 +144,8 @@ class StreamAccumulator:
             builder.id = event.id or builder.id
             builder.name = event.name or builder.name
             builder.item_id = event.item_id or builder.item_id
+            if event.signature is not None:
+                builder.signature = event.signature
         elif type(event) is ToolCallEnd:
             self._builder("tool", event.index).ended = True
         elif type(event) is RedactedThinkingDelta:
@@ -176,9 +180,10 @@ class StreamAccumulator:
         # A part with a provider item id is kept even when empty: the id goes back next turn.
         item = builder.id or None
         if builder.kind == "text":
-            if not text and item is None:
+            # A signed text part is kept even when empty (Gemini's trailing signature part).
+            if not text and item is None and builder.signature is None:
                 return None
-            return TextPart(text=text, id=item, phase=builder.phase)
+            return TextPart(text=text, id=item, phase=builder.phase, signature=builder.signature)
         if builder.kind == "thinking":
             if not text and builder.signature is None and item is None:
                 return None
@@ -193,6 +198,7 @@ class StreamAccumulator:
             raw_arguments=text,
             arguments_error=error,
             item_id=builder.item_id,
+            signature=builder.signature,
         )
 
     def message(self) -> Message:

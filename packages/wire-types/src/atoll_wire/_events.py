@@ -39,12 +39,15 @@ class TextDelta(_Event, tag="text_delta", kw_only=True):
         id: The provider's id of the item holding the text (see ``TextPart.id``); set on
             one delta of the part, usually the first.
         phase: The item's phase label (see ``TextPart.phase``), like ``id``.
+        signature: Gemini's ``thoughtSignature`` of the part at ``index`` (the whole part is
+            one signed piece: a dialect gives a signed part an index of its own).
     """
 
     index: int
     text: str
     id: str | None = None
     phase: str | None = None
+    signature: str | None = None
 
 
 class ThinkingDelta(_Event, tag="thinking_delta", kw_only=True):
@@ -86,12 +89,14 @@ class ToolCallStart(_Event, tag="tool_call_start", kw_only=True):
         id: The call id.
         name: The tool name.
         item_id: The provider's id of the item holding the call (see ``ToolCallPart.item_id``).
+        signature: Gemini's ``thoughtSignature`` on this call's part.
     """
 
     index: int
     id: str
     name: str
     item_id: str | None = None
+    signature: str | None = None
 
 
 class ToolCallDelta(_Event, tag="tool_call_delta", kw_only=True):

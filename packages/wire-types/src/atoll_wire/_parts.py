@@ -26,11 +26,14 @@ class TextPart(_Part, tag="text", kw_only=True):
             next turn where the API wants it (OpenAI Responses ``msg_...``); None elsewhere.
         phase: The provider's label for this assistant text, sent back unchanged (OpenAI
             Responses ``commentary`` or ``final_answer``); None when it sent none.
+        signature: Gemini's ``thoughtSignature`` on this very part, sent back on it unchanged
+            (other dialects ignore it). A signed part is never merged with another.
     """
 
     text: str
     id: str | None = None
     phase: str | None = None
+    signature: str | None = None
 
 
 class ImagePart(_Part, tag="image", kw_only=True):
@@ -88,6 +91,8 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
         arguments_error: Why ``raw_arguments`` is not a JSON object (e.g. truncated), else None.
         item_id: The id of the provider's item holding the call when it differs from the call
             id (OpenAI Responses: item ``fc_...``, call ``call_...``; results answer ``id``).
+        signature: Gemini's ``thoughtSignature`` on this call's part (in parallel calls only
+            the first is signed), sent back on it unchanged; other dialects ignore it.
     """
 
     id: str
@@ -96,6 +101,7 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
     raw_arguments: str = ""
     arguments_error: str | None = None
     item_id: str | None = None
+    signature: str | None = None
 
 
 class ThinkingPart(_Part, tag="thinking", kw_only=True):
@@ -103,7 +109,8 @@ class ThinkingPart(_Part, tag="thinking", kw_only=True):
 
     Attributes:
         text: The reasoning text.
-        signature: Opaque signature that must be sent back unchanged (Anthropic).
+        signature: Opaque signature that must be sent back unchanged (Anthropic; Gemini's
+            ``thoughtSignature`` on a thought part).
         id: The id of the provider's reasoning item this text belongs to (OpenAI Responses
             ``rs_...``); parts sharing an id are one item.
     """
