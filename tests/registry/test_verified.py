@@ -73,6 +73,11 @@ VERIFIED_MODELS = frozenset(
         "mistral/mistral-small-latest",
         "mistral/open-mistral-nemo",
         "mistral/pixtral-large-latest",
+        "openai/gpt-4-turbo",
+        "openai/gpt-4.1-nano",
+        "openai/gpt-5-mini",
+        "openai/gpt-5-nano",
+        "openai/gpt-5.1",
     }
 )
 MIN_VERIFIED = len(VERIFIED_MODELS)
