@@ -37,6 +37,19 @@ PROVIDER_DOC_HOSTS: dict[str, frozenset[str]] = {
     "llama.cpp": frozenset({"github.com"}),
 }
 
+# Some providers publish the source of their documentation site, or the specification their API
+# reference is rendered from, on GitHub under their own organisation (Mistral's docs.mistral.ai is
+# built from mistralai/platform-docs-public; OpenAI's API reference from openai/openai-openapi).
+# Notes may link the file and commit that was read there; the source stays the rendered page.
+PROVIDER_DOC_ORGS: dict[str, frozenset[str]] = {
+    "openai": frozenset({"openai"}),
+    "anthropic": frozenset({"anthropics"}),
+    "gemini": frozenset({"google", "google-gemini"}),
+    "mistral": frozenset({"mistralai"}),
+    "groq": frozenset({"groq"}),
+    "deepseek": frozenset({"deepseek-ai"}),
+}
+
 # The models verified so far (issue 25). Verifying another one means adding it here and to the
 # table in docs/registry.md; losing one makes this test fail instead of passing silently.
 VERIFIED_MODELS = frozenset(
@@ -44,10 +57,29 @@ VERIFIED_MODELS = frozenset(
         "anthropic/claude-fable-5",
         "anthropic/claude-fable-5-1",
         "anthropic/claude-haiku-4-5",
+        "anthropic/claude-haiku-5-5",
         "anthropic/claude-opus-4-5",
         "anthropic/claude-opus-4-6",
         "anthropic/claude-opus-5",
+        "anthropic/claude-opus-4-7",
+        "anthropic/claude-opus-5-5",
         "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-sonnet-4-6",
+        "anthropic/claude-sonnet-5",
+        "anthropic/claude-sonnet-5-5",
+        "mistral/codestral-latest",
+        "mistral/magistral-medium-latest",
+        "mistral/ministral-8b-latest",
+        "mistral/mistral-large-2512",
+        "mistral/mistral-medium-latest",
+        "mistral/mistral-small-latest",
+        "mistral/open-mistral-nemo",
+        "mistral/pixtral-large-latest",
+        "openai/gpt-4-turbo",
+        "openai/gpt-4.1-nano",
+        "openai/gpt-5-mini",
+        "openai/gpt-5-nano",
+        "openai/gpt-5.1",
     }
 )
 MIN_VERIFIED = len(VERIFIED_MODELS)
@@ -64,17 +96,24 @@ def _urls(text: str | None) -> list[str]:
     return [url.rstrip(".,;:'\"") for url in _URL.findall(text or "")]
 
 
-def _off_provider(provider: str, url: str) -> str | None:
-    """Why ``url`` is not a page of ``provider``'s own documentation, or ``None`` when it is."""
+def _off_provider(provider: str, url: str, *, repos: bool = False) -> str | None:
+    """Why ``url`` is not a page of ``provider``'s own documentation, or ``None`` when it is.
+
+    With ``repos``, a file under the provider's own GitHub organisation counts as well (notes may
+    name the documentation source that was read; a ``source`` must be the rendered page).
+    """
     parts = urlsplit(url)
     if parts.scheme != "https":
         return f"{url} is not https"
     hosts = PROVIDER_DOC_HOSTS.get(provider)
     if hosts is None:
         return f"no documentation host is known for provider {provider!r}"
-    if parts.hostname not in hosts:
-        return f"{url} is not on {provider}'s own documentation ({', '.join(sorted(hosts))})"
-    return None
+    if parts.hostname in hosts:
+        return None
+    org = parts.path.strip("/").split("/", 1)[0]
+    if repos and parts.hostname == "github.com" and org in PROVIDER_DOC_ORGS.get(provider, ()):
+        return None
+    return f"{url} is not on {provider}'s own documentation ({', '.join(sorted(hosts))})"
 
 
 def _citation_problems(spec: ModelSpec | ProviderSpec, today: date) -> list[str]:
@@ -92,7 +131,11 @@ def _citation_problems(spec: ModelSpec | ProviderSpec, today: date) -> list[str]
     elif spec.as_of > today:
         problems.append(f"as_of {spec.as_of} is in the future")
     notes = spec.notes if isinstance(spec, ModelSpec) else " ".join(spec.quirks.get("notes", ()))
-    problems += [f"notes: {why}" for url in _urls(notes) if (why := _off_provider(provider, url))]
+    problems += [
+        f"notes: {why}"
+        for url in _urls(notes)
+        if (why := _off_provider(provider, url, repos=True)) is not None
+    ]
     return problems
 
 
@@ -125,6 +168,20 @@ def test_verified_providers_cite_their_own_docs(registry: Registry) -> None:
             "notes: https://openrouter",
         ),
         ({"provider": "nobody"}, "no documentation host"),
+        # The provider's own GitHub organisation counts in notes, never as the source, and
+        # another organisation's copy never counts.
+        (
+            {"source": "https://github.com/openai/openai-openapi/blob/main/openapi.yaml"},
+            "source: https://github.com/openai/openai-openapi",
+        ),
+        (
+            {"notes": "Limits from https://github.com/someone/openai-docs-mirror/blob/main/a.md."},
+            "notes: https://github.com/someone/openai-docs-mirror",
+        ),
+        (
+            {"notes": "Read https://github.com/mistralai/platform-docs-public/blob/x/a.ts."},
+            "notes: https://github.com/mistralai/platform-docs-public",
+        ),
     ],
 )
 def test_a_citation_off_the_providers_docs_is_caught(
@@ -136,7 +193,10 @@ def test_a_citation_off_the_providers_docs_is_caught(
         "source": "https://platform.openai.com/docs/models/gpt-4o",
         "as_of": date(2026, 12, 6),
         "verified": True,
-        "notes": "Also read https://developers.openai.com/api/docs/guides/prompt-caching.",
+        "notes": (
+            "Also read https://developers.openai.com/api/docs/guides/prompt-caching and "
+            "https://github.com/openai/openai-openapi/blob/f85dbe2/openapi.yaml."
+        ),
         "capabilities": Capabilities(streaming=True),
     }
     good = ModelSpec(**fields)  # type: ignore[arg-type]
