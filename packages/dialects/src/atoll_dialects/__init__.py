@@ -6,7 +6,9 @@ registry's data. Dialects and auth schemes register themselves by id (``register
 ``register_auth``), so a new API family is a few new modules and a registry entry. The typed
 errors carry status, provider, model, request id, ``retry_after`` and a redacted body excerpt;
 an error raised mid-stream carries what arrived as ``exc.partial``. Every error is an
-``AtollError``.
+``AtollError``. Calls emit typed events (``RequestStarted`` ... ``RequestFinished``) to
+callbacks, record the GenAI metrics when an OpenTelemetry SDK is configured, and show nothing a
+``Redactor`` masks.
 
 Example:
     >>> from atoll_dialects import Dialect, RateLimitError
@@ -23,6 +25,7 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
+from ._callbacks import Callback, Callbacks
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -33,6 +36,20 @@ from ._dialects import (
     registered_dialects,
 )
 from ._error_bodies import ErrorFields, error_for, parse_error_fields
+from ._events import (
+    AnyEvent,
+    FallbackUsed,
+    FirstToken,
+    MessageAdded,
+    RequestFailed,
+    RequestFinished,
+    RequestStarted,
+    RetryScheduled,
+    TelemetryEvent,
+    ToolCalled,
+    ToolFinished,
+    decode_event,
+)
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -59,8 +76,10 @@ from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
+from ._redactor import Redactor, Rule
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, RetryPolicy
+from ._sink import JsonlSink
 from ._stream import ChatStream
 from ._sync_client import SyncClient
 from ._sync_stream import SyncChatStream
@@ -111,6 +130,7 @@ __all__ = (
     "APIError",
     "AnthropicMessagesDialect",
     "AnthropicQuirks",
+    "AnyEvent",
     "AtollError",
     "Attempt",
     "Auth",
@@ -119,6 +139,8 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "CallEvent",
+    "Callback",
+    "Callbacks",
     "CapabilityError",
     "ChatOptions",
     "ChatStream",
@@ -130,9 +152,13 @@ __all__ = (
     "DialectQuirks",
     "Embeddings",
     "ErrorFields",
+    "FallbackUsed",
+    "FirstToken",
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",
+    "JsonlSink",
+    "MessageAdded",
     "MissingAPIKeyError",
     "ModelFacts",
     "NoAuth",
@@ -143,19 +169,29 @@ __all__ = (
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimits",
+    "Redactor",
+    "RequestFailed",
+    "RequestFinished",
+    "RequestStarted",
     "RetryDecision",
     "RetryPolicy",
+    "RetryScheduled",
+    "Rule",
     "ServerError",
     "StreamDecoder",
     "StreamInterrupted",
     "SyncChatStream",
     "SyncClient",
     "Target",
+    "TelemetryEvent",
     "TimeoutError",
     "Token",
     "TokenAuth",
+    "ToolCalled",
+    "ToolFinished",
     "UnknownDialectError",
     "UnsupportedRequestError",
+    "decode_event",
     "error_for",
     "parse_error_fields",
     "register_auth",

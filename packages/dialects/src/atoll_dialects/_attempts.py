@@ -22,12 +22,15 @@ from atoll_wire import (
     Timeout,
     TransportError,
     TransportTimeout,
+    Usage,
 )
 from opentelemetry import trace
 
 from ._deadline import Deadline
 from ._engine import Engine
 from ._exceptions import APIError, StreamInterrupted, TimeoutError
+from ._observe import CallObserver
+from ._redactor import Redactor
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, is_retryable_failure
 from ._target import Target
@@ -37,6 +40,7 @@ __all__ = ["AttemptLoop"]
 
 _log = logging.getLogger("atoll_dialects")
 _GIVE_UP = RetryDecision(False, 0.0, "not retryable")
+_DEFAULT_REDACTOR = Redactor()
 
 
 class AttemptLoop:
@@ -55,11 +59,14 @@ class AttemptLoop:
         transport_timeout: The transport's own per-phase limits, when the driver must cap the
             phases by the deadline itself (sync); None when the deadline is enforced around
             each exchange (async).
+        observer: The call's events and metrics, when someone listens; None costs nothing.
+        redactor: What logs, spans, events and the final error may show.
 
     Attributes:
         history: The failed attempts so far, oldest first.
         target: The model being tried now.
         sent: The chat request as sent to ``target`` (its model name filled in).
+        observer: The call's events and metrics, or None.
     """
 
     __slots__ = (
@@ -71,11 +78,13 @@ class AttemptLoop:
         "_operation",
         "_phase_caps",
         "_position",
+        "_redactor",
         "_request",
         "_tracer",
         "deadline",
         "history",
         "number",
+        "observer",
         "sent",
         "span",
         "target",
@@ -93,6 +102,8 @@ class AttemptLoop:
         build: Callable[[Target], HttpRequest] | None = None,
         headers: Mapping[str, str] | None = None,
         transport_timeout: Timeout | None = None,
+        observer: CallObserver | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self._engine = engine
         self._request = request
@@ -110,6 +121,14 @@ class AttemptLoop:
         self.target: Target = engine.targets[0]
         self.sent: ChatRequest | None = request
         self.span: CallSpan | None = None
+        self.observer = observer
+        self._redactor = redactor or _DEFAULT_REDACTOR
+
+    @property
+    def call_id(self) -> str | None:
+        """The call's id in its events (None when nobody listens)."""
+        observer = self.observer
+        return None if observer is None else observer.call_id
 
     # ------------------------------------------------------------------ sending
 
@@ -126,10 +145,18 @@ class AttemptLoop:
         Raises:
             UnsupportedRequestError: The model cannot serve the request (nothing is sent).
         """
+        observer = self.observer
         if self.span is None:
             request = self._request
+            if observer is not None and not observer.attempts and not self._position:
+                observer.started(self.target, request)
             self.span = CallSpan(
-                self._tracer, self._operation, self.target, request, capture_content=self._capture
+                self._tracer,
+                self._operation,
+                self.target,
+                request,
+                capture_content=self._capture,
+                redactor=self._redactor,
             )
         http = self._http
         if http is None:
@@ -138,6 +165,8 @@ class AttemptLoop:
             except BaseException as error:
                 self._give_up(error)
         http.timeout = self._timeout()
+        if observer is not None:
+            observer.attempts += 1
         return http
 
     def authorize(self, http: HttpRequest, auth_headers: Mapping[str, str]) -> None:
@@ -196,10 +225,13 @@ class AttemptLoop:
                 when no retry or fallback is left.
         """
         decision = self._decide(error)
+        observer = self.observer
         if decision.retry and self.deadline.allows_wait(decision.delay):
             self._record(error, retry_in=decision.delay)
             if self.span is not None:
                 self.span.attempt_failed(self.number, error, decision.delay)
+            if observer is not None:
+                observer.retry(self.target, self.number, error, decision.delay)
             self.number += 1
             return decision.delay
         self._record(error)
@@ -209,8 +241,10 @@ class AttemptLoop:
                 self.span = None
             self._position += 1
             self.number = 1
-            self.target = self._engine.targets[self._position]
+            previous, self.target = self.target, self._engine.targets[self._position]
             self._http = None
+            if observer is not None:
+                observer.fallback(previous, self.target, error)
             return 0.0
         self._give_up(final if final is not None else error, recorded=True)
 
@@ -268,21 +302,28 @@ class AttemptLoop:
         if span is not None:
             self.span = None
             span.succeed(result)
+        if self.observer is not None:
+            self.observer.finished(self.target, result)
         return result
 
-    def succeeded(self) -> None:
-        """End the span of a call whose result is not a chat response (embeddings, ...)."""
+    def succeeded(self, usage: Usage | None = None) -> None:
+        """End a call whose result is not a chat response (embeddings, ...)."""
         span = self.span
         if span is not None:
             self.span = None
             span.end()
+        if self.observer is not None:
+            self.observer.finished(self.target, None, usage)
 
     def abandon(self, error: BaseException) -> None:
-        """End the span of a call left by cancellation or an unexpected error."""
+        """End the span (and the call's events) of a call left by an error or cancellation."""
         span = self.span
         if span is not None:
             self.span = None
             span.fail(error)
+        observer = self.observer
+        if observer is not None and not observer.done:
+            observer.failed(self.target, error)
 
     # ------------------------------------------------------------------ decisions
 
@@ -313,6 +354,7 @@ class AttemptLoop:
         # ``error.__notes__``) keeps what failed before it, across retries and fallback models.
         if len(self.history) > (1 if recorded else 0):
             error.add_note("attempts: " + "; ".join(_describe(a) for a in self.history))
+        self._redactor.error(error)
         self.abandon(error)
 
     def _record(self, error: BaseException, *, retry_in: float | None = None) -> None:
@@ -320,10 +362,12 @@ class AttemptLoop:
 
         Retries are logged at INFO on the ``atoll_dialects`` logger, a final failure at DEBUG
         (the caller gets the exception). Messages carry the model, attempt, error type and
-        status, and the error's own text, which never holds a key (errors redact themselves).
+        status, and the error's own text, masked by the call's Redactor (errors mask key-like
+        text themselves; the Redactor adds known keys, emails and the caller's rules).
         """
         target = self.target
         status = getattr(error, "status", None)
+        text = self._redactor.error_text(error, None)
         if retry_in is not None:
             _log.info(
                 "%s attempt %d failed (%s%s); retrying in %.2fs",
@@ -339,14 +383,14 @@ class AttemptLoop:
                 target.label,
                 self.number,
                 type(error).__name__,
-                error,
+                text,
             )
         self.history.append(
             Attempt(
                 model=target.label,
                 number=self.number,
                 error=type(error).__name__,
-                message=str(error)[:300],
+                message=text[:300],
                 status=status,
                 waited=retry_in or 0.0,
             )

@@ -9,13 +9,16 @@ from typing import Self, Unpack
 from atoll_registry import Registry
 from atoll_wire import AsyncTransport, Timeout
 from opentelemetry import trace
+from opentelemetry.metrics import MeterProvider
 
 from ._auth import Auth
 from ._base import ClientBase
+from ._callbacks import Callback, Callbacks
 from ._dialect import Embeddings
 from ._drive import send_async
 from ._exceptions import InvalidOptionError
 from ._options import ChatOptions
+from ._redactor import Redactor
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
@@ -52,6 +55,15 @@ class Client(ClientBase):
             ``location``, ...), over the registry's.
         default_headers: Headers sent with every request (gateways, ranking headers); they go
             over the dialect's and the auth's. Checked now (no newlines); never logged.
+        callbacks: Called with every call's events (``RequestStarted``, ``FirstToken``,
+            ``RetryScheduled``, ``FallbackUsed``, ``RequestFinished``, ``RequestFailed``): sync
+            callables run in place, async ones from a bounded queue in a task that
+            ``async with Client(...)`` starts. A ``Callbacks`` set is used as it is.
+        redactor: What spans, events, logs and errors may show (default ``Redactor()``;
+            ``capture_content=True`` turns its content capture on). The client's own keys are
+            always masked by value.
+        meter_provider: An OpenTelemetry meter provider for the GenAI metrics (default: the
+            global one; nothing is recorded until an SDK provider is configured).
 
     Raises:
         UnknownModelError: A name is not in the registry and no ``base_url`` was given.
@@ -60,7 +72,7 @@ class Client(ClientBase):
         InvalidOptionError: A setting of the wrong type or value (``retry=3``, ...).
 
     Example:
-        >>> async with Client("openai/gpt-4o-mini") as client:  # doctest: +SKIP
+        >>> async with Client("openai/gpt-4o-mini", callbacks=[print]) as client:  # doctest: +SKIP
         ...     reply = await client.chat("Hello")
     """
 
@@ -80,6 +92,9 @@ class Client(ClientBase):
         auth: Auth | None = None,
         settings: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
+        redactor: Redactor | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         if transport is not None and not isinstance(transport, AsyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.AsyncTransport")
@@ -96,15 +111,23 @@ class Client(ClientBase):
             auth=auth,
             settings=settings,
             default_headers=default_headers,
+            callbacks=callbacks,
+            redactor=redactor,
+            meter_provider=meter_provider,
         )
         self._owns_transport = transport is None
         self._transport = transport if transport is not None else default_async_transport()
+        self._started_callbacks = False
 
     def __repr__(self) -> str:
         names = [t.label for t in self._engine.targets]
         return f"Client(models={names!r}, transport={type(self._transport).__name__})"
 
     async def __aenter__(self) -> Self:
+        callbacks = self._callbacks
+        if callbacks is not None and callbacks.has_async and not callbacks.running:
+            await callbacks.start()  # their tasks live as long as this block
+            self._started_callbacks = True
         return self
 
     async def __aexit__(
@@ -116,7 +139,13 @@ class Client(ClientBase):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport if this client made it."""
+        """Deliver queued events to async callbacks; close the transport if this client made it.
+
+        Call it from the task that entered the client (``async with`` does).
+        """
+        if self._started_callbacks and self._callbacks is not None:
+            self._started_callbacks = False
+            await self._callbacks.aclose()
         if self._owns_transport:
             await self._transport.aclose()
 
@@ -128,6 +157,7 @@ class Client(ClientBase):
         # A per-call deadline across retries and waits, reported as our typed TimeoutError with
         # the attempt record; a caller's fail_after could not say which attempt it cut.
         timeout: float | None = None,  # noqa: ASYNC109
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ClientResponse:
         """Send one chat call and return the whole response.
@@ -136,6 +166,7 @@ class Client(ClientBase):
             messages_or_prompt: A prompt, a ``Message``, messages (or OpenAI-style dicts), or a
                 ``ChatRequest``.
             timeout: The overall deadline of this call, overriding the client's.
+            callbacks: Callbacks for this call's events, besides the client's.
             **options: ``ChatOptions``: ``system``, ``temperature``, ``top_p``,
                 ``max_tokens``, ``stop``, ``seed``, ``tools``, ``tool_choice``,
                 ``parallel_tool_calls``, ``output_schema``, ``extra``, ``metadata``,
@@ -153,7 +184,12 @@ class Client(ClientBase):
             TimeoutError: The deadline passed.
         """
         loop = self._chat_loop(
-            messages_or_prompt, options, stream=False, timeout=timeout, transport_timeout=None
+            messages_or_prompt,
+            options,
+            stream=False,
+            timeout=timeout,
+            transport_timeout=None,
+            callbacks=callbacks,
         )
         response, body = await send_async(loop, self._transport, read=True)
         assert body is not None
@@ -165,6 +201,7 @@ class Client(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ChatStream:
         """Stream one chat call.
@@ -178,13 +215,19 @@ class Client(ClientBase):
         Args:
             messages_or_prompt: As for ``chat``.
             timeout: The overall deadline of this call, overriding the client's.
+            callbacks: Callbacks for this call's events, besides the client's.
             **options: As for ``chat``.
 
         Raises:
             InvalidOptionError: An option of the wrong name, type or value (nothing was sent).
         """
         loop = self._chat_loop(
-            messages_or_prompt, options, stream=True, timeout=timeout, transport_timeout=None
+            messages_or_prompt,
+            options,
+            stream=True,
+            timeout=timeout,
+            transport_timeout=None,
+            callbacks=callbacks,
         )
         return ChatStream(loop, self._transport)
 
@@ -194,6 +237,7 @@ class Client(ClientBase):
         *,
         dimensions: int | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (see chat)
+        callbacks: Sequence[Callback] | Callbacks | None = None,
     ) -> Embeddings:
         """Embed texts with the client's first model, with the same retries as a chat call.
 
@@ -201,6 +245,7 @@ class Client(ClientBase):
             inputs: One text or several.
             dimensions: Ask for shorter vectors where the model supports it.
             timeout: The overall deadline of this call.
+            callbacks: Callbacks for this call's events, besides the client's.
 
         Returns:
             One vector per input, in order, with the provider's usage.
@@ -211,6 +256,7 @@ class Client(ClientBase):
             lambda target: target.dialect.build_embeddings(texts, target, dimensions=dimensions),
             timeout=timeout,
             transport_timeout=None,
+            callbacks=callbacks,
         )
         _, body = await send_async(loop, self._transport, read=True)
         assert body is not None
@@ -220,5 +266,5 @@ class Client(ClientBase):
         except BaseException as error:
             loop.abandon(error)
             raise
-        loop.succeeded()
+        loop.succeeded(result.usage)
         return result

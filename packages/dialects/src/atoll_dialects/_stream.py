@@ -74,6 +74,11 @@ class ChatStream:
         """The model currently serving this stream."""
         return self._loop.target
 
+    @property
+    def call_id(self) -> str | None:
+        """The call's id in its events (None when no callback or meter listens)."""
+        return self._loop.call_id
+
     async def _open(self) -> None:
         """Send until a success response's headers arrive, across retries and fallbacks."""
         self._http_response, _ = await send_async(self._loop, self._transport, read=False)

@@ -84,9 +84,13 @@ class StreamState:
         A ``StreamError`` event is returned like the others (with secrets masked); the
         caller yields it and then raises ``error_of(event)``.
         """
-        span = self.loop.span
+        loop = self.loop
+        span = loop.span
         if span is not None:
             span.first_chunk()
+        observer = loop.observer
+        if observer is not None:
+            observer.chunk(loop.target)
         return self._decode(self._sse.feed(chunk))
 
     def flush(self) -> list[StreamEvent]:

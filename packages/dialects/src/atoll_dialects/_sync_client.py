@@ -9,13 +9,16 @@ from typing import Self, Unpack
 from atoll_registry import Registry
 from atoll_wire import SyncTransport, Timeout
 from opentelemetry import trace
+from opentelemetry.metrics import MeterProvider
 
 from ._auth import Auth
 from ._base import ClientBase
+from ._callbacks import Callback, Callbacks
 from ._dialect import Embeddings
 from ._drive import send_sync
 from ._exceptions import InvalidOptionError
 from ._options import ChatOptions
+from ._redactor import Redactor
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
@@ -30,7 +33,8 @@ class SyncClient(ClientBase):
 
     It runs on a ``SyncTransport`` (default: atoll_curl's, else atoll_httpx's) in the calling
     thread; it never starts an event loop. Arguments are those of ``Client``; the deadline
-    caps each transport phase (a blocking call cannot be interrupted otherwise).
+    caps each transport phase (a blocking call cannot be interrupted otherwise). Callbacks must
+    be sync: there is no event loop to await async ones.
     """
 
     def __init__(
@@ -49,6 +53,9 @@ class SyncClient(ClientBase):
         auth: Auth | None = None,
         settings: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
+        redactor: Redactor | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         if transport is not None and not isinstance(transport, SyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.SyncTransport")
@@ -65,6 +72,10 @@ class SyncClient(ClientBase):
             auth=auth,
             settings=settings,
             default_headers=default_headers,
+            callbacks=callbacks,
+            redactor=redactor,
+            meter_provider=meter_provider,
+            sync_only=True,
         )
         self._owns_transport = transport is None
         self._transport = transport if transport is not None else default_sync_transport()
@@ -95,6 +106,7 @@ class SyncClient(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ClientResponse:
         """Send one chat call and return the whole response; see ``Client.chat``."""
@@ -104,6 +116,7 @@ class SyncClient(ClientBase):
             stream=False,
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         response, body = send_sync(loop, self._transport, read=True)
         assert body is not None
@@ -115,6 +128,7 @@ class SyncClient(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> SyncChatStream:
         """Stream one chat call: ``with client.stream(...) as s: for event in s: ...``."""
@@ -124,6 +138,7 @@ class SyncClient(ClientBase):
             stream=True,
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         return SyncChatStream(loop, self._transport)
 
@@ -133,6 +148,7 @@ class SyncClient(ClientBase):
         *,
         dimensions: int | None = None,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
     ) -> Embeddings:
         """Embed texts; see ``Client.embed``."""
         texts = [inputs] if isinstance(inputs, str) else list(inputs)
@@ -141,6 +157,7 @@ class SyncClient(ClientBase):
             lambda target: target.dialect.build_embeddings(texts, target, dimensions=dimensions),
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         _, body = send_sync(loop, self._transport, read=True)
         assert body is not None
@@ -150,5 +167,5 @@ class SyncClient(ClientBase):
         except BaseException as error:
             loop.abandon(error)
             raise
-        loop.succeeded()
+        loop.succeeded(result.usage)
         return result

@@ -72,6 +72,11 @@ class SyncChatStream:
         """The model currently serving this stream."""
         return self._loop.target
 
+    @property
+    def call_id(self) -> str | None:
+        """The call's id in its events (None when no callback or meter listens)."""
+        return self._loop.call_id
+
     def _open(self) -> None:
         self._http_response, _ = send_sync(self._loop, self._transport, read=False)
         self._state.opened(self._http_response.headers)
