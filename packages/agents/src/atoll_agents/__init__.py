@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ._agent import Agent
 from ._context import RunContext, with_context
-from ._conversation import Conversation, MessageItem
+from ._conversation import Conversation, MessageItem, MessageListener
 from ._events import (
     AgentEvent,
     ApprovalDecided,
@@ -65,6 +65,7 @@ __all__: tuple[str, ...] = (
     "ApprovalRequested",
     "Conversation",
     "MessageItem",
+    "MessageListener",
     "OutputValidationError",
     "PartialOutput",
     "PendingCall",
