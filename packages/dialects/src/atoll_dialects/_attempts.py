@@ -125,6 +125,11 @@ class AttemptLoop:
         self._redactor = redactor or _DEFAULT_REDACTOR
 
     @property
+    def redactor(self) -> Redactor:
+        """What this call's logs, spans, events and errors may show."""
+        return self._redactor
+
+    @property
     def call_id(self) -> str | None:
         """The call's id in its events (None when nobody listens)."""
         observer = self.observer

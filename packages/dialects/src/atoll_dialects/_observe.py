@@ -163,18 +163,24 @@ class CallObserver:
             )
         )
 
-    def chunk(self, target: Target) -> None:
-        """A chunk of a streamed body arrived (the first one is the time to first token)."""
+    def chunks(self, target: Target, count: int) -> None:
+        """``count`` streamed chunks (server-sent events) arrived in one read.
+
+        The first chunk of the call is its time to first token; chunks read together arrived
+        together (their spacing is the read's).
+        """
         now = time.perf_counter()
+        gaps = self._gaps
         if self._first is None:
-            self._first = self._last = now
+            self._first = now
             if self._listeners:
                 self._emit(FirstToken(**self._common(target), elapsed=now - self._started))
-            return
-        gaps = self._gaps
-        if gaps is not None:
+            if gaps is not None:
+                gaps.extend([0.0] * (count - 1))
+        elif gaps is not None:
             gaps.append(now - self._last)
-            self._last = now
+            gaps.extend([0.0] * (count - 1))
+        self._last = now
 
     def retry(self, target: Target, number: int, error: BaseException, wait: float) -> None:
         """An attempt failed and the same model is tried again after ``wait`` seconds."""

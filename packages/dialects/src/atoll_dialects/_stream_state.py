@@ -20,13 +20,13 @@ from atoll_wire import (
     StreamError,
     StreamEvent,
     TransportError,
-    redact_text,
 )
 
 from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._error_bodies import error_from_stream_event
 from ._exceptions import APIError
+from ._redactor import Redactor
 from ._result import ClientResponse
 
 __all__ = ["StreamState"]
@@ -34,18 +34,18 @@ __all__ = ["StreamState"]
 _json = msgspec.json.Encoder()
 
 
-def _masked(event: StreamError) -> StreamError:
-    """The event with key-like text masked in its message and raw payload (one rule)."""
+def _masked(event: StreamError, redactor: Redactor) -> StreamError:
+    """The event with secrets masked in its message and raw payload (the call's Redactor)."""
     raw = event.raw
     if isinstance(raw, str):
-        clean_raw: object = redact_text(raw, None)
+        clean_raw: object = redactor.text(raw)
     elif raw is None:
         clean_raw = None
     else:
         text = _json.encode(raw).decode()
-        clean = redact_text(text, None)
+        clean = redactor.text(text)
         clean_raw = raw if clean == text else msgspec.json.decode(clean)
-    return msgspec.structs.replace(event, message=redact_text(event.message, None), raw=clean_raw)
+    return msgspec.structs.replace(event, message=redactor.text(event.message), raw=clean_raw)
 
 
 class StreamState:
@@ -88,10 +88,11 @@ class StreamState:
         span = loop.span
         if span is not None:
             span.first_chunk()
+        sse_events = self._sse.feed(chunk)
         observer = loop.observer
-        if observer is not None:
-            observer.chunk(loop.target)
-        return self._decode(self._sse.feed(chunk))
+        if observer is not None and sse_events:
+            observer.chunks(loop.target, len(sse_events))
+        return self._decode(sse_events)
 
     def flush(self) -> list[StreamEvent]:
         """The body ended: the events still held by the decoders."""
@@ -111,7 +112,7 @@ class StreamState:
         for sse_event in sse_events:
             for event in decoder.feed(sse_event):
                 if isinstance(event, StreamError):
-                    event = _masked(event)
+                    event = _masked(event, self.loop.redactor)
                 accumulator.add(event)
                 out.append(event)
         return out
