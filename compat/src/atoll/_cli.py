@@ -1,4 +1,4 @@
-"""The ``atoll`` command line: ``atoll demo [--model NAME] [--calls N]``."""
+"""The ``atoll`` command line: ``atoll demo [--model NAME] [--calls N]``, ``atoll trace FILE``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import anyio
 from atoll_dialects import AtollError
 from atoll_registry import RegistryError
+
+from ._trace import add_trace_command, run_trace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,7 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "default: the built-in local server, no keys needed",
     )
     demo.add_argument("--calls", type=int, default=None, help="batch size")
+    add_trace_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "trace":
+        return run_trace(args)
     from ._demo import run_demo  # imported late: `atoll --help` stays fast
 
     try:
