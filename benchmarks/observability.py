@@ -15,7 +15,13 @@ With ``--base REV`` (default: the merge base with ``main`` when it differs from 
 ``none`` contender also runs on that revision's sources (``git archive``), side by side: the
 ratio ``none / base`` is the cost of this work with no callback registered.
 
-Usage: ``python observability.py [--calls N] [--rounds N] [--base REV | --no-base]``.
+CPU time on a machine shared by many busy processes still wanders by several percent, more
+than the 1% this work may add. So, when valgrind is installed, every contender's instructions
+per call are also counted (callgrind; deterministic): two runs differing only in the number
+of calls, whose difference divided by the extra calls is the cost of one call.
+
+Usage: ``python observability.py [--calls N] [--rounds N] [--base REV | --no-base]
+[--no-instructions]``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -74,7 +82,7 @@ def _stream_body(events: int) -> bytes:
 # ---------------------------------------------------------------- one contender, in a child
 
 
-async def _measure(contender: str, calls: int, stream_calls: int) -> dict[str, float]:
+def _memory_transport() -> Any:
     from atoll_wire import AsyncTransport, HttpRequest, HttpResponse
 
     stream_body = _stream_body(STREAM_EVENTS)
@@ -93,10 +101,13 @@ async def _measure(contender: str, calls: int, stream_calls: int) -> dict[str, f
         async def aclose(self) -> None:
             return None
 
+    return MemoryTransport()
+
+
+def _client(contender: str) -> Any:
     from atoll_dialects import Client, RetryPolicy
 
     options: dict[str, Any] = {}
-    sink_dir = tempfile.mkdtemp(prefix="atoll-bench-")
     if contender == "sync":
         options["callbacks"] = [lambda event: None]
     elif contender == "async":
@@ -108,47 +119,82 @@ async def _measure(contender: str, calls: int, stream_calls: int) -> dict[str, f
     elif contender == "jsonl":
         from atoll_dialects import JsonlSink
 
-        options["callbacks"] = [JsonlSink(os.path.join(sink_dir, "events.jsonl"))]
+        path = os.path.join(tempfile.mkdtemp(prefix="atoll-bench-"), "events.jsonl")
+        options["callbacks"] = [JsonlSink(path)]
     elif contender == "metrics":
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
         options["meter_provider"] = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    client = Client(
+    return Client(
         "echo",
         base_url="http://127.0.0.1:9/v1",
-        transport=MemoryTransport(),
+        transport=_memory_transport(),
         retry=RetryPolicy.none(),
         **options,
     )
-    out: dict[str, float] = {}
+
+
+async def _chats(client: Any, count: int) -> None:
+    for _ in range(count):
+        await client.chat("hello benchmark")
+
+
+async def _streams(client: Any, count: int) -> None:
+    for _ in range(count):
+        async with client.stream("go") as stream:
+            async for _event in stream:
+                pass
+
+
+async def _measure(contender: str, calls: int, stream_calls: int) -> dict[str, float]:
     chat_batch = max(calls // BATCHES, 1)
     stream_batch = max(stream_calls // BATCHES, 1)
-    async with client:
-        for _ in range(200):  # warm up
-            await client.chat("hello benchmark")
+    async with _client(contender) as client:
+        await _chats(client, 200)  # warm up
         # The cheapest batch: on a shared machine, other work only ever adds time.
         chat = stream = float("inf")
         for _ in range(BATCHES):
             cpu0 = time.process_time()
-            for _ in range(chat_batch):
-                await client.chat("hello benchmark")
+            await _chats(client, chat_batch)
             chat = min(chat, (time.process_time() - cpu0) / chat_batch)
             cpu0 = time.process_time()
-            for _ in range(stream_batch):
-                async with client.stream("go") as stream_call:
-                    async for _event in stream_call:
-                        pass
+            await _streams(client, stream_batch)
             stream = min(stream, (time.process_time() - cpu0) / stream_batch)
-        out["chat_cpu_us"] = chat * 1e6
-        out["stream_cpu_us"] = stream * 1e6
-    return out
+    return {"chat_cpu_us": chat * 1e6, "stream_cpu_us": stream * 1e6}
 
 
 def _child(contender: str, calls: int, stream_calls: int) -> None:
     import anyio
 
     print(json.dumps(anyio.run(_measure, contender, calls, stream_calls)))
+
+
+async def _only_calls(contender: str, kind: str, count: int) -> None:
+    """Warm up, then ``count`` calls of one kind and nothing else (counted under callgrind)."""
+    async with _client(contender) as client:
+        await _chats(client, 50)
+        await _streams(client, 2)
+        await (_chats if kind == "chat" else _streams)(client, count)
+
+
+def _instructions(contender: str, kind: str, base: Path | None) -> float:
+    """Instructions per call: (run with many calls - run with few) / the extra calls."""
+    few, many = (20, 420) if kind == "chat" else (5, 65)
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    if base is not None:
+        env["PYTHONPATH"] = _sources(base)
+    counts: list[int] = []
+    for count in (few, many):
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             __file__, "--child-ir", contender, kind, str(count)],
+            check=True, capture_output=True, text=True, env=env, cwd=HERE,
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        assert found is not None, done.stderr[-2000:]
+        counts.append(int(found.group(1)))
+    return (counts[1] - counts[0]) / (many - few)
 
 
 # ---------------------------------------------------------------- the parent
@@ -211,6 +257,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--base", default=None)
     parser.add_argument("--no-base", action="store_true")
+    parser.add_argument("--no-instructions", action="store_true")
     args = parser.parse_args(argv)
     rev = None if args.no_base else (args.base or _default_base())
     base = _extract(rev) if rev else None
@@ -239,6 +286,25 @@ def main(argv: list[str]) -> int:
         ratios["none_vs_base"] = {
             key: ratio(reference[key], best["base"][key]) for key in reference
         }
+    instructions: dict[str, dict[str, float]] = {}
+    if not args.no_instructions and shutil.which("valgrind"):
+        for name in names:
+            instructions[name] = {
+                f"{kind}_instructions": _instructions(
+                    "none" if name == "base" else name, kind, base if name == "base" else None
+                )
+                for kind in ("chat", "stream")
+            }
+    instruction_ratios = {
+        name: {key: ratio(value, instructions["none"][key]) for key, value in figures.items()}
+        for name, figures in instructions.items()
+        if name != "none"
+    }
+    if "base" in instructions:
+        instruction_ratios["none_vs_base"] = {
+            key: ratio(value, instructions["base"][key])
+            for key, value in instructions["none"].items()
+        }
     write_result(
         "observability",
         {
@@ -250,6 +316,10 @@ def main(argv: list[str]) -> int:
             "base_revision": rev,
             "cpu_us": {k: {m: round(v, 2) for m, v in f.items()} for k, f in best.items()},
             "ratios_vs_none": ratios,
+            "instructions_per_call": {
+                k: {m: round(v) for m, v in f.items()} for k, f in instructions.items()
+            },
+            "instruction_ratios_vs_none": instruction_ratios,
         },
     )
     return 0
@@ -258,5 +328,9 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child-ir":
+        import anyio
+
+        anyio.run(_only_calls, sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         raise SystemExit(main(sys.argv[1:]))

@@ -117,6 +117,10 @@ def _known_keys(targets: Sequence[Target]) -> list[str]:
     return keys
 
 
+def _labels(engine: Engine) -> tuple[str, ...]:
+    return tuple(t.label for t in engine.targets)
+
+
 class ClientBase:
     """Settings and loop-making shared by the async and sync clients."""
 
@@ -128,6 +132,7 @@ class ClientBase:
     _meters: Meters
     _sync_only: bool
     _quiet: bool
+    _labels: tuple[str, ...]
 
     def _setup(
         self,
@@ -152,6 +157,7 @@ class ClientBase:
         self._redactor = policy.with_secrets(_known_keys(self._engine.targets))
         self._capture = self._redactor.capture_content
         self._meters = Meters(meter_provider)
+        self._labels = _labels(self._engine)
         # No callbacks and no meter of its own: only a global meter provider could listen.
         self._quiet = self._callbacks is None and meter_provider is None
 
@@ -196,7 +202,7 @@ class ClientBase:
             self._redactor,
             operation=operation,
             stream=stream,
-            models=tuple(t.label for t in engine.targets),
+            models=self._labels if engine is self._engine else _labels(engine),
         )
 
     def _call_headers(self, extra: Mapping[str, str] | None) -> Mapping[str, str] | None:

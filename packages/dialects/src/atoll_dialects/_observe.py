@@ -106,14 +106,20 @@ class CallObserver:
         self._models = models
         self.operation = operation
         self.stream = stream
-        self.call_id = new_call_id()
-        self.run_id = next((x.run_id for x in listeners if x.run_id is not None), None)
+        self.call_id = f"{_PREFIX}-{next(_COUNTER):x}"
+        run_id = None
+        for listener in listeners:
+            if listener.run_id is not None:
+                run_id = listener.run_id
+                break
+        self.run_id = run_id
         self._started = time.perf_counter()
         self._wall = time.time()
         self._first: float | None = None
         self._last = 0.0
-        keep_gaps = instruments is not None and instruments.latest and stream
-        self._gaps: list[float] | None = [] if keep_gaps else None
+        self._gaps: list[float] | None = (
+            [] if instruments is not None and instruments.latest and stream else None
+        )
         self.attempts = 0
         self.done = False
 
@@ -150,12 +156,17 @@ class CallObserver:
         except BaseException:
             self.done = True  # the call never started: no RequestFailed either
             raise
+        redactor = self._redactor
         captured = None
-        if request is not None:
-            captured = self._redactor.content(request.messages, list[Message])
+        if request is not None and redactor.capture_content:
+            captured = redactor.data(request.messages, list[Message])
         self._emit(
             RequestStarted(
-                **self._common(target),
+                call_id=self.call_id,
+                model=target.request_model,
+                provider=target.provider.name,
+                time=self._now(),
+                run_id=self.run_id,
                 operation=self.operation,
                 stream=self.stream,
                 models=self._models,
@@ -231,9 +242,17 @@ class CallObserver:
             usage = result.usage
         cost = None if result is None or result.cost is None else result.cost.total
         if self._listeners:
+            redactor = self._redactor
+            output = None
+            if result is not None and redactor.capture_content:
+                output = redactor.data(result.message, Message)
             self._emit(
                 RequestFinished(
-                    **self._common(target),
+                    call_id=self.call_id,
+                    model=target.request_model,
+                    provider=target.provider.name,
+                    time=self._wall + (now - self._started),
+                    run_id=self.run_id,
                     operation=self.operation,
                     stream=self.stream,
                     duration=duration,
@@ -245,9 +264,7 @@ class CallObserver:
                     finish_reason=None if result is None else result.finish_reason,
                     time_to_first_token=first,
                     incomplete=False if result is None else result.incomplete,
-                    output=None
-                    if result is None
-                    else self._redactor.content(result.message, Message),
+                    output=output,
                 )
             )
         instruments = self._instruments
