@@ -25,7 +25,6 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
-from ._callbacks import Callback, Callbacks
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -36,20 +35,6 @@ from ._dialects import (
     registered_dialects,
 )
 from ._error_bodies import ErrorFields, error_for, parse_error_fields
-from ._events import (
-    AnyEvent,
-    FallbackUsed,
-    FirstToken,
-    MessageAdded,
-    RequestFailed,
-    RequestFinished,
-    RequestStarted,
-    RetryScheduled,
-    TelemetryEvent,
-    ToolCalled,
-    ToolFinished,
-    decode_event,
-)
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -79,7 +64,6 @@ from ._ratelimit import RateLimits
 from ._redactor import Redactor, Rule
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, RetryPolicy
-from ._sink import JsonlSink
 from ._stream import ChatStream
 from ._sync_client import SyncClient
 from ._sync_stream import SyncChatStream
@@ -87,6 +71,22 @@ from ._target import Target, resolve_target
 
 if typing.TYPE_CHECKING:
     from ._call_event import CallEvent
+    from ._callbacks import Callback, Callbacks
+    from ._events import (
+        AnyEvent,
+        FallbackUsed,
+        FirstToken,
+        MessageAdded,
+        RequestFailed,
+        RequestFinished,
+        RequestStarted,
+        RetryScheduled,
+        TelemetryEvent,
+        ToolCalled,
+        ToolFinished,
+        decode_event,
+    )
+    from ._sink import JsonlSink
 
 __version__ = "0.1.0"
 
@@ -115,15 +115,43 @@ for _error in (
     _error.__module__ = __name__
 
 
-def __getattr__(name: str) -> object:
-    # CallEvent pulls in atoll_generic and pydantic (about 250 ms); most callers never run
-    # calls on the Executor, so it loads on first use and `import atoll_dialects` stays light.
-    if name == "CallEvent":
-        from ._call_event import CallEvent
+# Loaded on first use, so `import atoll_dialects` stays light: CallEvent pulls in atoll_generic
+# and pydantic (about 250 ms); the event types, callbacks and the JSONL sink load when a program
+# first asks for them (or a call is first observed).
+_LAZY = {
+    "CallEvent": "._call_event",
+    "Callback": "._callbacks",
+    "Callbacks": "._callbacks",
+    "JsonlSink": "._sink",
+    **dict.fromkeys(
+        (
+            "AnyEvent",
+            "FallbackUsed",
+            "FirstToken",
+            "MessageAdded",
+            "RequestFailed",
+            "RequestFinished",
+            "RequestStarted",
+            "RetryScheduled",
+            "TelemetryEvent",
+            "ToolCalled",
+            "ToolFinished",
+            "decode_event",
+        ),
+        "._events",
+    ),
+}
 
-        globals()["CallEvent"] = CallEvent
-        return CallEvent
-    raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = (

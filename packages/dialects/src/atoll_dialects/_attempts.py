@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable, Mapping
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import msgspec
 from atoll_wire import (
@@ -29,12 +29,14 @@ from opentelemetry import trace
 from ._deadline import Deadline
 from ._engine import Engine
 from ._exceptions import APIError, StreamInterrupted, TimeoutError
-from ._observe import CallObserver
 from ._redactor import Redactor
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, is_retryable_failure
 from ._target import Target
 from ._telemetry import CallSpan
+
+if TYPE_CHECKING:
+    from ._observe import CallObserver
 
 __all__ = ["AttemptLoop"]
 

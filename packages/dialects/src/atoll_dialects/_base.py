@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atoll_registry import Registry
 from atoll_wire import HttpRequest, Timeout, TransportError, checked_header_value
 from opentelemetry import trace
-from opentelemetry.metrics import MeterProvider
 
+from . import _metrics
 from ._attempts import AttemptLoop
 from ._auth import Auth, HeaderKeyAuth
-from ._callbacks import Callbacks, as_callbacks
 from ._engine import Engine
 from ._exceptions import InvalidOptionError
-from ._metrics import GLOBAL, Meters
-from ._observe import CallObserver
+from ._metrics import Meters
 from ._redactor import Redactor
 from ._request import MessagesOrPrompt, build_request
 from ._retry import RetryPolicy
 from ._target import Target, resolve_target
 from ._telemetry import get_tracer
+
+if TYPE_CHECKING:  # loaded when first needed, not on import
+    from opentelemetry.metrics import MeterProvider
+
+    from ._callbacks import Callbacks
+    from ._observe import CallObserver
 
 __all__ = ["ClientBase"]
 
@@ -149,7 +153,11 @@ class ClientBase:
         if redactor is not None and not isinstance(redactor, Redactor):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("redactor", redactor, "an atoll_dialects.Redactor")
         self._sync_only = sync_only
-        self._callbacks = as_callbacks(callbacks, sync_only=sync_only)
+        self._callbacks = None
+        if callbacks is not None:
+            from ._callbacks import as_callbacks
+
+            self._callbacks = as_callbacks(callbacks, sync_only=sync_only)
         self._engine = make_engine(model, **settings)
         self._tracer = get_tracer(tracer_provider)
         policy = redactor if redactor is not None else Redactor()
@@ -186,10 +194,14 @@ class ClientBase:
     ) -> CallObserver | None:
         """The call's observer, or None when nobody listens (then the call pays nothing).
 
-        Callers skip this call when ``callbacks is None and self._quiet and
-        GLOBAL._METER_PROVIDER is None``: no callback and no meter provider, the common case,
-        decided in three attribute reads.
+        Callers skip this call when ``callbacks is None and self._quiet`` and the global meter
+        provider is unset (``_metrics.meter_api._METER_PROVIDER is None``): no callback and no
+        meter provider, the common case, decided in a few attribute reads.
         """
+        # Loaded by the first observed call: a program that never listens never imports them.
+        from ._callbacks import as_callbacks
+        from ._observe import CallObserver
+
         own = self._callbacks
         extra = None if callbacks is None else as_callbacks(callbacks, sync_only=self._sync_only)
         instruments = self._meters.current()
@@ -233,7 +245,7 @@ class ClientBase:
             headers=self._call_headers(extra_headers),
             transport_timeout=transport_timeout,
             observer=None
-            if callbacks is None and self._quiet and GLOBAL._METER_PROVIDER is None
+            if callbacks is None and self._quiet and _metrics.meter_api._METER_PROVIDER is None
             else self._observer(callbacks, "chat", stream, engine),
             redactor=self._redactor,
         )
@@ -269,7 +281,7 @@ class ClientBase:
             headers=self._call_headers(None),
             transport_timeout=transport_timeout,
             observer=None
-            if callbacks is None and self._quiet and GLOBAL._METER_PROVIDER is None
+            if callbacks is None and self._quiet and _metrics.meter_api._METER_PROVIDER is None
             else self._observer(callbacks, operation, False, engine),
             redactor=self._redactor,
         )

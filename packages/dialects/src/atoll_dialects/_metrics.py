@@ -25,20 +25,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.metrics import (
-    Counter,
-    Histogram,
-    MeterProvider,
-    NoOpMeterProvider,
-    get_meter_provider,
-)
-
 if TYPE_CHECKING:
     from atoll_wire import Usage
+    from opentelemetry.metrics import Counter, Histogram, MeterProvider
 
     from ._target import Target
 
@@ -61,23 +53,37 @@ PER_TOKEN_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.
 _SYSTEM_V136 = {"mistral": "mistral_ai", "gemini": "gcp.gemini"}
 _PROVIDER_LATEST = {"mistral": "mistral_ai", "gemini": "gcp.gemini", "xai": "x_ai"}
 
-# The API keeps the global provider in a module attribute; reading it costs ~30 ns where the
-# public get_meter_provider() costs over a microsecond (it looks up an environment variable on
-# every call), which is more than this whole feature may add to a call with no SDK configured.
-_API = importlib.import_module("opentelemetry.metrics._internal")
-
 
 class _PublicLookup:
     """Stands in for the API module if a release drops ``_METER_PROVIDER``: the public way."""
 
     @property
     def _METER_PROVIDER(self) -> object:  # the API module's own name
+        from opentelemetry.metrics import get_meter_provider
+
         provider = get_meter_provider()
         return None if type(provider).__name__ == "_ProxyMeterProvider" else provider
 
 
-#: ``GLOBAL._METER_PROVIDER`` is None until an application sets a global meter provider.
-GLOBAL: Any = _API if hasattr(_API, "_METER_PROVIDER") else _PublicLookup()
+class _NoClientYet:
+    """``meter_api`` until the first Client is made (nothing reads it before then)."""
+
+    _METER_PROVIDER = None
+
+
+#: ``meter_api._METER_PROVIDER`` is None until an application sets a global meter provider.
+#: It is the API's own module attribute: reading it costs ~30 ns where the public
+#: ``get_meter_provider()`` costs over a microsecond (it looks up an environment variable on
+#: every call), more than this whole feature may add to a call with no SDK configured. The
+#: metrics API loads with the first Client, not with ``import atoll_dialects``.
+meter_api: Any = _NoClientYet()
+
+
+def _load_api() -> None:
+    global meter_api
+    if isinstance(meter_api, _NoClientYet):
+        api = importlib.import_module("opentelemetry.metrics._internal")
+        meter_api = api if hasattr(api, "_METER_PROVIDER") else _PublicLookup()
 
 
 def latest_semconv() -> bool:
@@ -87,24 +93,48 @@ def latest_semconv() -> bool:
 
 
 def _global_provider() -> MeterProvider | None:
-    provider: Any = GLOBAL._METER_PROVIDER
+    from opentelemetry.metrics import NoOpMeterProvider
+
+    provider: Any = meter_api._METER_PROVIDER
     if provider is None or isinstance(provider, NoOpMeterProvider):
         return None
     return provider
 
 
-@dataclass(slots=True)
 class Instruments:
     """The instruments of one meter provider, named by the conventions in force."""
 
-    latest: bool
-    provider_key: str
-    tokens: Histogram
-    duration: Histogram
-    first_token: Histogram
-    per_output: Histogram
-    cost: Counter
-    unpriced: Counter
+    __slots__ = (
+        "cost",
+        "duration",
+        "first_token",
+        "latest",
+        "per_output",
+        "provider_key",
+        "tokens",
+        "unpriced",
+    )
+
+    def __init__(
+        self,
+        *,
+        latest: bool,
+        provider_key: str,
+        tokens: Histogram,
+        duration: Histogram,
+        first_token: Histogram,
+        per_output: Histogram,
+        cost: Counter,
+        unpriced: Counter,
+    ) -> None:
+        self.latest = latest
+        self.provider_key = provider_key
+        self.tokens = tokens
+        self.duration = duration
+        self.first_token = first_token
+        self.per_output = per_output
+        self.cost = cost
+        self.unpriced = unpriced
 
     @classmethod
     def of(cls, provider: MeterProvider, latest: bool) -> Instruments:
@@ -235,6 +265,9 @@ class Meters:
     __slots__ = ("_cached", "_explicit", "_latest", "_off")
 
     def __init__(self, provider: MeterProvider | None) -> None:
+        _load_api()
+        from opentelemetry.metrics import NoOpMeterProvider, get_meter_provider
+
         self._latest = latest_semconv()
         self._cached: tuple[MeterProvider, Instruments] | None = None
         self._off = isinstance(provider, NoOpMeterProvider)  # asked for no metrics at all

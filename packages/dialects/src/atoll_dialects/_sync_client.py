@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Self, Unpack
+from typing import TYPE_CHECKING, Self, Unpack
 
 from atoll_registry import Registry
 from atoll_wire import SyncTransport, Timeout
 from opentelemetry import trace
-from opentelemetry.metrics import MeterProvider
 
 from ._auth import Auth
 from ._base import ClientBase
-from ._callbacks import Callback, Callbacks
 from ._dialect import Embeddings
 from ._drive import send_sync
 from ._exceptions import InvalidOptionError
@@ -24,6 +22,11 @@ from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._sync_stream import SyncChatStream
 from ._transports import default_sync_transport
+
+if TYPE_CHECKING:  # loaded when first needed, not on import
+    from opentelemetry.metrics import MeterProvider
+
+    from ._callbacks import Callback, Callbacks
 
 __all__ = ["SyncClient"]
 
