@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from atoll_agents import Agent, Conversation
 from atoll_dialects import (
     Callbacks,
+    Client,
     FallbackUsed,
     InvalidOptionError,
     JsonlSink,
@@ -21,7 +23,7 @@ from atoll_dialects import (
     ToolCalled,
     ToolFinished,
 )
-from atoll_testing import ChatInput, Script, ToolCall, Turn
+from atoll_testing import ChatInput, FakeLLMServer, Script, ToolCall, Turn
 from atoll_wire import Message
 
 from .conftest import MakeClient
@@ -203,3 +205,21 @@ def test_the_conversation_message_hook() -> None:
     conversation.add(Message.assistant("not heard: stopped"))
     stop()  # stopping twice is harmless
     assert heard == [("hi", "openai/gpt-4o-mini"), ("and you?", None)]
+
+
+async def test_the_agents_events_mask_its_clients_keys(llm: FakeLLMServer) -> None:
+    bare = "Qm3xT9vLp2RkW8nZc4HjY6bFd1GsA7eU"  # no prefix: masked only because it is known
+    llm.models["keyed"] = Script(
+        [
+            Turn(tool_calls=[ToolCall(name="add", arguments={"a": 1, "b": 2}, id="k1")]),
+            Turn(text=f"the key was {bare}"),
+        ]
+    )
+    events: list[Any] = []
+    async with Client("keyed", base_url=llm.base_url, api_key=bare) as client:
+        agent = Agent(client, tools=[add], callbacks=[events.append], capture_content=True)
+        result = await agent.run(f"remember {bare}")
+    assert bare in result.output, "the run's own data is not masked"
+    texts = [msgspec.json.encode(e).decode() for e in events]
+    assert any("[redacted]" in t for t in texts)
+    assert not any(bare in t for t in texts)

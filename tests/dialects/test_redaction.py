@@ -96,6 +96,20 @@ def test_content_is_none_unless_captured_and_masked_when_it_is() -> None:
     assert breaking.content(message, Message) is None
 
 
+def test_policies_join_and_headers_are_masked() -> None:
+    base = Redactor(capture_content=True)
+    other = Redactor(emails=True, rules=[r"ACCT-\d+"], secrets=["Qm3xT9vLp2RkW8nZc4HjY6bFd1GsA7eU"])
+    joined = base.join(other)
+    assert joined.capture_content and joined.emails and joined.strict
+    assert (
+        joined.text("a@b.io ACCT-12 Qm3xT9vLp2RkW8nZc4HjY6bFd1GsA7eU")
+        == "[redacted] " * 2 + "[redacted]"
+    )
+    assert base.join(Redactor()) is base and joined.join(other) is joined
+    headers = other.headers({"Authorization": "Bearer x", "X-Trace": "for a@b.io"})
+    assert headers == {"Authorization": "[redacted]", "X-Trace": "for [redacted]"}
+
+
 def test_errors_are_masked_in_place_by_the_extra_rules() -> None:
     error = APIError("denied for bob@example.com", status=403, body="bob@example.com")
     error.add_note("seen by bob@example.com")

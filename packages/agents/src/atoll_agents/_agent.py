@@ -133,8 +133,6 @@ class Agent(Generic[OutputT]):
         self.tracer = get_tracer(tracer_provider)
         self.callbacks = _callbacks(callbacks, name)
         self._started_callbacks = False
-        policy = redactor if redactor is not None else Redactor()
-        self.redactor = policy.with_capture(capture_content or policy.capture_content)
         self.approval: ApprovalCallback | Deferred = approval if approval is not None else deny_all
         self.limits = limits
         self.output = OutputType(output, agent=self.name) if output is not None else None
@@ -148,6 +146,11 @@ class Agent(Generic[OutputT]):
         # A Client made here and then refused (a price, a setting) was never used: dropping it
         # is enough, its transport opens nothing before a first request.
         self.slots = self._slots(model)
+        policy = redactor if redactor is not None else Redactor()
+        policy = policy.with_capture(capture_content or policy.capture_content)
+        for slot in self.slots:  # the Clients' keys and rules mask the agent's events too
+            policy = policy.join(slot.client.redactor)
+        self.redactor = policy
         self._check_settings(model_settings)
         self.call_options = [self._options(slot, dict(model_settings)) for slot in self.slots]
         self.call_templates = [_template(options) for options in self.call_options]

@@ -54,7 +54,6 @@ class AttemptLoop:
         deadline: The call's overall deadline.
         operation: The span's operation name (``chat``, ``embeddings``, ...).
         tracer: The tracer spans come from.
-        capture_content: Record message content on spans.
         build: For operations other than chat: makes the target's HTTP request.
         headers: Headers of this call (the client's defaults and the call's own), set on every
             attempt after the dialect's and the auth's.
@@ -62,7 +61,8 @@ class AttemptLoop:
             phases by the deadline itself (sync); None when the deadline is enforced around
             each exchange (async).
         observer: The call's events and metrics, when someone listens; None costs nothing.
-        redactor: What logs, spans, events and the final error may show.
+        redactor: What logs, spans, events and the final error may show (and whether spans
+            and events carry message content).
 
     Attributes:
         history: The failed attempts so far, oldest first.
@@ -73,7 +73,7 @@ class AttemptLoop:
 
     __slots__ = (
         "_build",
-        "_capture",
+        "_content",
         "_engine",
         "_headers",
         "_http",
@@ -100,19 +100,17 @@ class AttemptLoop:
         *,
         operation: str,
         tracer: trace.Tracer,
-        capture_content: bool = False,
         build: Callable[[Target], HttpRequest] | None = None,
         headers: Mapping[str, str] | None = None,
         transport_timeout: Timeout | None = None,
         observer: CallObserver | None = None,
-        redactor: Redactor | None = None,
+        redactor: Redactor = _DEFAULT_REDACTOR,
     ) -> None:
         self._engine = engine
         self._request = request
         self._build = build
         self._operation = operation
         self._tracer = tracer
-        self._capture = capture_content
         self._headers = headers
         self._phase_caps = transport_timeout
         self._position = 0
@@ -124,7 +122,8 @@ class AttemptLoop:
         self.sent: ChatRequest | None = request
         self.span: CallSpan | None = None
         self.observer = observer
-        self._redactor = redactor or _DEFAULT_REDACTOR
+        self._redactor = redactor
+        self._content = redactor if redactor.capture_content else None
 
     @property
     def redactor(self) -> Redactor:
@@ -162,8 +161,7 @@ class AttemptLoop:
                 self._operation,
                 self.target,
                 request,
-                capture_content=self._capture,
-                redactor=self._redactor,
+                content=self._content,
             )
         http = self._http
         if http is None:

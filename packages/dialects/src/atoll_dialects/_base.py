@@ -241,7 +241,6 @@ class ClientBase:
             engine.deadline(_deadline(timeout, "timeout")),
             operation="chat",
             tracer=self._tracer,
-            capture_content=self._capture,
             headers=self._call_headers(extra_headers),
             transport_timeout=transport_timeout,
             observer=None

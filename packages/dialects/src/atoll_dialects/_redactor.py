@@ -108,6 +108,27 @@ class Redactor:
             secrets=(*self._secrets, *added),
         )
 
+    def join(self, other: Redactor) -> Redactor:
+        """A policy that masks whatever this one or ``other`` masks (capture stays this one's).
+
+        An agent joins its Clients' policies, so its own events mask their keys too.
+        """
+        if other is self or (
+            not other.strict
+            or (
+                (self.emails or not other.emails)
+                and set(other._rules) <= set(self._rules)
+                and set(other._secrets) <= set(self._secrets)
+            )
+        ):
+            return self
+        return Redactor(
+            capture_content=self.capture_content,
+            emails=self.emails or other.emails,
+            rules=(*self._rules, *(r for r in other._rules if r not in self._rules)),
+            secrets=(*self._secrets, *other._secrets),
+        )
+
     def with_capture(self, capture_content: bool) -> Redactor:
         """A copy with content capture switched on or off."""
         if bool(capture_content) == self.capture_content:

@@ -34,7 +34,7 @@ def get_tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
 class CallSpan:
     """One CLIENT span for one call to one model, named ``{operation} {model}``."""
 
-    __slots__ = ("_capture", "_first_chunk_seen", "_redactor", "_span", "_started")
+    __slots__ = ("_content", "_first_chunk_seen", "_span", "_started")
 
     def __init__(
         self,
@@ -43,24 +43,22 @@ class CallSpan:
         target: Target,
         request: ChatRequest | None,
         *,
-        capture_content: bool,
-        redactor: Redactor | None = None,
+        content: Redactor | None = None,
     ) -> None:
         self._span: Span = tracer.start_span(
             f"{operation} {target.request_model}", kind=SpanKind.CLIENT
         )
-        self._capture = capture_content
-        self._redactor = redactor
+        # The policy that masks captured content; None when content is not captured.
+        self._content = content
         self._started = time.perf_counter()
         self._first_chunk_seen = False
         if self._span.is_recording():
             self._span.set_attributes(_request_attributes(operation, target, request))
-            if capture_content and request is not None:
-                self._span.set_attribute("gen_ai.input.messages", self._content(request.messages))
-
-    def _content(self, value: object) -> str:
-        text = _ENCODER.encode(value).decode()
-        return text if self._redactor is None else self._redactor.text(text)
+            if content is not None and request is not None:
+                self._span.set_attribute(
+                    "gen_ai.input.messages",
+                    content.text(_ENCODER.encode(request.messages).decode()),
+                )
 
     @property
     def span(self) -> Span:
@@ -105,8 +103,10 @@ class CallSpan:
             if response.incomplete:
                 attributes["atoll.response.incomplete"] = "true"
             span.set_attributes(attributes)
-            if self._capture:
-                span.set_attribute("gen_ai.output.messages", self._content([response.message]))
+            content = self._content
+            if content is not None:
+                text = _ENCODER.encode([response.message]).decode()
+                span.set_attribute("gen_ai.output.messages", content.text(text))
         span.end()
 
     def end(self) -> None:
