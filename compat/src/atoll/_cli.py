@@ -1,7 +1,7 @@
 """The ``atoll`` command line; ``atoll COMMAND --help`` for each command.
 
 Commands: ``chat``, ``models``, ``cost``, ``serve``, ``record``, ``replay``, ``batch``,
-``bench`` and ``demo``.
+``bench``, ``trace`` and ``demo``.
 
 Every failure is one line on stderr with an exit status that says its kind (see
 ``_cli_errors``); arguments are checked before anything runs. Commands import what they need
@@ -220,6 +220,24 @@ def _add_demo(commands: Commands) -> None:
     demo.set_defaults(handler=_run("._cli_demo", "run_demo_command"))
 
 
+def _add_trace(commands: Commands) -> None:
+    trace = commands.add_parser(
+        "trace",
+        help="show a JSONL event log (atoll_dialects.JsonlSink) as a timeline",
+        description="Each run as a block: calls and tool calls on a shared time axis, retries "
+        "and fallbacks under their call, tokens, cost, the slowest step marked.",
+    )
+    trace.add_argument("path", help="the log written by atoll_dialects.JsonlSink")
+    trace.add_argument("--run", default=None, help="only the run whose id starts with this")
+    trace.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="ANSI colours"
+    )
+    trace.add_argument(
+        "--width", type=positive_int, default=None, help="columns (default: the terminal's)"
+    )
+    trace.set_defaults(handler=_run("._trace", "run_trace"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``atoll`` command."""
     parser = argparse.ArgumentParser(
@@ -235,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_servers(commands)
     _add_batch(commands)
     _add_bench(commands)
+    _add_trace(commands)
     _add_demo(commands)
     return parser
 

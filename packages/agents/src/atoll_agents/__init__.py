@@ -20,7 +20,7 @@ from atoll_wire import AtollError
 
 from ._agent import Agent
 from ._context import RunContext, with_context
-from ._conversation import Conversation, MessageItem
+from ._conversation import Conversation, MessageItem, MessageListener
 from ._events import (
     AgentEvent,
     ApprovalDecided,
@@ -68,6 +68,7 @@ __all__: tuple[str, ...] = (
     "AtollError",
     "Conversation",
     "MessageItem",
+    "MessageListener",
     "OutputValidationError",
     "PartialOutput",
     "PendingCall",

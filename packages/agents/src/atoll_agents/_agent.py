@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
 
-from atoll_dialects import Client
+from atoll_dialects import Callback, Callbacks, Client, InvalidOptionError, Redactor
 from atoll_tools import (
     ApprovalCallback,
     ApprovalDecision,
@@ -71,8 +71,14 @@ class Agent(Generic[OutputT]):
         sequential: Names of tools that never run concurrently: a turn holding one runs its
             calls one at a time, in the model's order.
         max_tool_concurrency: Calls of one turn running at once at most.
-        capture_content: Put arguments, results and the output on spans.
+        capture_content: Put arguments, results and the output on spans (and on events).
         tracer_provider: An OpenTelemetry tracer provider (default: the global one).
+        callbacks: Called with every run's events: the model calls' (``RequestStarted`` ...
+            ``RequestFinished``) and the agent's own ``ToolCalled``, ``ToolFinished`` and
+            ``MessageAdded``, each stamped with the run id. Sync callables run in place; async
+            ones in tasks that ``async with Agent(...)`` starts (see ``atoll_dialects.Callbacks``).
+        redactor: What the agent's events may show (default ``Redactor()``;
+            ``capture_content=True`` turns content capture on).
         **model_settings: Call options for every model call (``temperature``,
             ``max_tokens``, ``timeout``, ``extra``, ...), checked now.
 
@@ -102,6 +108,8 @@ class Agent(Generic[OutputT]):
         max_tool_concurrency: int = 8,
         capture_content: bool = False,
         tracer_provider: trace.TracerProvider | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
+        redactor: Redactor | None = None,
         **model_settings: Any,
     ) -> None:
         self.name = name or "agent"
@@ -123,6 +131,8 @@ class Agent(Generic[OutputT]):
         self.history_processor = history_processor
         self.capture_content = capture_content
         self.tracer = get_tracer(tracer_provider)
+        self.callbacks = _callbacks(callbacks, name)
+        self._started_callbacks = False
         self.approval: ApprovalCallback | Deferred = approval if approval is not None else deny_all
         self.limits = limits
         self.output = OutputType(output, agent=self.name) if output is not None else None
@@ -136,6 +146,11 @@ class Agent(Generic[OutputT]):
         # A Client made here and then refused (a price, a setting) was never used: dropping it
         # is enough, its transport opens nothing before a first request.
         self.slots = self._slots(model)
+        policy = redactor if redactor is not None else Redactor()
+        policy = policy.with_capture(capture_content or policy.capture_content)
+        for slot in self.slots:  # the Clients' keys and rules mask the agent's events too
+            policy = policy.join(slot.client.redactor)
+        self.redactor = policy
         self._check_settings(model_settings)
         self.call_options = [self._options(slot, dict(model_settings)) for slot in self.slots]
         self.call_templates = [_template(options) for options in self.call_options]
@@ -228,12 +243,19 @@ class Agent(Generic[OutputT]):
 
     # ------------------------------------------------------------------ resources
     async def aclose(self) -> None:
-        """Close the Clients the agent made (not the ones it was given)."""
+        """Deliver events queued for async callbacks; close the Clients the agent made."""
+        if self._started_callbacks and self.callbacks is not None:
+            self._started_callbacks = False
+            await self.callbacks.aclose()
         for slot in self.slots:
             if slot.owned:
                 await slot.client.aclose()
 
     async def __aenter__(self) -> Self:
+        callbacks = self.callbacks
+        if callbacks is not None and callbacks.has_async and not callbacks.running:
+            await callbacks.start()  # their tasks live as long as this block
+            self._started_callbacks = True
         return self
 
     async def __aexit__(
@@ -376,6 +398,15 @@ class Agent(Generic[OutputT]):
             name=name,
             description=description or f"Ask the {agent.name!r} agent.",
         )
+
+
+def _callbacks(value: Sequence[Callback] | Callbacks | None, agent: str | None) -> Callbacks | None:
+    if value is None or isinstance(value, Callbacks):
+        return value
+    try:
+        return Callbacks(value) if value else None
+    except InvalidOptionError as exc:
+        raise AgentDefinitionError(str(exc), agent=agent) from exc
 
 
 CallTemplate = tuple[ChatRequest, Message | None, float | None]

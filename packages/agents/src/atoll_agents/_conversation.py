@@ -4,6 +4,9 @@ Each element holds a neutral ``atoll_wire.Message`` as it is (composition: the m
 stays the payload, nothing is converted to pydantic) plus who wrote it, so signed reasoning can
 go back only to the model that produced it. Forking makes a new Progression over the same Pile:
 nothing is copied, and the branches share every message up to the fork point.
+
+``on_message`` is the message hook: a listener sees each complete message as it is added to a
+branch (an agent run turns it into ``MessageAdded`` events; the compat API uses the same hook).
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeAlias
 
 import msgspec
 from atoll_generic import Element, MalformedDataError, Pile, Progression
@@ -23,6 +26,9 @@ _FORMAT = "atoll_agents.Conversation"
 # Version-4 ids from a generator seeded once from os.urandom: as unique as uuid4(), without a
 # system call per message (ids name messages; they are not secrets).
 _RANDOM = random.Random()
+
+MessageListener: TypeAlias = Callable[[Message, "str | None"], object]
+"""Called as ``listener(message, producer)`` for each message added to a conversation."""
 
 
 class MessageItem(Element):
@@ -93,9 +99,10 @@ class Conversation:
         (1, 2)
     """
 
-    __slots__ = ("_items", "_messages", "_order", "_pile", "_producers")
+    __slots__ = ("_items", "_listeners", "_messages", "_order", "_pile", "_producers")
 
     def __init__(self, messages: Iterable[Message] = ()) -> None:
+        self._listeners: list[MessageListener] = []
         self._pile: Pile[MessageItem] | None = None
         self._order: Progression | None = None
         # The messages and their producers, in order; the elements for them are made when the
@@ -109,6 +116,7 @@ class Conversation:
     @classmethod
     def _over(cls, pile: Pile[MessageItem], items: list[MessageItem]) -> Conversation:
         self = cls.__new__(cls)
+        self._listeners = []
         self._pile = pile
         self._items = items
         self._messages = [item.message for item in items]
@@ -127,6 +135,30 @@ class Conversation:
             raise TypeError(f"expected an atoll_wire.Message, got {type(message).__name__}")
         self._messages.append(message)
         self._producers.append(producer)
+        if self._listeners:
+            for listener in tuple(self._listeners):
+                listener(message, producer)
+
+    def on_message(self, listener: MessageListener) -> Callable[[], None]:
+        """Call ``listener(message, producer)`` for every message added to this branch from now.
+
+        The message is complete when the listener sees it (a streamed reply once it ended).
+        A fork does not inherit listeners. An exception a listener raises reaches the code
+        that added the message.
+
+        Args:
+            listener: Called with the message and who wrote it (``provider/model``, or None).
+
+        Returns:
+            A function that removes the listener.
+        """
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
 
     def append(self, message: Message, *, producer: str | None = None) -> MessageItem:
         """Add a message at the end and return its element.

@@ -76,6 +76,7 @@ from ._events import (
 from ._exceptions import AgentsError, OutputValidationError, UsageLimitExceeded
 from ._limits import Overrun, check_model_call, check_tool_calls
 from ._models import ModelSlot, may_fall_back, messages_for
+from ._observe import RunObserver
 from ._output import FINAL_TOOL
 from ._result import AgentResult, OutputT, PendingCall, StopReason, Tally, ToolCallRecord
 from ._state import Deferred, RunState
@@ -152,6 +153,9 @@ class AgentRun(Generic[OutputT]):
             self._new_from = len(self.conversation)
             for message in _prompt_messages(prompt):
                 self.conversation.add(message)
+        # Events for the agent's callbacks (None without any): messages from here on are new.
+        self._observer = RunObserver.of(agent, self.run_id)
+        self._announced = self._new_from if state is None else len(self.conversation)
         # Set by __aenter__ when events are streamed to a consumer.
         self._group: TaskGroup | None = None
         self._send: MemoryObjectSendStream[AgentEvent | _End] | None = None
@@ -274,6 +278,8 @@ class AgentRun(Generic[OutputT]):
     async def drive(self) -> None:
         """Run to the end (used directly by ``Agent.run``; in a task by ``run_stream``)."""
         agent = self._agent
+        observer = self._observer
+        stop = None if observer is None else observer.attach(self.conversation, self._announced)
         span = start_agent_span(agent.tracer, agent.name, self.run_id)
         error: BaseException | None = None
         try:
@@ -288,6 +294,8 @@ class AgentRun(Generic[OutputT]):
             raise
         finally:
             end_agent_span(span, self._summary(), error)
+            if stop is not None:
+                stop()
 
     async def _steps(self) -> None:
         if self._resume is not None and await self._resume_pending():
@@ -304,6 +312,8 @@ class AgentRun(Generic[OutputT]):
         slots = agent.slots
         if self._send is not None:
             await self._consumed()
+        observer = self._observer
+        callbacks = None if observer is None else observer.callbacks
         for index, slot in enumerate(slots):
             convo = self.conversation
             messages = messages_for(convo._messages, convo._producers, slot.label)  # pyright: ignore[reportPrivateUsage]
@@ -318,15 +328,19 @@ class AgentRun(Generic[OutputT]):
                 request, system, timeout = template
                 sent = [system, *messages] if system is not None else messages
                 request = msgspec.structs.replace(request, messages=sent)
-                stream = slot.client.stream(request, timeout=timeout)
+                stream = slot.client.stream(request, timeout=timeout, callbacks=callbacks)
             else:
-                stream = slot.client.stream(messages, **options)
+                stream = slot.client.stream(messages, callbacks=callbacks, **options)
             try:
                 await stream.__aenter__()
             except Exception as exc:
                 if index + 1 < len(slots) and may_fall_back(exc):
+                    if observer is not None:
+                        observer.fallback(stream, slots[index + 1].label, exc)
                     continue
                 raise
+            if observer is not None:
+                observer.model_call(stream)
             try:
                 await self._read(stream, slot)
             except BaseException as exc:
@@ -573,6 +587,8 @@ class AgentRun(Generic[OutputT]):
         turn = record.turn
         if self._emit is not None:
             self._emit(ToolCallStarted(call, turn))
+        if self._observer is not None:
+            self._observer.tool_called(call, turn)
         capture = agent.capture_content
         span = start_tool_span(
             agent.tracer, call.name, call.id, call.raw_arguments if capture else None
@@ -595,6 +611,8 @@ class AgentRun(Generic[OutputT]):
         end_tool_span(span, record, capture_content=capture)
         if self._emit is not None:
             self._emit(ToolCallFinished(record))
+        if self._observer is not None:
+            self._observer.tool_finished(record)
 
     async def _call_tool(
         self, call: ToolCallPart, record: ToolCallRecord, decision: ApprovalDecision | None

@@ -6,7 +6,9 @@ registry's data. Dialects and auth schemes register themselves by id (``register
 ``register_auth``), so a new API family is a few new modules and a registry entry. The typed
 errors carry status, provider, model, request id, ``retry_after`` and a redacted body excerpt;
 an error raised mid-stream carries what arrived as ``exc.partial``. Every error is an
-``AtollError``.
+``AtollError``. Calls emit typed events (``RequestStarted`` ... ``RequestFinished``) to
+callbacks, record the GenAI metrics when an OpenTelemetry SDK is configured, and show nothing a
+``Redactor`` masks.
 
 Example:
     >>> from atoll_dialects import Dialect, RateLimitError
@@ -66,6 +68,7 @@ from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
+from ._redactor import Redactor, Rule
 from ._responses import OpenAIResponsesDialect
 from ._responses_quirks import OpenAIResponsesQuirks
 from ._result import Attempt, ClientResponse
@@ -77,6 +80,22 @@ from ._target import Target, resolve_target
 
 if typing.TYPE_CHECKING:
     from ._call_event import CallEvent
+    from ._callbacks import Callback, Callbacks
+    from ._events import (
+        AnyEvent,
+        FallbackUsed,
+        FirstToken,
+        MessageAdded,
+        RequestFailed,
+        RequestFinished,
+        RequestStarted,
+        RetryScheduled,
+        TelemetryEvent,
+        ToolCalled,
+        ToolFinished,
+        decode_event,
+    )
+    from ._sink import JsonlSink
 
 __version__ = "0.1.0"
 
@@ -106,21 +125,50 @@ for _error in (
     _error.__module__ = __name__
 
 
-def __getattr__(name: str) -> object:
-    # CallEvent pulls in atoll_generic and pydantic (about 250 ms); most callers never run
-    # calls on the Executor, so it loads on first use and `import atoll_dialects` stays light.
-    if name == "CallEvent":
-        from ._call_event import CallEvent
+# Loaded on first use, so `import atoll_dialects` stays light: CallEvent pulls in atoll_generic
+# and pydantic (about 250 ms); the event types, callbacks and the JSONL sink load when a program
+# first asks for them (or a call is first observed).
+_LAZY = {
+    "CallEvent": "._call_event",
+    "Callback": "._callbacks",
+    "Callbacks": "._callbacks",
+    "JsonlSink": "._sink",
+    **dict.fromkeys(
+        (
+            "AnyEvent",
+            "FallbackUsed",
+            "FirstToken",
+            "MessageAdded",
+            "RequestFailed",
+            "RequestFinished",
+            "RequestStarted",
+            "RetryScheduled",
+            "TelemetryEvent",
+            "ToolCalled",
+            "ToolFinished",
+            "decode_event",
+        ),
+        "._events",
+    ),
+}
 
-        globals()["CallEvent"] = CallEvent
-        return CallEvent
-    raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = (
     "APIError",
     "AnthropicMessagesDialect",
     "AnthropicQuirks",
+    "AnyEvent",
     "AtollError",
     "Attempt",
     "Auth",
@@ -130,6 +178,8 @@ __all__ = (
     "AzureEntraAuth",
     "BadRequestError",
     "CallEvent",
+    "Callback",
+    "Callbacks",
     "CapabilityError",
     "ChatOptions",
     "ChatStream",
@@ -142,12 +192,16 @@ __all__ = (
     "DialectQuirks",
     "Embeddings",
     "ErrorFields",
+    "FallbackUsed",
+    "FirstToken",
     "GeminiDialect",
     "GeminiQuirks",
     "GoogleAuth",
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",
+    "JsonlSink",
+    "MessageAdded",
     "MissingAPIKeyError",
     "ModelFacts",
     "NoAuth",
@@ -160,19 +214,29 @@ __all__ = (
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimits",
+    "Redactor",
+    "RequestFailed",
+    "RequestFinished",
+    "RequestStarted",
     "RetryDecision",
     "RetryPolicy",
+    "RetryScheduled",
+    "Rule",
     "ServerError",
     "StreamDecoder",
     "StreamInterrupted",
     "SyncChatStream",
     "SyncClient",
     "Target",
+    "TelemetryEvent",
     "TimeoutError",
     "Token",
     "TokenAuth",
+    "ToolCalled",
+    "ToolFinished",
     "UnknownDialectError",
     "UnsupportedRequestError",
+    "decode_event",
     "error_for",
     "parse_error_fields",
     "register_auth",

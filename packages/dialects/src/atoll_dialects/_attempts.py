@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable, Mapping
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import msgspec
 from atoll_wire import (
@@ -22,21 +22,27 @@ from atoll_wire import (
     Timeout,
     TransportError,
     TransportTimeout,
+    Usage,
 )
 from opentelemetry import trace
 
 from ._deadline import Deadline
 from ._engine import Engine
 from ._exceptions import APIError, StreamInterrupted, TimeoutError
+from ._redactor import Redactor
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, is_retryable_failure
 from ._target import Target
 from ._telemetry import CallSpan
 
+if TYPE_CHECKING:
+    from ._observe import CallObserver
+
 __all__ = ["AttemptLoop"]
 
 _log = logging.getLogger("atoll_dialects")
 _GIVE_UP = RetryDecision(False, 0.0, "not retryable")
+_DEFAULT_REDACTOR = Redactor()
 
 
 class AttemptLoop:
@@ -48,34 +54,39 @@ class AttemptLoop:
         deadline: The call's overall deadline.
         operation: The span's operation name (``chat``, ``embeddings``, ...).
         tracer: The tracer spans come from.
-        capture_content: Record message content on spans.
         build: For operations other than chat: makes the target's HTTP request.
         headers: Headers of this call (the client's defaults and the call's own), set on every
             attempt after the dialect's and the auth's.
         transport_timeout: The transport's own per-phase limits, when the driver must cap the
             phases by the deadline itself (sync); None when the deadline is enforced around
             each exchange (async).
+        observer: The call's events and metrics, when someone listens; None costs nothing.
+        redactor: What logs, spans, events and the final error may show (and whether spans
+            and events carry message content).
 
     Attributes:
         history: The failed attempts so far, oldest first.
         target: The model being tried now.
         sent: The chat request as sent to ``target`` (its model name filled in).
+        observer: The call's events and metrics, or None.
     """
 
     __slots__ = (
         "_build",
-        "_capture",
+        "_content",
         "_engine",
         "_headers",
         "_http",
         "_operation",
         "_phase_caps",
         "_position",
+        "_redactor",
         "_request",
         "_tracer",
         "deadline",
         "history",
         "number",
+        "observer",
         "sent",
         "span",
         "target",
@@ -89,17 +100,17 @@ class AttemptLoop:
         *,
         operation: str,
         tracer: trace.Tracer,
-        capture_content: bool = False,
         build: Callable[[Target], HttpRequest] | None = None,
         headers: Mapping[str, str] | None = None,
         transport_timeout: Timeout | None = None,
+        observer: CallObserver | None = None,
+        redactor: Redactor = _DEFAULT_REDACTOR,
     ) -> None:
         self._engine = engine
         self._request = request
         self._build = build
         self._operation = operation
         self._tracer = tracer
-        self._capture = capture_content
         self._headers = headers
         self._phase_caps = transport_timeout
         self._position = 0
@@ -110,6 +121,20 @@ class AttemptLoop:
         self.target: Target = engine.targets[0]
         self.sent: ChatRequest | None = request
         self.span: CallSpan | None = None
+        self.observer = observer
+        self._redactor = redactor
+        self._content = redactor if redactor.capture_content else None
+
+    @property
+    def redactor(self) -> Redactor:
+        """What this call's logs, spans, events and errors may show."""
+        return self._redactor
+
+    @property
+    def call_id(self) -> str | None:
+        """The call's id in its events (None when nobody listens)."""
+        observer = self.observer
+        return None if observer is None else observer.call_id
 
     # ------------------------------------------------------------------ sending
 
@@ -126,10 +151,17 @@ class AttemptLoop:
         Raises:
             UnsupportedRequestError: The model cannot serve the request (nothing is sent).
         """
+        observer = self.observer
         if self.span is None:
             request = self._request
+            if observer is not None and not observer.attempts and not self._position:
+                observer.started(self.target, request)
             self.span = CallSpan(
-                self._tracer, self._operation, self.target, request, capture_content=self._capture
+                self._tracer,
+                self._operation,
+                self.target,
+                request,
+                content=self._content,
             )
         http = self._http
         if http is None:
@@ -138,6 +170,8 @@ class AttemptLoop:
             except BaseException as error:
                 self._give_up(error)
         http.timeout = self._timeout()
+        if observer is not None:
+            observer.attempts += 1
         return http
 
     def authorize(self, http: HttpRequest, auth_headers: Mapping[str, str]) -> None:
@@ -196,10 +230,13 @@ class AttemptLoop:
                 when no retry or fallback is left.
         """
         decision = self._decide(error)
+        observer = self.observer
         if decision.retry and self.deadline.allows_wait(decision.delay):
             self._record(error, retry_in=decision.delay)
             if self.span is not None:
                 self.span.attempt_failed(self.number, error, decision.delay)
+            if observer is not None:
+                observer.retry(self.target, self.number, error, decision.delay)
             self.number += 1
             return decision.delay
         self._record(error)
@@ -209,8 +246,10 @@ class AttemptLoop:
                 self.span = None
             self._position += 1
             self.number = 1
-            self.target = self._engine.targets[self._position]
+            previous, self.target = self.target, self._engine.targets[self._position]
             self._http = None
+            if observer is not None:
+                observer.fallback(previous, self.target, error)
             return 0.0
         self._give_up(final if final is not None else error, recorded=True)
 
@@ -268,21 +307,28 @@ class AttemptLoop:
         if span is not None:
             self.span = None
             span.succeed(result)
+        if self.observer is not None:
+            self.observer.finished(self.target, result)
         return result
 
-    def succeeded(self) -> None:
-        """End the span of a call whose result is not a chat response (embeddings, ...)."""
+    def succeeded(self, usage: Usage | None = None) -> None:
+        """End a call whose result is not a chat response (embeddings, ...)."""
         span = self.span
         if span is not None:
             self.span = None
             span.end()
+        if self.observer is not None:
+            self.observer.finished(self.target, None, usage)
 
     def abandon(self, error: BaseException) -> None:
-        """End the span of a call left by cancellation or an unexpected error."""
+        """End the span (and the call's events) of a call left by an error or cancellation."""
         span = self.span
         if span is not None:
             self.span = None
             span.fail(error)
+        observer = self.observer
+        if observer is not None and not observer.done:
+            observer.failed(self.target, error)
 
     # ------------------------------------------------------------------ decisions
 
@@ -313,6 +359,7 @@ class AttemptLoop:
         # ``error.__notes__``) keeps what failed before it, across retries and fallback models.
         if len(self.history) > (1 if recorded else 0):
             error.add_note("attempts: " + "; ".join(_describe(a) for a in self.history))
+        self._redactor.error(error)
         self.abandon(error)
 
     def _record(self, error: BaseException, *, retry_in: float | None = None) -> None:
@@ -320,10 +367,12 @@ class AttemptLoop:
 
         Retries are logged at INFO on the ``atoll_dialects`` logger, a final failure at DEBUG
         (the caller gets the exception). Messages carry the model, attempt, error type and
-        status, and the error's own text, which never holds a key (errors redact themselves).
+        status, and the error's own text, masked by the call's Redactor (errors mask key-like
+        text themselves; the Redactor adds known keys, emails and the caller's rules).
         """
         target = self.target
         status = getattr(error, "status", None)
+        text = self._redactor.error_text(error, None)
         if retry_in is not None:
             _log.info(
                 "%s attempt %d failed (%s%s); retrying in %.2fs",
@@ -339,14 +388,14 @@ class AttemptLoop:
                 target.label,
                 self.number,
                 type(error).__name__,
-                error,
+                text,
             )
         self.history.append(
             Attempt(
                 model=target.label,
                 number=self.number,
                 error=type(error).__name__,
-                message=str(error)[:300],
+                message=text[:300],
                 status=status,
                 waited=retry_in or 0.0,
             )

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atoll_registry import Registry
 from atoll_wire import HttpRequest, Timeout, TransportError, checked_header_value
 from opentelemetry import trace
 
+from . import _metrics
 from ._attempts import AttemptLoop
-from ._auth import Auth
+from ._auth import Auth, HeaderKeyAuth
 from ._engine import Engine
 from ._exceptions import InvalidOptionError
+from ._metrics import Meters
+from ._redactor import Redactor
 from ._request import MessagesOrPrompt, build_request
 from ._retry import RetryPolicy
 from ._target import Target, resolve_target
 from ._telemetry import get_tracer
+
+if TYPE_CHECKING:  # loaded when first needed, not on import
+    from opentelemetry.metrics import MeterProvider
+
+    from ._callbacks import Callbacks
+    from ._observe import CallObserver
 
 __all__ = ["ClientBase"]
 
@@ -100,23 +109,65 @@ def make_engine(
     )
 
 
+def _known_keys(targets: Sequence[Target]) -> list[str]:
+    """The secrets a client holds, to mask by value (some key formats have no telltale prefix)."""
+    keys: list[str] = []
+    for target in targets:
+        if target.api_key:
+            keys.append(target.api_key)
+        if isinstance(target.auth, HeaderKeyAuth):
+            for value in target.auth.headers().values():
+                keys.append(value.removeprefix("Bearer ").removeprefix("bearer "))
+    return keys
+
+
+def _labels(engine: Engine) -> tuple[str, ...]:
+    return tuple(t.label for t in engine.targets)
+
+
 class ClientBase:
     """Settings and loop-making shared by the async and sync clients."""
 
     _engine: Engine
     _tracer: trace.Tracer
     _capture: bool
+    _redactor: Redactor
+    _callbacks: Callbacks | None
+    _meters: Meters
+    _sync_only: bool
+    _quiet: bool
+    _labels: tuple[str, ...]
 
     def _setup(
         self,
         model: str | Sequence[str],
         tracer_provider: trace.TracerProvider | None,
         capture_content: bool,
+        *,
+        callbacks: object = None,
+        redactor: Redactor | None = None,
+        meter_provider: MeterProvider | None = None,
+        sync_only: bool = False,
         **settings: Any,
     ) -> None:
+        if redactor is not None and not isinstance(redactor, Redactor):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidOptionError("redactor", redactor, "an atoll_dialects.Redactor")
+        self._sync_only = sync_only
+        self._callbacks = None
+        if callbacks is not None:
+            from ._callbacks import as_callbacks
+
+            self._callbacks = as_callbacks(callbacks, sync_only=sync_only)
         self._engine = make_engine(model, **settings)
         self._tracer = get_tracer(tracer_provider)
-        self._capture = bool(capture_content)
+        policy = redactor if redactor is not None else Redactor()
+        policy = policy.with_capture(bool(capture_content) or policy.capture_content)
+        self._redactor = policy.with_secrets(_known_keys(self._engine.targets))
+        self._capture = self._redactor.capture_content
+        self._meters = Meters(meter_provider)
+        self._labels = _labels(self._engine)
+        # No callbacks and no meter of its own: only a global meter provider could listen.
+        self._quiet = self._callbacks is None and meter_provider is None
 
     @property
     def targets(self) -> Sequence[Target]:
@@ -127,6 +178,44 @@ class ClientBase:
     def registry(self) -> Registry:
         """The registry prices and model facts come from."""
         return self._engine.registry
+
+    @property
+    def redactor(self) -> Redactor:
+        """What this client's spans, events, logs and errors may show."""
+        return self._redactor
+
+    @property
+    def callbacks(self) -> Callbacks | None:
+        """The client's event callbacks, if any."""
+        return self._callbacks
+
+    def _observer(
+        self, callbacks: object, operation: str, stream: bool, engine: Engine
+    ) -> CallObserver | None:
+        """The call's observer, or None when nobody listens (then the call pays nothing).
+
+        Callers skip this call when ``callbacks is None and self._quiet`` and the global meter
+        provider is unset (``_metrics.meter_api._METER_PROVIDER is None``): no callback and no
+        meter provider, the common case, decided in a few attribute reads.
+        """
+        # Loaded by the first observed call: a program that never listens never imports them.
+        from ._callbacks import as_callbacks
+        from ._observe import CallObserver
+
+        own = self._callbacks
+        extra = None if callbacks is None else as_callbacks(callbacks, sync_only=self._sync_only)
+        instruments = self._meters.current()
+        if own is None and extra is None and instruments is None:
+            return None
+        listeners = tuple(x for x in (own, extra) if x is not None)
+        return CallObserver(
+            listeners,
+            instruments,
+            self._redactor,
+            operation=operation,
+            stream=stream,
+            models=self._labels if engine is self._engine else _labels(engine),
+        )
 
     def _call_headers(self, extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
         defaults = self._engine.default_headers
@@ -142,6 +231,7 @@ class ClientBase:
         stream: bool,
         timeout: object,
         transport_timeout: Timeout | None,
+        callbacks: object = None,
     ) -> AttemptLoop:
         request, extra_headers = build_request(messages_or_prompt, options, stream=stream)
         engine = self._engine
@@ -151,9 +241,12 @@ class ClientBase:
             engine.deadline(_deadline(timeout, "timeout")),
             operation="chat",
             tracer=self._tracer,
-            capture_content=self._capture,
             headers=self._call_headers(extra_headers),
             transport_timeout=transport_timeout,
+            observer=None
+            if callbacks is None and self._quiet and _metrics.meter_api._METER_PROVIDER is None
+            else self._observer(callbacks, "chat", stream, engine),
+            redactor=self._redactor,
         )
 
     def _loop(
@@ -164,6 +257,7 @@ class ClientBase:
         timeout: object,
         transport_timeout: Timeout | None,
         first_only: bool = True,
+        callbacks: object = None,
     ) -> AttemptLoop:
         engine = self._engine
         if first_only and len(engine.targets) > 1:
@@ -185,4 +279,8 @@ class ClientBase:
             build=build,
             headers=self._call_headers(None),
             transport_timeout=transport_timeout,
+            observer=None
+            if callbacks is None and self._quiet and _metrics.meter_api._METER_PROVIDER is None
+            else self._observer(callbacks, operation, False, engine),
+            redactor=self._redactor,
         )

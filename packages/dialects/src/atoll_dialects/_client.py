@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Self, Unpack
+from typing import TYPE_CHECKING, Self, Unpack
 
 from atoll_registry import Registry
 from atoll_wire import AsyncTransport, Timeout
@@ -16,11 +16,17 @@ from ._dialect import Embeddings
 from ._drive import send_async
 from ._exceptions import InvalidOptionError
 from ._options import ChatOptions
+from ._redactor import Redactor
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._stream import ChatStream
 from ._transports import default_async_transport
+
+if TYPE_CHECKING:  # loaded when first needed, not on import
+    from opentelemetry.metrics import MeterProvider
+
+    from ._callbacks import Callback, Callbacks
 
 __all__ = ["Client"]
 
@@ -52,6 +58,15 @@ class Client(ClientBase):
             ``location``, ...), over the registry's.
         default_headers: Headers sent with every request (gateways, ranking headers); they go
             over the dialect's and the auth's. Checked now (no newlines); never logged.
+        callbacks: Called with every call's events (``RequestStarted``, ``FirstToken``,
+            ``RetryScheduled``, ``FallbackUsed``, ``RequestFinished``, ``RequestFailed``): sync
+            callables run in place, async ones from a bounded queue in a task that
+            ``async with Client(...)`` starts. A ``Callbacks`` set is used as it is.
+        redactor: What spans, events, logs and errors may show (default ``Redactor()``;
+            ``capture_content=True`` turns its content capture on). The client's own keys are
+            always masked by value.
+        meter_provider: An OpenTelemetry meter provider for the GenAI metrics (default: the
+            global one; nothing is recorded until an SDK provider is configured).
 
     Raises:
         UnknownModelError: A name is not in the registry and no ``base_url`` was given.
@@ -60,7 +75,7 @@ class Client(ClientBase):
         InvalidOptionError: A setting of the wrong type or value (``retry=3``, ...).
 
     Example:
-        >>> async with Client("openai/gpt-4o-mini") as client:  # doctest: +SKIP
+        >>> async with Client("openai/gpt-4o-mini", callbacks=[print]) as client:  # doctest: +SKIP
         ...     reply = await client.chat("Hello")
     """
 
@@ -80,6 +95,9 @@ class Client(ClientBase):
         auth: Auth | None = None,
         settings: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
+        redactor: Redactor | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         if transport is not None and not isinstance(transport, AsyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.AsyncTransport")
@@ -98,15 +116,23 @@ class Client(ClientBase):
             auth=auth,
             settings=settings,
             default_headers=default_headers,
+            callbacks=callbacks,
+            redactor=redactor,
+            meter_provider=meter_provider,
         )
         self._owns_transport = transport is None
         self._transport = transport if transport is not None else default_async_transport()
+        self._started_callbacks = False
 
     def __repr__(self) -> str:
         names = [t.label for t in self._engine.targets]
         return f"Client(models={names!r}, transport={type(self._transport).__name__})"
 
     async def __aenter__(self) -> Self:
+        callbacks = self._callbacks
+        if callbacks is not None and callbacks.has_async and not callbacks.running:
+            await callbacks.start()  # their tasks live as long as this block
+            self._started_callbacks = True
         return self
 
     async def __aexit__(
@@ -118,7 +144,13 @@ class Client(ClientBase):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport if this client made it."""
+        """Deliver queued events to async callbacks; close the transport if this client made it.
+
+        Call it from the task that entered the client (``async with`` does).
+        """
+        if self._started_callbacks and self._callbacks is not None:
+            self._started_callbacks = False
+            await self._callbacks.aclose()
         if self._owns_transport:
             await self._transport.aclose()
 
@@ -130,6 +162,7 @@ class Client(ClientBase):
         # A per-call deadline across retries and waits, reported as our typed TimeoutError with
         # the attempt record; a caller's fail_after could not say which attempt it cut.
         timeout: float | None = None,  # noqa: ASYNC109
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ClientResponse:
         """Send one chat call and return the whole response.
@@ -138,6 +171,7 @@ class Client(ClientBase):
             messages_or_prompt: A prompt, a ``Message``, messages (or OpenAI-style dicts), or a
                 ``ChatRequest``.
             timeout: The overall deadline of this call, overriding the client's.
+            callbacks: Callbacks for this call's events, besides the client's.
             **options: ``ChatOptions``: ``system``, ``temperature``, ``top_p``,
                 ``max_tokens``, ``stop``, ``seed``, ``tools``, ``tool_choice``,
                 ``parallel_tool_calls``, ``output_schema``, ``extra``, ``metadata``,
@@ -155,7 +189,12 @@ class Client(ClientBase):
             TimeoutError: The deadline passed.
         """
         loop = self._chat_loop(
-            messages_or_prompt, options, stream=False, timeout=timeout, transport_timeout=None
+            messages_or_prompt,
+            options,
+            stream=False,
+            timeout=timeout,
+            transport_timeout=None,
+            callbacks=callbacks,
         )
         response, body = await send_async(loop, self._transport, read=True)
         assert body is not None
@@ -167,6 +206,7 @@ class Client(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ChatStream:
         """Stream one chat call.
@@ -180,13 +220,19 @@ class Client(ClientBase):
         Args:
             messages_or_prompt: As for ``chat``.
             timeout: The overall deadline of this call, overriding the client's.
+            callbacks: Callbacks for this call's events, besides the client's.
             **options: As for ``chat``.
 
         Raises:
             InvalidOptionError: An option of the wrong name, type or value (nothing was sent).
         """
         loop = self._chat_loop(
-            messages_or_prompt, options, stream=True, timeout=timeout, transport_timeout=None
+            messages_or_prompt,
+            options,
+            stream=True,
+            timeout=timeout,
+            transport_timeout=None,
+            callbacks=callbacks,
         )
         return ChatStream(loop, self._transport)
 
@@ -196,6 +242,7 @@ class Client(ClientBase):
         *,
         dimensions: int | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (see chat)
+        callbacks: Sequence[Callback] | Callbacks | None = None,
     ) -> Embeddings:
         """Embed texts with the client's first model, with the same retries as a chat call.
 
@@ -203,6 +250,7 @@ class Client(ClientBase):
             inputs: One text or several.
             dimensions: Ask for shorter vectors where the model supports it.
             timeout: The overall deadline of this call.
+            callbacks: Callbacks for this call's events, besides the client's.
 
         Returns:
             One vector per input, in order, with the provider's usage.
@@ -213,6 +261,7 @@ class Client(ClientBase):
             lambda target: target.dialect.build_embeddings(texts, target, dimensions=dimensions),
             timeout=timeout,
             transport_timeout=None,
+            callbacks=callbacks,
         )
         _, body = await send_async(loop, self._transport, read=True)
         assert body is not None
@@ -222,5 +271,5 @@ class Client(ClientBase):
         except BaseException as error:
             loop.abandon(error)
             raise
-        loop.succeeded()
+        loop.succeeded(result.usage)
         return result

@@ -18,13 +18,13 @@ from atoll_wire import (
     StreamError,
     StreamEvent,
     TransportError,
-    redact_text,
 )
 
 from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._error_bodies import error_from_stream_event
 from ._exceptions import APIError
+from ._redactor import Redactor
 from ._result import Attempt, ClientResponse
 from ._target import Target
 
@@ -33,18 +33,18 @@ __all__ = ["StreamState", "StreamView"]
 _json = msgspec.json.Encoder()
 
 
-def _masked(event: StreamError) -> StreamError:
-    """The event with key-like text masked in its message and raw payload (one rule)."""
+def _masked(event: StreamError, redactor: Redactor) -> StreamError:
+    """The event with secrets masked in its message and raw payload (the call's Redactor)."""
     raw = event.raw
     if isinstance(raw, str):
-        clean_raw: object = redact_text(raw, None)
+        clean_raw: object = redactor.text(raw)
     elif raw is None:
         clean_raw = None
     else:
         text = _json.encode(raw).decode()
-        clean = redact_text(text, None)
+        clean = redactor.text(text)
         clean_raw = raw if clean == text else msgspec.json.decode(clean)
-    return msgspec.structs.replace(event, message=redact_text(event.message, None), raw=clean_raw)
+    return msgspec.structs.replace(event, message=redactor.text(event.message), raw=clean_raw)
 
 
 class StreamState:
@@ -81,12 +81,17 @@ class StreamState:
         A ``StreamError`` event is returned like the others (with secrets masked); the
         caller yields it and then raises ``error_of(event)``.
         """
-        span = self.loop.span
+        loop = self.loop
+        span = loop.span
         if span is not None:
             span.first_chunk()
         decoder = self._decoder
         assert decoder is not None, "the stream must be opened first"
-        return self._add(decoder.feed_bytes(chunk))
+        events = self._add(decoder.feed_bytes(chunk))
+        observer = loop.observer
+        if observer is not None and events:
+            observer.chunks(loop.target, len(events))
+        return events
 
     def flush(self) -> list[StreamEvent]:
         """The body ended: the events still held by the decoder."""
@@ -96,9 +101,10 @@ class StreamState:
 
     def _add(self, events: list[StreamEvent]) -> list[StreamEvent]:
         accumulator = self._accumulator
+        redactor = self.loop.redactor
         for position, event in enumerate(events):
             if isinstance(event, StreamError):
-                events[position] = event = _masked(event)
+                events[position] = event = _masked(event, redactor)
             accumulator.add(event)
         return events
 
@@ -174,3 +180,8 @@ class StreamView:
     def target(self) -> Target:
         """The model currently serving this stream."""
         return self._loop.target
+
+    @property
+    def call_id(self) -> str | None:
+        """The call's id in its events (None when no callback or meter listens)."""
+        return self._loop.call_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Self, Unpack
+from typing import TYPE_CHECKING, Self, Unpack
 
 from atoll_registry import Registry
 from atoll_wire import SyncTransport, Timeout
@@ -16,11 +16,17 @@ from ._dialect import Embeddings
 from ._drive import send_sync
 from ._exceptions import InvalidOptionError
 from ._options import ChatOptions
+from ._redactor import Redactor
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._sync_stream import SyncChatStream
 from ._transports import default_sync_transport
+
+if TYPE_CHECKING:  # loaded when first needed, not on import
+    from opentelemetry.metrics import MeterProvider
+
+    from ._callbacks import Callback, Callbacks
 
 __all__ = ["SyncClient"]
 
@@ -30,7 +36,8 @@ class SyncClient(ClientBase):
 
     It runs on a ``SyncTransport`` (default: atoll_curl's, else atoll_httpx's) in the calling
     thread; it never starts an event loop. Arguments are those of ``Client``; the deadline
-    caps each transport phase (a blocking call cannot be interrupted otherwise).
+    caps each transport phase (a blocking call cannot be interrupted otherwise). Callbacks must
+    be sync: there is no event loop to await async ones.
     """
 
     def __init__(
@@ -49,6 +56,9 @@ class SyncClient(ClientBase):
         auth: Auth | None = None,
         settings: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
+        redactor: Redactor | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         if transport is not None and not isinstance(transport, SyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.SyncTransport")
@@ -67,6 +77,10 @@ class SyncClient(ClientBase):
             auth=auth,
             settings=settings,
             default_headers=default_headers,
+            callbacks=callbacks,
+            redactor=redactor,
+            meter_provider=meter_provider,
+            sync_only=True,
         )
         self._owns_transport = transport is None
         self._transport = transport if transport is not None else default_sync_transport()
@@ -97,6 +111,7 @@ class SyncClient(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> ClientResponse:
         """Send one chat call and return the whole response; see ``Client.chat``."""
@@ -106,6 +121,7 @@ class SyncClient(ClientBase):
             stream=False,
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         response, body = send_sync(loop, self._transport, read=True)
         assert body is not None
@@ -117,6 +133,7 @@ class SyncClient(ClientBase):
         /,
         *,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
         **options: Unpack[ChatOptions],
     ) -> SyncChatStream:
         """Stream one chat call: ``with client.stream(...) as s: for event in s: ...``."""
@@ -126,6 +143,7 @@ class SyncClient(ClientBase):
             stream=True,
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         return SyncChatStream(loop, self._transport)
 
@@ -135,6 +153,7 @@ class SyncClient(ClientBase):
         *,
         dimensions: int | None = None,
         timeout: float | None = None,
+        callbacks: Sequence[Callback] | Callbacks | None = None,
     ) -> Embeddings:
         """Embed texts; see ``Client.embed``."""
         texts = [inputs] if isinstance(inputs, str) else list(inputs)
@@ -143,6 +162,7 @@ class SyncClient(ClientBase):
             lambda target: target.dialect.build_embeddings(texts, target, dimensions=dimensions),
             timeout=timeout,
             transport_timeout=self._transport.default_timeout,
+            callbacks=callbacks,
         )
         _, body = send_sync(loop, self._transport, read=True)
         assert body is not None
@@ -152,5 +172,5 @@ class SyncClient(ClientBase):
         except BaseException as error:
             loop.abandon(error)
             raise
-        loop.succeeded()
+        loop.succeeded(result.usage)
         return result

@@ -2,8 +2,9 @@
 
 Only ``opentelemetry-api`` is used: without an SDK configured by the application every span is
 a no-op, and we skip building attributes when the span is not recording. Message content is
-recorded only when the caller opts in (``capture_content=True``); keys never reach a span
-because requests carry them only in headers, which are not recorded.
+recorded only when the caller opts in (``capture_content=True``), masked by the call's
+``Redactor``; keys never reach a span because requests carry them only in headers, which are
+not recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 if TYPE_CHECKING:
     from atoll_wire import ChatRequest, ChatResponse
 
+    from ._redactor import Redactor
     from ._target import Target
 
 _ENCODER = msgspec.json.Encoder()
@@ -32,7 +34,7 @@ def get_tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
 class CallSpan:
     """One CLIENT span for one call to one model, named ``{operation} {model}``."""
 
-    __slots__ = ("_capture", "_first_chunk_seen", "_span", "_started")
+    __slots__ = ("_content", "_first_chunk_seen", "_span", "_started")
 
     def __init__(
         self,
@@ -41,19 +43,21 @@ class CallSpan:
         target: Target,
         request: ChatRequest | None,
         *,
-        capture_content: bool,
+        content: Redactor | None = None,
     ) -> None:
         self._span: Span = tracer.start_span(
             f"{operation} {target.request_model}", kind=SpanKind.CLIENT
         )
-        self._capture = capture_content
+        # The policy that masks captured content; None when content is not captured.
+        self._content = content
         self._started = time.perf_counter()
         self._first_chunk_seen = False
         if self._span.is_recording():
             self._span.set_attributes(_request_attributes(operation, target, request))
-            if capture_content and request is not None:
+            if content is not None and request is not None:
                 self._span.set_attribute(
-                    "gen_ai.input.messages", _ENCODER.encode(request.messages).decode()
+                    "gen_ai.input.messages",
+                    content.text(_ENCODER.encode(request.messages).decode()),
                 )
 
     @property
@@ -99,10 +103,10 @@ class CallSpan:
             if response.incomplete:
                 attributes["atoll.response.incomplete"] = "true"
             span.set_attributes(attributes)
-            if self._capture:
-                span.set_attribute(
-                    "gen_ai.output.messages", _ENCODER.encode([response.message]).decode()
-                )
+            content = self._content
+            if content is not None:
+                text = _ENCODER.encode([response.message]).decode()
+                span.set_attribute("gen_ai.output.messages", content.text(text))
         span.end()
 
     def end(self) -> None:

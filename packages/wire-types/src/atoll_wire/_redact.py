@@ -4,14 +4,15 @@ Every package calls these three functions; none keeps a redaction of its own. A 
 masked when its name marks a credential (``authorization``, ``x-api-key``, anything with
 ``key``, ``token``, ``secret``, ``auth``, ``password`` or ``signature`` in it) or when its value
 looks like one (``Bearer ...``, ``sk-...``, ``AIza...``), whatever its name. Text (error bodies,
-messages, stream error payloads) has key-like substrings masked. URLs lose user info and the
-values of secret query parameters.
+messages, stream error payloads) has key-like substrings masked; on request also email addresses
+and known secret values (a key whose format has no prefix to recognise it by). URLs lose user
+info and the values of secret query parameters.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 REDACTED = "[redacted]"
 
@@ -34,14 +35,21 @@ _SECRET_MARKERS = ("key", "token", "secret", "auth", "password", "signature")
 _SECRET_QUERY = frozenset({"key", "api_key", "apikey", "token", "access_token", "sig"})
 
 # Key-like text: bearer tokens, the key formats of the providers in the registry (OpenAI,
-# Anthropic, OpenRouter, Groq, xAI, NVIDIA, Google, AWS access keys), JWTs.
+# DeepSeek and OpenRouter ``sk-``, Anthropic ``sk-ant-``, Groq ``gsk_``, xAI ``xai-``, NVIDIA
+# ``nvapi-``, Cerebras ``csk-``, Fireworks ``fw_``, Together ``tgp_v1_``, Google ``AIza``), AWS
+# access keys, JWTs. Formats with no prefix (Mistral's 32 characters, Together's older 64 hex
+# digits, keys chosen for vLLM or llama.cpp) look like ids: callers mask those by value (``known``).
 _SECRET_TEXT = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"
-    r"|\b(?:sk|pk|rk|gsk|xai|nvapi|sk-ant|sk-or|sk-proj)-[A-Za-z0-9_\-]{8,}"
+    r"|\b(?:sk|pk|rk|gsk|csk|xai|nvapi|sk-ant|sk-or|sk-proj)-[A-Za-z0-9_\-]{8,}"
+    r"|\b(?:gsk|fw|tgp_v1)_[A-Za-z0-9_\-]{16,}"
     r"|\bAIza[0-9A-Za-z_\-]{20,}"
     r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
     r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
 )
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_MIN_KNOWN = 8
 
 #: How much of a body an error keeps by default.
 BODY_EXCERPT_CHARS = 2000
@@ -51,17 +59,34 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group(1) or ''}{REDACTED}"
 
 
-def redact_text(text: str, limit: int | None = BODY_EXCERPT_CHARS) -> str:
+def redact_text(
+    text: str,
+    limit: int | None = BODY_EXCERPT_CHARS,
+    *,
+    emails: bool = False,
+    known: Iterable[str] = (),
+) -> str:
     """Mask key-like substrings in ``text`` and shorten it to ``limit`` characters.
 
     Args:
         text: Any text that may be shown (an error body, a message, a stream error payload).
         limit: The most characters kept (longer text ends with an ellipsis); None keeps all.
+        emails: Also mask email addresses.
+        known: Secret values to mask wherever they appear, whatever they look like (values
+            shorter than 8 characters are ignored: masking them would hide ordinary words).
 
     Returns:
         The scrubbed text.
     """
-    cleaned = _SECRET_TEXT.sub(_mask, text) if text else text
+    cleaned = text
+    if cleaned:
+        # Known values first: a pattern could mask part of one and leave the rest showing.
+        for secret in known:
+            if len(secret) >= _MIN_KNOWN and secret in cleaned:
+                cleaned = cleaned.replace(secret, REDACTED)
+        cleaned = _SECRET_TEXT.sub(_mask, cleaned)
+        if emails:
+            cleaned = _EMAIL.sub(REDACTED, cleaned)
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[:limit] + "…"
     return cleaned
