@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from atoll_wire import (
@@ -17,6 +18,7 @@ from atoll_wire import (
     Usage,
 )
 
+from ._anthropic_extras import count_tokens_request, models_request, parse_token_count
 from ._anthropic_quirks import AnthropicQuirks
 from ._anthropic_request import build_body
 from ._anthropic_stream import AnthropicStreamDecoder, normalise_usage, start_input_text
@@ -27,7 +29,9 @@ from ._dialects import register_dialect
 from ._encode import dumps, finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
 from ._exceptions import CapabilityError, InvalidResponseError
+from ._model_list import ModelPage, parse_anthropic_models
 from ._quirks import DialectQuirks, ModelFacts
+from ._schema_fit import fit_for_anthropic, fitted_request
 
 if TYPE_CHECKING:
     from ._target import Target
@@ -101,6 +105,7 @@ class AnthropicMessagesDialect(Dialect):
         """Build ``POST {base_url}/messages``; see ``Dialect.build``."""
         facts = target.facts
         check_capabilities(request, facts)
+        request = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=True)
         body = build_body(
             request, quirks_of(target), facts, schema_as_tool=schema_as_tool(request, facts)
         )
@@ -168,6 +173,27 @@ class AnthropicMessagesDialect(Dialect):
         return AnthropicStreamDecoder(
             quirks_of(target), output_tool=_output_tool(request, target.facts)
         )
+
+    def fit_schema(self, schema: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        """Keep what Anthropic's structured outputs support; move the rest into descriptions."""
+        return fit_for_anthropic(schema)
+
+    def build_models(self, target: Target, cursor: str | None = None) -> HttpRequest:
+        """Build one page of ``GET {base_url}/models`` (``after_id`` pages on)."""
+        return models_request(target, cursor, DEFAULT_VERSION)
+
+    def parse_models(self, body: bytes, target: Target) -> ModelPage:
+        """Parse a page of ``data`` with ``has_more``/``last_id``."""
+        return parse_anthropic_models(body, target)
+
+    def build_count_tokens(self, request: ChatRequest, target: Target) -> HttpRequest:
+        """Build ``POST {base_url}/messages/count_tokens``."""
+        fitted = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=True)
+        return count_tokens_request(fitted, target, quirks_of(target), DEFAULT_VERSION)
+
+    def parse_count_tokens(self, body: bytes, target: Target) -> int:
+        """Read ``{"input_tokens": N}``."""
+        return parse_token_count(body, target)
 
 
 register_dialect(AnthropicMessagesDialect())

@@ -13,6 +13,7 @@ from ._attempts import AttemptLoop
 from ._auth import Auth
 from ._engine import Engine
 from ._exceptions import InvalidOptionError
+from ._feedback import limiter_feedback
 from ._request import MessagesOrPrompt, build_request
 from ._retry import RetryPolicy
 from ._target import Target, resolve_target
@@ -60,6 +61,7 @@ def make_engine(
     auth: Auth | None,
     settings: Mapping[str, str] | None,
     default_headers: Mapping[str, str] | None,
+    limiters: object = None,
 ) -> Engine:
     """Check the settings both clients share and resolve the models.
 
@@ -97,6 +99,7 @@ def make_engine(
         transport_timeout=transport_timeout,
         deadline_seconds=overall,
         default_headers=_headers(default_headers),
+        feedback=limiter_feedback(limiters),
     )
 
 
@@ -164,6 +167,7 @@ class ClientBase:
         timeout: object,
         transport_timeout: Timeout | None,
         first_only: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> AttemptLoop:
         engine = self._engine
         if first_only and len(engine.targets) > 1:
@@ -175,6 +179,8 @@ class ClientBase:
                 deadline_seconds=engine.deadline_seconds,
                 max_response_bytes=engine.max_response_bytes,
                 default_headers=engine.default_headers,
+                feedback=engine.feedback,
+                relaxed=engine.relaxed,
             )
         return AttemptLoop(
             engine,
@@ -183,6 +189,6 @@ class ClientBase:
             operation=operation,
             tracer=self._tracer,
             build=build,
-            headers=self._call_headers(None),
+            headers=self._call_headers(headers),
             transport_timeout=transport_timeout,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from atoll_registry import MaxTokensField, ReasoningField
 
 from ._quirks import DialectQuirks
+from ._schema_fit import OPENAI_STRICT_FORMATS
 
 __all__ = ["OpenAIChatQuirks"]
 
@@ -26,6 +27,28 @@ class OpenAIChatQuirks(DialectQuirks, frozen=True, kw_only=True):
     """The raw input count already includes cache reads and writes (else the dialect adds them)."""
     parallel_tool_calls_param: bool = False
     """Accepts the ``parallel_tool_calls`` request field (the ``parallel_tool_calls`` option)."""
+    strict_schema_rejects: tuple[str, ...] = (
+        "minLength",
+        "maxLength",
+        "patternProperties",
+        "unevaluatedProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+        "unevaluatedItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "uniqueItems",
+    )
+    """JSON Schema keywords strict mode (``response_format`` and strict tools) refuses: they
+    move into the description and the reply is validated against them locally."""
+    strict_schema_formats: tuple[str, ...] | None = tuple(sorted(OPENAI_STRICT_FORMATS))
+    """String formats strict mode accepts (None: any); others move into the description."""
+    completions_path: str | None = "/completions"
+    """Where legacy text completions are served, under the base URL (None: not served)."""
+    completions_suffix: bool = True
+    """The completions endpoint takes ``suffix`` (fill-in-the-middle)."""
 
     @property
     def echo_reasoning(self) -> bool:

@@ -9,7 +9,8 @@ It does no I/O; ``ChatStream`` and ``SyncChatStream`` feed it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import msgspec
 from atoll_wire import (
@@ -28,6 +29,9 @@ from ._dialect import StreamDecoder
 from ._error_bodies import error_from_stream_event
 from ._exceptions import APIError
 from ._result import ClientResponse
+
+if TYPE_CHECKING:
+    from ._target import Target
 
 __all__ = ["StreamState"]
 
@@ -51,15 +55,32 @@ def _masked(event: StreamError) -> StreamError:
 class StreamState:
     """The received part of one streamed call (see the module docstring).
 
+    Args:
+        loop: The call's attempt loop.
+        decoder: Makes each attempt's decoder for its target (default: the dialect's chat
+            stream decoder for the request sent; text completions pass their own).
+
     Attributes:
         loop: The call's attempt loop.
         delivered: Whether an event of the current attempt reached the caller.
     """
 
-    __slots__ = ("_accumulator", "_decoder", "_headers", "_result", "_sse", "delivered", "loop")
+    __slots__ = (
+        "_accumulator",
+        "_decoder",
+        "_headers",
+        "_make_decoder",
+        "_result",
+        "_sse",
+        "delivered",
+        "loop",
+    )
 
-    def __init__(self, loop: AttemptLoop) -> None:
+    def __init__(
+        self, loop: AttemptLoop, decoder: Callable[[Target], StreamDecoder] | None = None
+    ) -> None:
         self.loop = loop
+        self._make_decoder = decoder
         self.delivered = False
         self._accumulator = StreamAccumulator()
         self._headers: Mapping[str, str] = {}
@@ -71,11 +92,14 @@ class StreamState:
         """A success response's headers arrived: start a fresh attempt's decoding."""
         loop = self.loop
         target = loop.target
-        assert loop.sent is not None
         self._headers = headers
         self._accumulator = StreamAccumulator(provider=target.provider.name)
         self._sse = SSEDecoder()
-        self._decoder = target.dialect.stream_decoder(target, loop.sent)
+        if self._make_decoder is not None:
+            self._decoder = self._make_decoder(target)
+        else:
+            assert loop.sent is not None
+            self._decoder = target.dialect.stream_decoder(target, loop.sent)
         self.delivered = False
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
