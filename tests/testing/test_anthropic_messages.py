@@ -130,7 +130,26 @@ def test_errors_in_anthropic_shape(server: FakeLLMServer) -> None:
 def test_count_tokens(server: FakeLLMServer) -> None:
     with httpx.Client(base_url=server.url) as client:
         resp = client.post("/v1/messages/count_tokens", json=BODY)
+        # The real endpoint takes no max_tokens (the SDK's count_tokens sends none).
+        bare = {k: v for k, v in BODY.items() if k != "max_tokens"}
+        without = client.post("/v1/messages/count_tokens", json=bare)
+        bad = client.post("/v1/messages/count_tokens", json={"model": "echo"})
     assert resp.json() == {"input_tokens": 4}
+    assert without.json() == {"input_tokens": 4}
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_messages_need_max_tokens_like_the_real_api(server: FakeLLMServer) -> None:
+    bare = {k: v for k, v in BODY.items() if k != "max_tokens"}
+    resp = httpx.post(server.url + "/v1/messages", json=bare)
+    assert resp.status_code == 400
+    assert "max_tokens" in resp.json()["error"]["message"]
+
+
+def test_wrong_method_on_a_known_path_gets_the_paths_dialect_shape(server: FakeLLMServer) -> None:
+    resp = httpx.get(server.url + "/v1/messages")
+    assert resp.status_code == 404
+    assert resp.json()["type"] == "error" and resp.json()["error"]["type"] == "not_found_error"
 
 
 def test_tool_results_are_read(sse: Sse) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from atoll_testing import FakeLLMServer
+from atoll_testing import AnthropicMessagesServer, FakeLLMServer, OpenAIChatServer
 
 
 def test_embeddings_are_deterministic_unit_vectors(server: FakeLLMServer) -> None:
@@ -85,24 +85,69 @@ MSG = {**CHAT, "max_tokens": 5}
 
 
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    ("headers", "openai", "anthropic"),
     [
-        ({"authorization": "Bearer sk-right"}, 200),
-        ({"x-api-key": "sk-right"}, 200),
-        ({"authorization": "Bearer sk-wrong"}, 401),
-        ({"authorization": "sk-right"}, 401),
-        ({}, 401),
+        ({"authorization": "Bearer sk-right"}, 200, 401),
+        ({"x-api-key": "sk-right"}, 401, 200),
+        ({"authorization": "Bearer sk-right", "x-api-key": "sk-right"}, 200, 200),
+        ({"authorization": "Bearer sk-wrong"}, 401, 401),
+        ({"x-api-key": "sk-wrong"}, 401, 401),
+        ({"authorization": "sk-right"}, 401, 401),
+        ({}, 401, 401),
     ],
 )
-def test_auth(locked: FakeLLMServer, headers: dict[str, str], status: int) -> None:
+def test_each_dialect_reads_only_its_own_auth_header(
+    locked: FakeLLMServer, headers: dict[str, str], openai: int, anthropic: int
+) -> None:
     oa = httpx.post(locked.base_url + "/chat/completions", json=CHAT, headers=headers)
     an = httpx.post(locked.url + "/v1/messages", json=MSG, headers=headers)
-    assert (oa.status_code, an.status_code) == (status, status)
-    if status == 401:
+    assert (oa.status_code, an.status_code) == (openai, anthropic)
+    if openai == 401:
         assert oa.json()["error"]["code"] == "invalid_api_key"
+    if anthropic == 401:
         assert an.json()["error"]["type"] == "authentication_error"
-        assert "sk-wrong" not in oa.text + an.text
+    assert "sk-wrong" not in oa.text + an.text
     assert "sk-right" not in repr(locked)
+
+
+def test_anthropic_401_names_the_header_it_wants(locked: FakeLLMServer) -> None:
+    bearer = {"authorization": "Bearer sk-right"}
+    missing = httpx.post(locked.url + "/v1/messages", json=MSG, headers=bearer).json()
+    wrong = httpx.post(locked.url + "/v1/messages", json=MSG, headers={"x-api-key": "x"}).json()
+    assert missing["error"]["message"] == "x-api-key header is required"
+    assert wrong["error"]["message"] == "invalid x-api-key"
+
+
+def test_models_endpoints_follow_their_dialect_auth(locked: FakeLLMServer) -> None:
+    anthropic = {"anthropic-version": "2023-06-01"}
+    with httpx.Client(base_url=locked.base_url) as client:
+        oa_ok = client.get("/models", headers={"authorization": "Bearer sk-right"})
+        oa_bad = client.get("/models", headers={"x-api-key": "sk-right"})
+        an_ok = client.get("/models", headers={**anthropic, "x-api-key": "sk-right"})
+        an_bad = client.get("/models", headers={**anthropic, "authorization": "Bearer sk-right"})
+    assert (oa_ok.status_code, oa_bad.status_code) == (200, 401)
+    assert (an_ok.status_code, an_bad.status_code) == (200, 401)
+    assert an_ok.json()["has_more"] is False
+    assert an_bad.json()["type"] == "error"
+
+
+def test_anthropic_can_accept_a_bearer_key_when_asked() -> None:
+    dialects = [OpenAIChatServer(), AnthropicMessagesServer(bearer=True)]
+    with FakeLLMServer(api_key="k", dialects=dialects).run_in_thread() as srv:
+        bearer = httpx.post(
+            srv.url + "/v1/messages", json=MSG, headers={"authorization": "Bearer k"}
+        )
+        x_key = httpx.post(srv.url + "/v1/messages", json=MSG, headers={"x-api-key": "k"})
+        # OpenAI's side is unchanged: x-api-key still does not count there.
+        oa = httpx.post(srv.base_url + "/chat/completions", json=CHAT, headers={"x-api-key": "k"})
+    assert (bearer.status_code, x_key.status_code, oa.status_code) == (200, 200, 401)
+
+
+def test_unrouted_requests_accept_any_dialects_key(locked: FakeLLMServer) -> None:
+    # No route, so no dialect to ask: the 404 comes after either dialect's key.
+    for headers in ({"authorization": "Bearer sk-right"}, {"x-api-key": "sk-right"}):
+        assert httpx.get(locked.url + "/v2/whatever", headers=headers).status_code == 404
+    assert httpx.get(locked.url + "/v2/whatever").status_code == 401
 
 
 def _free_port() -> int:

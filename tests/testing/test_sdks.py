@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import anthropic
 import openai
 import pytest
-from atoll_testing import FakeLLMServer, Script, ToolCall, Turn
+from atoll_testing import (
+    AnthropicMessagesServer,
+    FakeLLMServer,
+    OpenAIChatServer,
+    Script,
+    ToolCall,
+    Turn,
+)
 
 TOOLS_TURN = Turn(
     text="checking",
@@ -23,11 +30,18 @@ TOOLS_TURN = Turn(
 )
 
 
+# The anthropic SDK pinned here (2.12) sends ``api_key`` as ``Authorization: Bearer``, not
+# ``x-api-key`` (test_anthropic_sdk_sends_its_key_as_bearer): the Anthropic side is told to
+# accept that, or every call below would be a 401.
+DIALECTS = [OpenAIChatServer(), AnthropicMessagesServer(bearer=True)]
+
+
 @pytest.fixture(scope="module")
 def srv() -> Iterator[FakeLLMServer]:
     models = {"tools": Script([TOOLS_TURN], repeat_last=True)}
-    with FakeLLMServer(models=models, api_key="sk-test").run_in_thread() as server:
-        yield server
+    server = FakeLLMServer(models=models, api_key="sk-test", dialects=DIALECTS)
+    with server.run_in_thread() as running:
+        yield running
 
 
 @pytest.fixture
@@ -154,6 +168,11 @@ def test_anthropic_message(an: anthropic.Anthropic) -> None:
     assert done.usage.input_tokens == 3
 
 
+def test_anthropic_count_tokens(an: anthropic.Anthropic) -> None:
+    counted = an.messages.count_tokens(model="echo", messages=USER)  # type: ignore[arg-type]
+    assert counted.input_tokens == 3
+
+
 def test_anthropic_tools_thinking(an: anthropic.Anthropic) -> None:
     done = an.messages.create(model="tools", max_tokens=10, messages=USER)  # type: ignore[arg-type]
     assert [b.type for b in done.content] == ["thinking", "text", "tool_use", "tool_use"]
@@ -209,6 +228,16 @@ def test_anthropic_mid_stream_overloaded(an: anthropic.Anthropic) -> None:
         ) as stream:
             for _ in stream:
                 pass
+
+
+def test_anthropic_sdk_sends_its_key_as_bearer() -> None:
+    # Why DIALECTS above says bearer=True: by default the Anthropic side reads x-api-key only.
+    with FakeLLMServer(api_key="sk-test").run_in_thread() as strict:
+        with anthropic.Anthropic(base_url=strict.url, api_key="sk-test", max_retries=0) as sdk:
+            with pytest.raises(anthropic.AuthenticationError, match="x-api-key header is required"):
+                sdk.messages.create(model="echo", max_tokens=5, messages=USER)  # type: ignore[arg-type]
+        sent = strict.requests[-1].headers
+    assert sent["authorization"] == "[redacted]" and "x-api-key" not in sent
 
 
 def test_anthropic_bad_key(srv: FakeLLMServer) -> None:

@@ -18,6 +18,7 @@ import pytest
 from atoll_wire import ServerSentEvent, SSEDecoder
 from atoll_wire import anthropic as an
 from atoll_wire import openai as oa
+from msgspec import UnsetType
 
 _CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
@@ -69,7 +70,7 @@ def _sse(body: str, seed: int) -> list[ServerSentEvent]:
     return events
 
 
-def _openai_text(content: str | list[oa.ContentPart] | None) -> str:
+def _openai_text(content: str | list[oa.ContentPart] | UnsetType | None) -> str:
     if isinstance(content, str):
         return content
     return "".join(p.text or "" for p in content or [] if p.type == "text")
@@ -111,7 +112,7 @@ def test_openai_case_decodes(corpus_dir: Path, name: str) -> None:
             text.append(_openai_text(choice.delta.content))
             for call in choice.delta.tool_calls or []:
                 if call.function is not None and call.function.name:
-                    names.setdefault(call.index, call.function.name)
+                    names.setdefault(call.index or 0, call.function.name)
     assert ("".join(text) or None) == expect["text"]
     assert list(names.values()) == [c["name"] for c in expect["tool_calls"]]
 

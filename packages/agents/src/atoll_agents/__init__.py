@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._agent import Agent
 from ._context import RunContext, with_context
 from ._conversation import Conversation, MessageItem
@@ -63,6 +65,7 @@ __all__: tuple[str, ...] = (
     "AgentsError",
     "ApprovalDecided",
     "ApprovalRequested",
+    "AtollError",
     "Conversation",
     "MessageItem",
     "OutputValidationError",

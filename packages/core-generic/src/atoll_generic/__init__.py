@@ -7,6 +7,8 @@ collections of elements in a :class:`Pile` with a :class:`Progression`.
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._adapters import Adapter
 from ._element import Element
 from ._event import ErrorInfo, Event, EventStatus, Execution
@@ -42,8 +44,28 @@ from ._progression import Progression
 
 __version__ = "0.1.0"
 
+# Exceptions report the module users import them from (and pickle by it).
+for _error in (
+    AtollGenericError,
+    BudgetExhaustedError,
+    ExecutorClosedError,
+    IllegalTransitionError,
+    IndexOutOfRangeError,
+    ItemExistsError,
+    ItemNotFoundError,
+    ItemTypeError,
+    LimitError,
+    LimitExceededError,
+    MalformedDataError,
+    PileBusyError,
+    QueueFull,
+    UnknownKindError,
+):
+    _error.__module__ = __name__
+
 __all__: tuple[str, ...] = (
     "Adapter",
+    "AtollError",
     "AtollGenericError",
     "BudgetExhaustedError",
     "BudgetLimiter",

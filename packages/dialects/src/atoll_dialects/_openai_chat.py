@@ -23,11 +23,13 @@ from atoll_wire import (
     ThinkingPart,
     Usage,
 )
+from atoll_wire.openai import ChatCompletion, ChatMessage, EmbeddingRequest, EmbeddingResponse
+from atoll_wire.openai import encode as encode_body
 
 from ._capabilities import check_capabilities
 from ._dialect import Dialect, Embeddings
 from ._dialects import register_dialect
-from ._encode import dumps, finish_reason, tool_call_part
+from ._encode import finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
 from ._exceptions import (
     APIError,
@@ -47,10 +49,12 @@ from ._openai_stream import (
     reasoning_texts,
     synthetic_call_id,
 )
-from ._openai_wire import Chunk, Delta, chunk_decoder, embeddings_decoder
 from ._quirks import DialectQuirks, ModelFacts
 from ._schema_fit import fit_rejecting, fitted_request
 from ._think_tags import split_think_tags
+
+_completion_decoder = msgspec.json.Decoder(ChatCompletion)
+_embeddings_decoder = msgspec.json.Decoder(EmbeddingResponse)
 
 if TYPE_CHECKING:
     from ._completions import CompletionRequest
@@ -103,7 +107,7 @@ _DEFAULT_QUIRKS = OpenAIChatQuirks()
 
 
 def message_parts(
-    message: Delta, quirks: OpenAIChatQuirks, output_tool: str | None = None
+    message: ChatMessage, quirks: OpenAIChatQuirks, output_tool: str | None = None
 ) -> list[Part]:
     """A full response's message → parts: reasoning first, then text, then tool calls."""
     parts: list[Part] = []
@@ -169,7 +173,7 @@ class OpenAIChatDialect(Dialect):
             method="POST",
             url=_join(target.base_url, "/chat/completions"),
             headers=_headers(target, stream=request.stream),
-            body=dumps(body),
+            body=body,
         )
 
     def parse(
@@ -185,7 +189,7 @@ class OpenAIChatDialect(Dialect):
         quirks = quirks_of(target)
         facts = target.facts
         try:
-            chunk: Chunk = chunk_decoder.decode(body)
+            chunk = _completion_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise InvalidResponseError(
                 f"the response is not a chat completion: {exc}",
@@ -242,24 +246,23 @@ class OpenAIChatDialect(Dialect):
                 provider=target.provider.name,
                 model=target.request_model,
             )
-        body: dict[str, object] = {
-            "model": target.request_model,
-            "input": inputs,
-            "encoding_format": "float",
-        }
-        if dimensions is not None:
-            body["dimensions"] = dimensions
+        body = EmbeddingRequest(
+            model=target.request_model,
+            input=list[str | int | list[int]](inputs),
+            encoding_format="float",
+            dimensions=dimensions,
+        )
         return HttpRequest(
             method="POST",
             url=_join(target.base_url, "/embeddings"),
             headers=_headers(target, stream=False),
-            body=dumps(body),
+            body=encode_body(body),
         )
 
     def parse_embeddings(self, body: bytes, target: Target | None = None) -> Embeddings:
         """Parse an embeddings response; vectors come back in input order."""
         try:
-            response = embeddings_decoder.decode(body)
+            response = _embeddings_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise InvalidResponseError(
                 f"the response is not an embeddings list: {exc}",
@@ -268,10 +271,19 @@ class OpenAIChatDialect(Dialect):
                 body=body.decode("utf-8", "replace"),
             ) from exc
         items = sorted(response.data, key=lambda item: item.index)
+        vectors: list[list[float]] = []
+        for item in items:
+            if isinstance(item.embedding, str):  # base64: we always ask for floats
+                raise InvalidResponseError(
+                    "the embeddings came back base64-encoded; floats were asked for",
+                    status=200,
+                    provider=target.provider.name if target else None,
+                )
+            vectors.append(item.embedding)
         usage = response.usage
         return Embeddings(
-            vectors=[item.embedding for item in items],
-            model=response.model,
+            vectors=vectors,
+            model=response.model or None,
             usage=Usage(input_tokens=usage.prompt_tokens) if usage else None,
         )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from atoll_wire import (
@@ -33,15 +34,26 @@ from atoll_wire import (
     UsageUpdate,
     parse_tool_arguments,
 )
+from atoll_wire.openai import (
+    ChatCompletionChunk,
+    ChatMessage,
+    ChoiceDelta,
+    CompletionUsage,
+    ErrorObject,
+    ToolCallChunk,
+)
 
 from ._dialect import StreamDecoder
 from ._encode import finish_reason
 from ._openai_quirks import OpenAIChatQuirks
-from ._openai_wire import Chunk, Delta, ErrorBody, ToolCall, WireUsage, chunk_decoder, raw_decoder
 from ._think_tags import ThinkTagSplitter
 
+# Built once: decoding a chunk is the hot path of every stream.
+chunk_decoder = msgspec.json.Decoder(ChatCompletionChunk)
+raw_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
-def normalise_usage(usage: WireUsage, quirks: OpenAIChatQuirks) -> Usage:
+
+def normalise_usage(usage: CompletionUsage, quirks: OpenAIChatQuirks) -> Usage:
     """OpenAI usage → neutral usage (input includes cached tokens unless a quirk says not)."""
     prompt = usage.prompt_tokens_details
     cache_read = prompt.cached_tokens if prompt else None
@@ -59,7 +71,7 @@ def normalise_usage(usage: WireUsage, quirks: OpenAIChatQuirks) -> Usage:
     )
 
 
-def stream_error(error: ErrorBody | None, raw_text: str) -> StreamError:
+def stream_error(error: ErrorObject | None, raw_text: str) -> StreamError:
     """An error object from a chunk or an ``event: error`` → a StreamError event."""
     try:
         raw: object = raw_decoder.decode(raw_text)
@@ -80,7 +92,7 @@ def stream_error(error: ErrorBody | None, raw_text: str) -> StreamError:
     )
 
 
-def reasoning_texts(delta: Delta) -> list[str]:
+def reasoning_texts(delta: ChoiceDelta | ChatMessage) -> list[str]:
     """Reasoning text in a delta or message; the plain fields win over ``reasoning_details``.
 
     OpenRouter sends the same text in ``reasoning`` and ``reasoning_details``: taking both
@@ -92,10 +104,10 @@ def reasoning_texts(delta: Delta) -> list[str]:
     return [d.text or d.summary or "" for d in delta.reasoning_details or () if d.text or d.summary]
 
 
-def content_pieces(delta: Delta) -> list[tuple[bool, str]]:
+def content_pieces(delta: ChoiceDelta | ChatMessage) -> list[tuple[bool, str]]:
     """``(is_reasoning, text)`` pieces of ``content``: a string, or a list of parts (Mistral)."""
     content = delta.content
-    if content is None or content == "":
+    if not content:  # None, "" or UNSET (absent)
         return []
     if isinstance(content, str):
         return [(False, content)]
@@ -183,12 +195,11 @@ class OpenAIStreamDecoder(StreamDecoder):
 
     # ------------------------------------------------------------------ internals
 
-    def _chunk(self, chunk: Chunk, out: list[StreamEvent]) -> None:
+    def _chunk(self, chunk: ChatCompletionChunk, out: list[StreamEvent]) -> None:
         for choice in chunk.choices or ():
             if choice.index != 0:
                 continue  # n > 1 is not supported: the neutral response holds one message
-            if choice.delta is not None:
-                self._delta(choice.delta, out)
+            self._delta(choice.delta, out)
             if choice.finish_reason:
                 self._raw_finish = choice.finish_reason  # the last non-null value wins
         if chunk.usage is not None:
@@ -215,7 +226,7 @@ class OpenAIStreamDecoder(StreamDecoder):
             else:
                 out.append(TextDelta(index=self._position("text"), text=text))
 
-    def _delta(self, delta: Delta, out: list[StreamEvent]) -> None:
+    def _delta(self, delta: ChoiceDelta, out: list[StreamEvent]) -> None:
         for text in reasoning_texts(delta):
             out.append(ThinkingDelta(index=self._position("thinking"), text=text))
         for detail in delta.reasoning_details or ():
@@ -238,7 +249,7 @@ class OpenAIStreamDecoder(StreamDecoder):
         for position, fragment in enumerate(delta.tool_calls or ()):
             self._tool_fragment(fragment, position, out)
 
-    def _is_new_call(self, call: _Call | None, fragment: ToolCall, name: str | None) -> bool:
+    def _is_new_call(self, call: _Call | None, fragment: ToolCallChunk, name: str | None) -> bool:
         if call is None:
             return True
         if fragment.id and call.id and fragment.id != call.id:
@@ -248,7 +259,9 @@ class OpenAIStreamDecoder(StreamDecoder):
         # No id at all: a name after complete arguments can only start another call.
         return parse_tool_arguments(call.arguments)[1] is None
 
-    def _tool_fragment(self, fragment: ToolCall, position: int, out: list[StreamEvent]) -> None:
+    def _tool_fragment(
+        self, fragment: ToolCallChunk, position: int, out: list[StreamEvent]
+    ) -> None:
         key = fragment.index if fragment.index is not None else position
         function = fragment.function
         name = function.name if function is not None else None

@@ -15,6 +15,8 @@ See docs/registry.md for the data format, overrides and the cost convention.
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._cost import Cost, CostUnknown, TokenUsage
 from ._document import PriceTable, RegistryDocument
 from ._exceptions import (
@@ -44,8 +46,19 @@ from ._types import (
 
 __version__ = "0.1.0"
 
+# Exceptions report the module users import them from (and pickle by it).
+for _error in (
+    AmbiguousModelError,
+    RegistryDataError,
+    RegistryError,
+    UnknownModelError,
+    UnknownProviderError,
+):
+    _error.__module__ = __name__
+
 __all__ = (
     "AmbiguousModelError",
+    "AtollError",
     "AuthScheme",
     "AuthStyle",
     "Capabilities",

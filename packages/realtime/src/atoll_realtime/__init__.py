@@ -18,6 +18,8 @@ See docs/realtime.md for tools, barge-in, reconnects, errors, costs and the WebS
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._adapter import RealtimeAdapter
 from ._audio import PCM16_RATE, PcmAudio, chunk_pcm16, pcm16_duration_ms, read_wav, write_wav
 from ._config import ENDPOINTS, AudioFormat, Modality, RealtimeEndpoint, SessionConfig
@@ -52,6 +54,7 @@ from ._session import RealtimeSession
 __version__ = "0.1.0"
 
 __all__: tuple[str, ...] = (
+    "AtollError",
     "AudioDelta",
     "AudioFormat",
     "AudioFormatError",

@@ -14,9 +14,15 @@ Example:
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._async import CurlTransport
 from ._sync import SyncCurlTransport
 
 __version__ = "0.1.0"
 
-__all__ = ("CurlTransport", "SyncCurlTransport")
+__all__ = (
+    "AtollError",
+    "CurlTransport",
+    "SyncCurlTransport",
+)

@@ -23,9 +23,15 @@ Example:
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._async import HttpxTransport
 from ._sync import SyncHttpxTransport
 
 __version__ = "0.1.0"
 
-__all__: tuple[str, ...] = ("HttpxTransport", "SyncHttpxTransport")
+__all__: tuple[str, ...] = (
+    "AtollError",
+    "HttpxTransport",
+    "SyncHttpxTransport",
+)

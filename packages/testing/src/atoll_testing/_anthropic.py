@@ -1,230 +1,204 @@
-"""Anthropic Messages rendering: JSON bodies, SSE events of every type and error shapes."""
+"""``AnthropicMessagesServer``: the Anthropic Messages family (plus token counting and models)."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import msgspec
+from atoll_wire import anthropic as wire
 
-from ._inputs import ChatInput
-from ._reply import JSON, SSE, Reply, split_fixed, usage_numbers
+from . import _anthropic_render as render
+from ._dialect import ServerDialect
+from ._exchange import Exchange
+from ._expect import anthropic_expect
+from ._faults import Fault
+from ._inputs import ChatInput, ToolResult
+from ._reply import JSON, Reply
+from ._routes import Route
 from ._script import Turn
 
 _ENC = msgspec.json.Encoder()
-_STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
-_PING = b'event: ping\ndata: {"type":"ping"}\n\n'
-_MALFORMED = (
-    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"ty\n\n'
-)
-_FINISH = {
-    "stop": "end_turn",
-    "length": "max_tokens",
-    "tool_calls": "tool_use",
-    "content_filter": "refusal",
-}
-
-# status -> error type, as documented at docs.anthropic.com/en/api/errors.
-_ERRORS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
+_CREATED_AT = "2025-01-01T00:00:00Z"
 
 
-def error_type_for(status: int) -> str:
-    """The Anthropic error type for an HTTP status."""
-    return _ERRORS.get(status, "api_error" if status >= 500 else "invalid_request_error")
+class _CountTokensRequest(wire.MessagesRequest, kw_only=True):
+    """``/v1/messages/count_tokens`` takes a Messages body without ``max_tokens``."""
+
+    max_tokens: int = 0
 
 
-def error_body(
-    status: int, message: str, error_type: str | None = None, request_id: str = ""
-) -> bytes:
-    """``{"type": "error", "error": {...}, "request_id": ...}``."""
-    body = {
-        "type": "error",
-        "error": {"type": error_type or error_type_for(status), "message": message},
-        "request_id": request_id or None,
-    }
-    return _ENC.encode(body)
+_COUNT_DECODER = msgspec.json.Decoder(_CountTokensRequest)
 
 
-def error_event(message: str, error_type: str | None = None) -> bytes:
-    """A mid-stream ``event: error`` in Anthropic's shape."""
-    data = {
-        "type": "error",
-        "error": {"type": error_type or "overloaded_error", "message": message},
-    }
-    return b"event: error\ndata: " + _ENC.encode(data) + b"\n\n"
+class AnthropicMessagesServer(ServerDialect):
+    """Anthropic Messages as api.anthropic.com answers them.
 
+    Routes: ``POST /v1/messages``, ``POST /v1/messages/count_tokens``, and ``GET /v1/models``
+    and ``GET /v1/models/{model}`` for requests carrying ``anthropic-version`` (the Anthropic
+    SDK always sends it; without it the OpenAI shape answers). The key goes in ``x-api-key``.
 
-def _event(name: bytes, data: object) -> bytes:
-    return b"event: " + name + b"\ndata: " + _ENC.encode(data) + b"\n\n"
+    Args:
+        bearer: Also accept the key as ``Authorization: Bearer <key>``. Off by default, so a
+            client that sends an Anthropic key the OpenAI way is caught; turn it on for
+            clients that do so on purpose (the ``anthropic`` SDK 2.12 sends ``api_key``
+            that way).
+    """
 
+    name = "anthropic"
+    corpus_dialect = "anthropic-messages"
+    malformed_event = render.MALFORMED
 
-def _finish(turn: Turn) -> str:
-    if turn.finish_reason is not None:
-        return _FINISH.get(turn.finish_reason, turn.finish_reason)
-    return "tool_use" if turn.tool_calls else "end_turn"
+    def __init__(self, *, bearer: bool = False) -> None:
+        self.bearer = bearer
 
+    def __repr__(self) -> str:
+        return f"AnthropicMessagesServer(bearer={self.bearer})"
 
-def _signature(turn: Turn) -> str:
-    if turn.signature is not None:
-        return turn.signature
-    return "sig_" + hashlib.sha256((turn.thinking or "").encode()).hexdigest()[:32]
-
-
-def _call_id(rid: str, index: int, given: str | None) -> str:
-    return given if given is not None else f"toolu_{rid[-8:]}{index}"
-
-
-def _usage(turn: Turn, request: ChatInput, output: int | None = None) -> dict[str, object]:
-    inp, out, _, cache_read, cache_write = usage_numbers(turn, request)
-    # Anthropic's input_tokens leaves cache reads and writes out; ours includes them.
-    return {
-        "input_tokens": max(inp - cache_read - cache_write, 0),
-        "cache_creation_input_tokens": cache_write,
-        "cache_read_input_tokens": cache_read,
-        "output_tokens": out if output is None else output,
-    }
-
-
-def _arguments(raw: str) -> object:
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return {}  # the non-stream shape needs an object; invalid text only exists in streams
-
-
-def message(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
-    """A non-stream ``message`` body."""
-    content: list[dict[str, object]] = []
-    if turn.thinking is not None:
-        content.append(
-            {"type": "thinking", "thinking": turn.thinking, "signature": _signature(turn)}
+    def routes(self) -> Sequence[Route]:
+        """Messages, token counting and (with ``anthropic-version``) the model list."""
+        return (
+            Route("POST", "/messages", self.serve_chat, chat=True),
+            Route("POST", "/messages/count_tokens", self.count_tokens),
+            Route("GET", "/models", self.list_models, header="anthropic-version"),
+            Route("GET", "/models/{model}", self.get_model, header="anthropic-version"),
         )
-    text = turn.full_text()
-    if text or not (turn.tool_calls or turn.thinking):
-        content.append({"type": "text", "text": text})
-    content.extend(
-        {
-            "type": "tool_use",
-            "id": _call_id(rid, i, c.id),
-            "name": c.name,
-            "input": _arguments(c.raw_arguments()),
+
+    def credential(self, headers: Mapping[str, str]) -> str | None:
+        """The ``x-api-key`` header (``Authorization: Bearer`` counts only with ``bearer``)."""
+        key = headers.get("x-api-key")
+        if key is not None:
+            return key.strip()
+        if self.bearer:
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer":
+                return token.strip()
+        return None
+
+    def auth_error(self, headers: Mapping[str, str]) -> Reply:
+        """Anthropic's 401: ``invalid x-api-key``, or ``x-api-key header is required``."""
+        if "x-api-key" in headers:
+            return self.error(401, "invalid x-api-key")
+        return self.error(401, "x-api-key header is required")
+
+    def parse_chat(self, exchange: Exchange) -> ChatInput:
+        """Read the body with atoll_wire's ``MessagesRequest``."""
+        return parse_anthropic(wire.decode_request(exchange.body), exchange.body)
+
+    def render(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
+        """A ``message``."""
+        number = exchange.number
+        reply = render.message(turn, chat, _rid(number))
+        reply.headers.append(("request-id", f"req_atoll{number:010d}"))
+        return reply
+
+    def render_stream(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
+        """``message_start`` ... ``message_stop``, every block and delta type."""
+        number = exchange.number
+        reply = render.stream(turn, chat, _rid(number))
+        reply.headers.append(("request-id", f"req_atoll{number:010d}"))
+        return reply
+
+    def error(self, status: int, message: str, error_type: str | None = None) -> Reply:
+        """``{"type": "error", "error": {type, message}, "request_id": null}``."""
+        return Reply(status, JSON, render.error_body(status, message, error_type))
+
+    def error_event(self, message: str, error_type: str | None = None) -> bytes:
+        """``event: error`` (default type ``overloaded_error``)."""
+        return render.error_event(message, error_type)
+
+    def ratelimit_headers(self, fault: Fault) -> list[tuple[str, str]]:
+        """``anthropic-ratelimit-<kind>-<field>``."""
+        return [(f"anthropic-ratelimit-{k}-{f}", v) for k, f, v in fault.ratelimit]
+
+    def is_stream_end(self, event: bytes) -> bool:
+        """``event: message_stop``."""
+        return b"message_stop" in event
+
+    def expect(self, body: str, stream: bool, status: int) -> dict[str, object]:
+        """Text, tool calls, finish reason, usage, thinking and errors of a recorded body."""
+        return anthropic_expect(body, stream, status)
+
+    # ---- non-chat endpoints ------------------------------------------------------------------
+
+    def count_tokens(self, exchange: Exchange) -> Reply:
+        """``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
+        chat = parse_anthropic(_COUNT_DECODER.decode(exchange.body), exchange.body)
+        return Reply(200, JSON, b'{"input_tokens":%d}' % chat.input_tokens)
+
+    def list_models(self, exchange: Exchange) -> Reply:
+        """``GET /v1/models`` in Anthropic's paged shape."""
+        names = exchange.model_names()
+        body = {
+            "data": [_model(n) for n in names],
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
         }
-        for i, c in enumerate(turn.tool_calls)
-    )
-    body = {
-        "id": rid,
-        "type": "message",
-        "role": "assistant",
-        "model": request.model,
-        "content": content,
-        "stop_reason": _finish(turn),
-        "stop_sequence": None,
-        "usage": _usage(turn, request),
-    }
-    return Reply(200, JSON, _ENC.encode(body))
+        return Reply(200, JSON, _ENC.encode(body))
+
+    def get_model(self, exchange: Exchange) -> Reply:
+        """``GET /v1/models/{model}``."""
+        name = exchange.params["model"]
+        if not exchange.has_model(name):
+            return self.error(404, f"The model '{name}' does not exist")
+        return Reply(200, JSON, _ENC.encode(_model(name)))
 
 
-def stream(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
-    """An SSE stream: message_start, blocks with deltas, ping, message_delta, message_stop."""
-    start: dict[str, object] = {
-        "type": "message_start",
-        "message": {
-            "id": rid,
-            "type": "message",
-            "role": "assistant",
-            "model": request.model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": _usage(turn, request, output=1),
-        },
-    }
-    events = [_event(b"message_start", start)]
-    index = 0
-    if turn.thinking is not None:
-        events.append(_block_start(index, {"type": "thinking", "thinking": "", "signature": ""}))
-        events.append(_PING)
-        events.extend(
-            _delta(index, b'{"type":"thinking_delta","thinking":' + _ENC.encode(p) + b"}")
-            for p in split_fixed(turn.thinking, 24)
-        )
-        sig = b'{"type":"signature_delta","signature":' + _ENC.encode(_signature(turn)) + b"}"
-        events.append(_delta(index, sig))
-        events.append(_block_stop(index))
-        index += 1
-    chunks = turn.text_chunks()
-    if chunks or not (turn.tool_calls or turn.thinking is not None):
-        events.append(_block_start(index, {"type": "text", "text": ""}))
-        if index == 0:
-            events.append(_PING)
-        # Text deltas share everything but the text: build the constant parts once.
-        head = (
-            b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
-            + str(index).encode()
-            + b',"delta":{"type":"text_delta","text":'
-        )
-        events.extend(head + _ENC.encode(piece) + b"}}\n\n" for piece in chunks)
-        events.append(_block_stop(index))
-        index += 1
-    for i, call in enumerate(turn.tool_calls):
-        block: dict[str, object] = {
-            "type": "tool_use",
-            "id": _call_id(rid, i, call.id),
-            "name": call.name,
-            "input": dict[str, object](),
-        }
-        events.append(_block_start(index, block))
-        if index == 0:
-            events.append(_PING)
-        for piece in ["", *split_fixed(call.raw_arguments(), 16)]:
-            frag = b'{"type":"input_json_delta","partial_json":' + _ENC.encode(piece) + b"}"
-            events.append(_delta(index, frag))
-        events.append(_block_stop(index))
-        index += 1
-    _, out, _, _, _ = usage_numbers(turn, request)
-    delta = {
-        "type": "message_delta",
-        "delta": {"stop_reason": _finish(turn), "stop_sequence": None},
-        "usage": {"output_tokens": out},
-    }
-    events.append(_event(b"message_delta", delta))
-    return Reply(
-        200,
-        SSE,
-        events=events,
-        terminal=[_STOP],
-        error_event=error_event("Overloaded"),
-        malformed_event=_MALFORMED,
-    )
+def _rid(number: int) -> str:
+    return f"msg_atoll{number:010d}"
 
 
-def _block_start(index: int, block: dict[str, object]) -> bytes:
-    data = {"type": "content_block_start", "index": index, "content_block": block}
-    return _event(b"content_block_start", data)
+def _model(name: str) -> dict[str, Any]:
+    # atoll_wire.anthropic has no model-info struct yet; this is the documented shape.
+    return {"type": "model", "id": name, "display_name": name, "created_at": _CREATED_AT}
 
 
-def _delta(index: int, delta: bytes) -> bytes:
-    return (
-        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
-        + str(index).encode()
-        + b',"delta":'
-        + delta
-        + b"}\n\n"
-    )
+def _text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(b.text for b in content if isinstance(b, wire.TextBlock))  # pyright: ignore[reportUnknownVariableType]
+    return ""
 
 
-def _block_stop(index: int) -> bytes:
-    return (
-        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
-        + str(index).encode()
-        + b"}\n\n"
+def parse_anthropic(req: wire.MessagesRequest, body: bytes) -> ChatInput:
+    """The neutral view of a decoded Messages request (``body`` is its raw JSON)."""
+    names: dict[str, str] = {}
+    last_user = ""
+    tokens = len(_text(req.system).split())
+    results: list[ToolResult] = []
+    for msg in req.messages:
+        text = _text(msg.content)
+        tokens += len(text.split())
+        blocks = msg.content if isinstance(msg.content, list) else []
+        if msg.role == "assistant":
+            results.clear()
+            names.update((b.id, b.name) for b in blocks if isinstance(b, wire.ToolUseBlock))
+            continue
+        tool_blocks = [b for b in blocks if isinstance(b, wire.ToolResultBlock)]
+        for block in tool_blocks:
+            content = _text(block.content)
+            tokens += len(content.split())
+            results.append(
+                ToolResult(
+                    call_id=block.tool_use_id,
+                    name=names.get(block.tool_use_id),
+                    content=content,
+                    is_error=bool(block.is_error),
+                )
+            )
+        if text or not tool_blocks:
+            last_user = text
+    return ChatInput(
+        dialect="anthropic",
+        model=req.model,
+        stream=bool(req.stream),
+        include_usage=True,
+        last_user_text=last_user,
+        tool_results=tuple(results),
+        tool_names=tuple(t.name for t in req.tools or ()),
+        input_tokens=tokens,
+        message_count=len(req.messages),
+        body=body,
     )

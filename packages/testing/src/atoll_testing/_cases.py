@@ -10,8 +10,9 @@ from typing import Any
 
 import msgspec
 
-from . import _anthropic, _openai
+from ._dialect import ServerDialect
 from ._exceptions import CaseFormatError
+from ._registry import dialect_for_corpus, registered_server_dialects
 from ._reply import Reply
 
 # Split after each blank line (LF or CRLF), keeping every byte in place.
@@ -76,24 +77,32 @@ class Case(msgspec.Struct, kw_only=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(msgspec.json.format(msgspec.json.encode(self), indent=2) + b"\n")
 
-    def reply(self) -> Reply:
-        """The recorded response, byte for byte (streams split at event boundaries)."""
+    def reply(self, dialect: ServerDialect | None = None) -> Reply:
+        """The recorded response, byte for byte (streams split at event boundaries).
+
+        Args:
+            dialect: Whose end marker and error event apply to the stream's faults
+                (``no-done``, ``error-event``); default: the registered dialect of this
+                case's ``dialect``, else the first registered one.
+        """
         data = self.response.body.encode()
         content_type = self.response.content_type.encode()
         if not self.stream:
             return Reply(self.response.status, content_type, data)
+        if dialect is None:
+            dialect = dialect_for_corpus(self.dialect)
+        if dialect is None:
+            dialect = next(iter(registered_server_dialects()), None)
         events = [e for e in _EVENT_END.split(data) if e]
         terminal: list[bytes] = []
-        if events and (b"[DONE]" in events[-1] or b"message_stop" in events[-1]):
+        if events and dialect is not None and dialect.is_stream_end(events[-1]):
             terminal.append(events.pop())
-        anthropic = self.dialect.startswith("anthropic")
-        dialect = _anthropic if anthropic else _openai
         return Reply(
             self.response.status,
             content_type,
             events=events,
             terminal=terminal,
-            error_event=dialect.error_event("replayed stream error"),
+            error_event=b"" if dialect is None else dialect.error_event("replayed stream error"),
             malformed_event=b'data: {"malformed\n\n',
         )
 

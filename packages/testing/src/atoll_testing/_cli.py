@@ -21,7 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve OpenAI and Anthropic endpoints until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="port to bind (0: any free port)")
-    serve.add_argument("--api-key", default=None, help="require this key (Bearer or x-api-key)")
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        help="require this key, in each dialect's own header (Bearer for OpenAI, x-api-key for "
+        "Anthropic)",
+    )
     serve.add_argument(
         "--script",
         action="append",
@@ -31,14 +36,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--cases", action="append", default=[], help="case file or folder to replay")
     serve.add_argument("--record-upstream", default=None, help="proxy to this base URL and record")
-    serve.add_argument("--record-dir", default="recorded", help="where recorded cases go")
-    serve.add_argument("--provider", default="unknown", help="provider name in recorded cases")
+    serve.add_argument(
+        "--record-dir",
+        default=None,
+        help="where recorded cases go (with --record-upstream; default ./recorded)",
+    )
+    serve.add_argument(
+        "--provider",
+        default=None,
+        help="provider name in recorded cases (with --record-upstream; default 'unknown')",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.record_upstream:
+        # Recording options without an upstream would be silently ignored: say so instead.
+        options = (("--record-dir", args.record_dir), ("--provider", args.provider))
+        given = [flag for flag, value in options if value is not None]
+        if given:
+            parser.error(f"{' and '.join(given)} only apply with --record-upstream")
     try:
         models: dict[str, Model] = {}
         for item in args.script:
@@ -49,7 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             models[name] = Script.from_file(path)
         recorder = None
         if args.record_upstream:
-            recorder = Recorder(args.record_upstream, args.record_dir, provider=args.provider)
+            recorder = Recorder(
+                args.record_upstream,
+                args.record_dir or "recorded",
+                provider=args.provider or "unknown",
+            )
         server = FakeLLMServer(
             models=models,
             api_key=args.api_key,

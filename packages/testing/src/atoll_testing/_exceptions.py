@@ -6,10 +6,13 @@ Hierarchy::
     ├── ServerStartError      the server thread could not bind or start
     ├── FaultSyntaxError      an ``x-atoll-fault`` value or script fault did not parse
     ├── ScriptError           a script (code or JSON file) is malformed
-    └── CaseFormatError       a recorded case file is not in the corpus format
+    ├── CaseFormatError       a recorded case file is not in the corpus format
+    ├── DialectError          a server dialect or its routes cannot be used
+    └── RequestError          raised by a route handler: answer with a provider-shaped error
 
 Errors met while *serving* a request never raise in the caller: they become provider-shaped
 HTTP error responses, so the client under test sees what a real provider would send.
+``RequestError`` is how a handler asks for one.
 """
 
 from __future__ import annotations
@@ -77,3 +80,39 @@ class CaseFormatError(AtollTestingError):
         super().__init__(f"bad case file {path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class DialectError(AtollTestingError):
+    """A server dialect, or one of its routes, cannot be used.
+
+    Raised when a route is malformed, when two dialects answer the same route, or when a
+    dialect's name is missing or already registered.
+
+    Attributes:
+        dialect: The dialect's name (or the route pattern when the route itself is bad).
+        reason: What was wrong.
+    """
+
+    def __init__(self, dialect: str, reason: str) -> None:
+        super().__init__(f"server dialect {dialect!r}: {reason}")
+        self.dialect = dialect
+        self.reason = reason
+
+
+class RequestError(AtollTestingError):
+    """Raised by a route handler to answer with an error in its dialect's shape.
+
+    The server catches it and sends ``dialect.error(status, message, error_type)``; it never
+    reaches the test.
+
+    Attributes:
+        status: HTTP status to answer with (4xx or 5xx).
+        message: The error message.
+        error_type: The dialect's error type, or None for its default for the status.
+    """
+
+    def __init__(self, status: int, message: str, error_type: str | None = None) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+        self.error_type = error_type

@@ -1,7 +1,7 @@
 """Work out a case's ``expect`` block from a recorded body, as the corpus README defines it.
 
-Only OpenAI-chat and Anthropic Messages are understood; other dialects get an empty expect
-and a note saying so.
+The OpenAI-chat and Anthropic Messages server dialects use these; a dialect without an
+``expect`` gets an empty block and a note saying so.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _args(raw: str) -> Any:
     return raw if parsed is None else parsed
 
 
-def _empty() -> dict[str, Any]:
+def empty_expect() -> dict[str, Any]:
     return {"text": None, "tool_calls": [], "finish_reason": None, "usage": None}
 
 
@@ -90,8 +90,9 @@ def _oa_usage(value: Any) -> dict[str, Any] | None:
     }
 
 
-def _openai(body: str, stream: bool, status: int) -> dict[str, Any]:
-    exp = _empty()
+def openai_expect(body: str, stream: bool, status: int) -> dict[str, Any]:
+    """The expect block of an OpenAI chat body or stream."""
+    exp = empty_expect()
     text, reasoning = "", ""
     calls: dict[int, dict[str, Any]] = {}
     objects = [_json(d) for _, d in sse_data(body) if d != "[DONE]"] if stream else [_json(body)]
@@ -139,8 +140,9 @@ def _anthropic_events(body: str, stream: bool) -> list[tuple[str, Any]]:
     return events
 
 
-def _anthropic(body: str, stream: bool, status: int) -> dict[str, Any]:
-    exp = _empty()
+def anthropic_expect(body: str, stream: bool, status: int) -> dict[str, Any]:
+    """The expect block of an Anthropic Messages body or stream."""
+    exp = empty_expect()
     blocks: dict[int, dict[str, Any]] = {}
     usage: dict[str, Any] = {}
     for event, raw in _anthropic_events(body, stream):
@@ -195,14 +197,3 @@ def _anthropic_delta(block: dict[str, Any] | None, delta: dict[str, Any]) -> Non
         block["partial"] += delta.get("partial_json", "")
     elif kind == "thinking_delta":
         block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
-
-
-def compute_expect(
-    dialect: str, body: str, stream: bool, status: int
-) -> tuple[dict[str, Any], list[str]]:
-    """``(expect, notes)`` for a recorded response."""
-    if dialect == "openai-chat":
-        return _openai(body, stream, status), []
-    if dialect == "anthropic-messages":
-        return _anthropic(body, stream, status), []
-    return _empty(), [f"expect not computed: atoll_testing does not parse the {dialect} dialect"]

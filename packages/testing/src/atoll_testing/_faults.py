@@ -45,8 +45,8 @@ class Fault(msgspec.Struct, kw_only=True, frozen=True):
         drop: Close the connection without sending any response.
         error_event: Send a dialect-shaped error event after this many events, then end.
         headers: Extra response headers, as ``(name, value)`` pairs.
-        ratelimit: Rate-limit headers as ``(kind, field, value)``; rendered as
-            ``x-ratelimit-<field>-<kind>`` (OpenAI) or ``anthropic-ratelimit-<kind>-<field>``.
+        ratelimit: Rate-limit headers as ``(kind, field, value)``; each dialect names them
+            (``x-ratelimit-<field>-<kind>`` for OpenAI, ``anthropic-ratelimit-<kind>-<field>``).
     """
 
     status: int | None = None
@@ -185,10 +185,3 @@ def _ratelimit(spec: str, item: str, name: str, value: str) -> tuple[str, str, s
             spec, item, f"expected rl.<{'|'.join(_RL_KINDS)}>.<{'|'.join(_RL_FIELDS)}>=value"
         )
     return kind, field, _header_value(spec, item, value)
-
-
-def ratelimit_headers(fault: Fault, dialect: str) -> list[tuple[str, str]]:
-    """Render a fault's rate-limit items as headers in the dialect's naming."""
-    if dialect == "anthropic":
-        return [(f"anthropic-ratelimit-{k}-{f}", v) for k, f, v in fault.ratelimit]
-    return [(f"x-ratelimit-{f}-{k}", v) for k, f, v in fault.ratelimit]

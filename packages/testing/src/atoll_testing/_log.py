@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -37,12 +38,26 @@ class RecordedRequest(msgspec.Struct, kw_only=True):
         return msgspec.json.decode(self.body)
 
 
+_REDACTED = "[redacted]"
+
+
+@functools.lru_cache(maxsize=512)
+def _secret_names(names: tuple[str, ...]) -> frozenset[str]:
+    # atoll_wire decides which names are secret; clients send the same header names on every
+    # request, so asking once per set of names keeps redaction off the hot path.
+    probe = redact_headers(dict.fromkeys(names, ""))
+    return frozenset(name for name, value in probe.items() if value == _REDACTED)
+
+
 def record(
     method: str, path: str, query: str, headers: dict[str, str], body: bytes
 ) -> RecordedRequest:
     """A log entry with secrets already replaced (nothing secret is ever stored)."""
     if query:
         query = redact_url("?" + query)[1:]
-    return RecordedRequest(
-        method=method, path=path, query=query, headers=redact_headers(headers), body=body
-    )
+    secret = _secret_names(tuple(headers))
+    if secret:
+        kept = {k: (_REDACTED if k in secret else v) for k, v in headers.items()}
+    else:
+        kept = dict(headers)
+    return RecordedRequest(method=method, path=path, query=query, headers=kept, body=body)

@@ -1,152 +1,163 @@
-"""OpenAI chat-completions rendering: JSON bodies, SSE chunks and error shapes."""
+"""``OpenAIChatServer``: the OpenAI chat-completions family (plus embeddings and models)."""
 
 from __future__ import annotations
 
-import msgspec
+from collections.abc import Mapping, Sequence
 
-from ._inputs import ChatInput
-from ._reply import JSON, SSE, Reply, split_fixed, usage_numbers
+import msgspec
+from atoll_wire import openai
+from msgspec import UnsetType
+
+from . import _openai_render as render
+from ._dialect import ServerDialect
+from ._embeddings import decode_embedding_request, embedding_texts, embeddings_body
+from ._exchange import Exchange
+from ._expect import openai_expect
+from ._inputs import ChatInput, ToolResult
+from ._reply import JSON, Reply
+from ._routes import Route
 from ._script import Turn
 
 _ENC = msgspec.json.Encoder()
-_DONE = b"data: [DONE]\n\n"
-_MALFORMED = (
-    b'data: {"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"de\n\n'
-)
-
-# status -> (type, code), following what api.openai.com sends.
-_ERRORS: dict[int, tuple[str, str | None]] = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("invalid_request_error", "unsupported_country_region_territory"),
-    404: ("invalid_request_error", "model_not_found"),
-    409: ("invalid_request_error", None),
-    413: ("invalid_request_error", "request_too_large"),
-    422: ("invalid_request_error", None),
-    429: ("requests", "rate_limit_exceeded"),
-}
+_CREATED = 1735689600  # a fixed "created" for listed models: lists stay byte-stable
 
 
-def error_body(status: int, message: str, error_type: str | None = None) -> bytes:
-    """``{"error": {...}}`` as OpenAI shapes it."""
-    default_type, code = _ERRORS.get(status, ("server_error", None))
-    error = {"message": message, "type": error_type or default_type, "param": None, "code": code}
-    return _ENC.encode({"error": error})
+class OpenAIChatServer(ServerDialect):
+    """OpenAI chat completions as api.openai.com answers them (also what Groq, DeepSeek, ... speak).
 
+    Routes: ``POST /v1/chat/completions``, ``POST /v1/embeddings``, ``GET /v1/models``,
+    ``GET /v1/models/{model}``. The key goes in ``Authorization: Bearer <key>``.
+    """
 
-def error_event(message: str, error_type: str | None = None) -> bytes:
-    """A mid-stream error chunk the way OpenAI sends one (a data line carrying ``error``)."""
-    error = {"message": message, "type": error_type or "server_error", "param": None, "code": None}
-    return b"data: " + _ENC.encode({"error": error}) + b"\n\n"
+    name = "openai"
+    corpus_dialect = "openai-chat"
+    malformed_event = render.MALFORMED
 
-
-def _usage(turn: Turn, request: ChatInput) -> dict[str, object]:
-    inp, out, reasoning, cache_read, _ = usage_numbers(turn, request)
-    return {
-        "prompt_tokens": inp,
-        "completion_tokens": out,
-        "total_tokens": inp + out,
-        "prompt_tokens_details": {"cached_tokens": cache_read, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0},
-    }
-
-
-def _finish(turn: Turn) -> str:
-    if turn.finish_reason is not None:
-        return turn.finish_reason
-    return "tool_calls" if turn.tool_calls else "stop"
-
-
-def _call_id(rid: str, index: int, given: str | None) -> str:
-    return given if given is not None else f"call_{rid[-8:]}{index}"
-
-
-def completion(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
-    """A non-stream ``chat.completion`` body."""
-    message: dict[str, object] = {
-        "role": "assistant",
-        "content": turn.text if turn.text is not None or turn.tool_calls else turn.full_text(),
-        "refusal": None,
-        "annotations": [],
-    }
-    if turn.thinking is not None:
-        message["reasoning_content"] = turn.thinking
-    if turn.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": _call_id(rid, i, c.id),
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.raw_arguments()},
-            }
-            for i, c in enumerate(turn.tool_calls)
-        ]
-    body = {
-        "id": rid,
-        "object": "chat.completion",
-        "created": created,
-        "model": request.model,
-        "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(turn)}
-        ],
-        "usage": _usage(turn, request),
-        "system_fingerprint": None,
-    }
-    return Reply(200, JSON, _ENC.encode(body))
-
-
-def stream(turn: Turn, request: ChatInput, rid: str, created: int) -> Reply:
-    """An SSE stream of ``chat.completion.chunk`` events ending in ``[DONE]``."""
-    # Each chunk is prefix + delta JSON + suffix: only the delta changes, so the rest is
-    # encoded once per response (this is what keeps the server fast on long streams).
-    prefix = (
-        b'data: {"id":'
-        + _ENC.encode(rid)
-        + b',"object":"chat.completion.chunk","created":'
-        + str(created).encode()
-        + b',"model":'
-        + _ENC.encode(request.model)
-        + b',"system_fingerprint":null,"choices":[{"index":0,"delta":'
-    )
-    usage_null = b',"usage":null' if request.include_usage else b""
-    suffix = b',"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
-    events = [prefix + b'{"role":"assistant","content":"","refusal":null}' + suffix]
-    if turn.thinking:
-        events.extend(
-            prefix + b'{"reasoning_content":' + _ENC.encode(piece) + b"}" + suffix
-            for piece in split_fixed(turn.thinking, 24)
+    def routes(self) -> Sequence[Route]:
+        """Chat completions, embeddings and the model list."""
+        return (
+            Route("POST", "/chat/completions", self.serve_chat, chat=True),
+            Route("POST", "/embeddings", self.serve_embeddings),
+            Route("GET", "/models", self.list_models),
+            Route("GET", "/models/{model}", self.get_model),
         )
-    events.extend(
-        prefix + b'{"content":' + _ENC.encode(piece) + b"}" + suffix for piece in turn.text_chunks()
-    )
-    for i, call in enumerate(turn.tool_calls):
-        head = {
-            "index": i,
-            "id": _call_id(rid, i, call.id),
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        }
-        events.append(prefix + b'{"tool_calls":[' + _ENC.encode(head) + b"]}" + suffix)
-        for piece in split_fixed(call.raw_arguments(), 16):
-            frag = {"index": i, "function": {"arguments": piece}}
-            events.append(prefix + b'{"tool_calls":[' + _ENC.encode(frag) + b"]}" + suffix)
-    finish = b',"logprobs":null,"finish_reason":' + _ENC.encode(_finish(turn)) + b"}]"
-    events.append(prefix + b"{}" + finish + usage_null + b"}\n\n")
-    if request.include_usage:
-        tail: dict[str, object] = {
-            "id": rid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "system_fingerprint": None,
-            "choices": [],
-            "usage": _usage(turn, request),
-        }
-        events.append(b"data: " + _ENC.encode(tail) + b"\n\n")
-    return Reply(
-        200,
-        SSE,
-        events=events,
-        terminal=[_DONE],
-        error_event=error_event("The server had an error while processing your request."),
-        malformed_event=_MALFORMED,
+
+    def credential(self, headers: Mapping[str, str]) -> str | None:
+        """The key of ``Authorization: Bearer <key>`` (an ``x-api-key`` header does not count)."""
+        scheme, _, key = headers.get("authorization", "").partition(" ")
+        return key.strip() if scheme.lower() == "bearer" else None
+
+    def auth_error(self, headers: Mapping[str, str]) -> Reply:
+        """OpenAI's 401 (never echoing the presented key: failing tests' logs end up in CI)."""
+        return self.error(
+            401, "Incorrect API key provided. You can find your API key in your settings."
+        )
+
+    def parse_chat(self, exchange: Exchange) -> ChatInput:
+        """Read the body with atoll_wire's ``ChatCompletionRequest``."""
+        return parse_openai(exchange.body)
+
+    def render(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
+        """A ``chat.completion``."""
+        number = exchange.number
+        reply = render.completion(turn, chat, _rid(number), exchange.created)
+        reply.headers.append(("x-request-id", f"req_atoll{number:010d}"))
+        return reply
+
+    def render_stream(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
+        """``chat.completion.chunk`` events, then ``data: [DONE]``."""
+        number = exchange.number
+        reply = render.stream(turn, chat, _rid(number), exchange.created)
+        reply.headers.append(("x-request-id", f"req_atoll{number:010d}"))
+        return reply
+
+    def error(self, status: int, message: str, error_type: str | None = None) -> Reply:
+        """``{"error": {message, type, param, code}}``."""
+        return Reply(status, JSON, render.error_body(status, message, error_type))
+
+    def error_event(self, message: str, error_type: str | None = None) -> bytes:
+        """``data: {"error": {...}}``."""
+        return render.error_event(message, error_type)
+
+    def is_stream_end(self, event: bytes) -> bool:
+        """``data: [DONE]``."""
+        return b"[DONE]" in event
+
+    def expect(self, body: str, stream: bool, status: int) -> dict[str, object]:
+        """Text, tool calls, finish reason, usage, reasoning and errors of a recorded body."""
+        return openai_expect(body, stream, status)
+
+    # ---- non-chat endpoints ------------------------------------------------------------------
+
+    def serve_embeddings(self, exchange: Exchange) -> Reply:
+        """``POST /v1/embeddings``: deterministic unit vectors, ``float`` or ``base64``."""
+        request = decode_embedding_request(exchange.body)
+        exchange.log_model(request.model)
+        encoding = request.encoding_format or "float"
+        if encoding not in ("float", "base64"):
+            return self.error(400, f"encoding_format must be 'float' or 'base64', not {encoding!r}")
+        exchange.count_model(request.model)
+        dimensions = request.dimensions or exchange.server.embedding_dimensions
+        body = embeddings_body(request.model, embedding_texts(request), dimensions, encoding)
+        return Reply(200, JSON, body)
+
+    def list_models(self, exchange: Exchange) -> Reply:
+        """``GET /v1/models``."""
+        data = [_model(n) for n in exchange.model_names()]
+        return Reply(200, JSON, _ENC.encode(openai.ModelList(data=data)))
+
+    def get_model(self, exchange: Exchange) -> Reply:
+        """``GET /v1/models/{model}``."""
+        name = exchange.params["model"]
+        if not exchange.has_model(name):
+            return self.error(404, f"The model '{name}' does not exist")
+        return Reply(200, JSON, _ENC.encode(_model(name)))
+
+
+def _model(name: str) -> openai.Model:
+    return openai.Model(id=name, created=_CREATED, owned_by="atoll")
+
+
+def _rid(number: int) -> str:
+    return f"chatcmpl-atoll{number:010d}"
+
+
+def _text(content: str | list[openai.ContentPart] | UnsetType | None) -> str:
+    if not content:  # None, "" or UNSET (absent)
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(p.text or "" for p in content if p.type == "text")
+
+
+def parse_openai(body: bytes) -> ChatInput:
+    """Read an OpenAI chat-completions body (raises msgspec errors on bad shapes)."""
+    req = openai.decode_request(body)
+    names: dict[str, str] = {}
+    last_user = ""
+    tokens = 0
+    results: list[ToolResult] = []
+    for msg in req.messages:
+        text = _text(msg.content)
+        tokens += len(text.split())
+        if msg.role == "user":
+            last_user = text
+        elif msg.role == "assistant":
+            results.clear()
+            for call in msg.tool_calls or ():
+                names[call.id] = call.function.name
+        elif msg.role == "tool":
+            call_id = msg.tool_call_id or ""
+            results.append(ToolResult(call_id=call_id, name=names.get(call_id), content=text))
+    return ChatInput(
+        dialect="openai",
+        model=req.model,
+        stream=bool(req.stream),
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        last_user_text=last_user,
+        tool_results=tuple(results),
+        tool_names=tuple(t.function.name for t in req.tools or ()),
+        input_tokens=tokens,
+        message_count=len(req.messages),
+        body=body,
     )

@@ -18,13 +18,25 @@ SSE = b"text/event-stream; charset=utf-8"
 
 
 class Reply:
-    """A rendered response.
+    """A response ready to send, as route handlers and dialect renderers build it.
 
-    ``events`` is None for a plain body. For a stream, ``events`` are the SSE events before the
-    end marker and ``terminal`` the end marker events (``[DONE]`` / ``message_stop``) that the
-    ``no-done`` fault drops. ``error_event`` and ``malformed_event`` are the dialect's shapes
-    for the matching faults. ``source``, when set, is a body produced while it is sent (the
-    recorder's pass-through): it goes out chunked, piece by piece.
+    A plain body goes out with ``content-length``; a stream (``events`` set) goes out chunked,
+    one event after another, which is where stream faults land: ``disconnect-events=N`` cuts
+    after N events, ``error-event=N`` sends ``error_event`` after N, ``malformed=N`` inserts
+    ``malformed_event``, and ``no-done`` drops ``terminal``. Events are framed bytes in the
+    dialect's own framing (SSE ``data:`` lines, newline-delimited JSON, ...).
+
+    Args:
+        status: HTTP status.
+        content_type: The ``content-type`` value, e.g. ``b"application/json"``.
+        body: A plain body (ignored when ``events`` is set).
+        events: A stream's events before its end marker, each framed and complete.
+        terminal: The end marker event(s) (``[DONE]``, ``message_stop``); may be empty.
+        headers: Extra response headers as ``(name, value)`` pairs.
+        error_event: The framed error event the ``error-event`` fault sends.
+        malformed_event: The framed, truncated event the ``malformed`` fault inserts.
+        fault: A fault to apply when sending (set by the server).
+        source: A body produced while it is sent (the recorder's pass-through), sent chunked.
     """
 
     __slots__ = (

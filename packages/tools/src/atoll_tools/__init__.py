@@ -24,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+from atoll_wire import AtollError
+
 from ._approval import (
     ApprovalCallback,
     ApprovalDecision,
@@ -53,10 +55,26 @@ from ._toolset import ToolSet
 
 __version__ = "0.1.0"
 
+# Exceptions report the module users import them from (and pickle by it).
+for _error in (
+    DuplicateToolError,
+    OutputValidationError,
+    PartialJSONError,
+    ToolArgumentsError,
+    ToolDefinitionError,
+    ToolDeniedError,
+    ToolExecutionError,
+    ToolTimeoutError,
+    ToolsError,
+    UnknownToolError,
+):
+    _error.__module__ = __name__
+
 __all__: tuple[str, ...] = (
     "ApprovalCallback",
     "ApprovalDecision",
     "ApprovalRequest",
+    "AtollError",
     "ConsoleApprover",
     "DuplicateToolError",
     "JSONValue",

@@ -33,8 +33,11 @@ if TYPE_CHECKING:
 
 def _rebuild(cls: type[BaseException], args: tuple[object, ...]) -> BaseException:
     # Create the instance without running __init__ (whose signature differs from ``args``);
-    # pickle then restores the fields from the instance dict.
-    return cls.__new__(cls, *args)
+    # pickle then restores the fields from the instance dict. ``args`` is set again because
+    # OSError subclasses (TimeoutError ones) leave it to an overridden __init__.
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
 
 
 class AtollError(Exception):
@@ -158,3 +161,24 @@ class ResponseTooLarge(TransportError):
         super().__init__(message, request=request)
         self.limit = limit
         self.size = size
+
+
+# Public errors report the module users import them from (and pickle by it).
+for _error in (
+    AtollError,
+    WireError,
+    SSEError,
+    SSELineTooLong,
+    SSEEventTooLarge,
+    ResponseConsumed,
+    TransportError,
+    ConnectError,
+    TransportTimeout,
+    ConnectTimeout,
+    ReadTimeout,
+    WriteTimeout,
+    PoolTimeout,
+    RemoteProtocolError,
+    ResponseTooLarge,
+):
+    _error.__module__ = "atoll_wire"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from ._codec import encode_body
 
@@ -135,7 +136,7 @@ class ContentPart(_Wire, kw_only=True):
         input_audio: Audio of an ``input_audio`` part.
         file: File of a ``file`` part.
         refusal: Text of a ``refusal`` part.
-        thinking: Mistral's reasoning: a list of text parts.
+        thinking: Mistral's reasoning: a list of text parts (or, from some servers, a string).
     """
 
     type: str
@@ -144,7 +145,7 @@ class ContentPart(_Wire, kw_only=True):
     input_audio: InputAudio | None = None
     file: FileData | None = None
     refusal: str | None = None
-    thinking: list[ContentPart] | None = None
+    thinking: list[ContentPart] | str | None = None
 
 
 class FunctionCall(_Full, kw_only=True):
@@ -200,6 +201,10 @@ class ReasoningDetail(_Wire, kw_only=True):
 class ChatMessage(_Wire, kw_only=True):
     """A message, in a request or in a response's choice.
 
+    ``role`` and ``content`` are ``UNSET`` when absent, which differs from null: an assistant
+    message with only tool calls may send ``"content": null`` or no content at all, and some
+    servers leave ``role`` out of a response's message.
+
     Attributes:
         role: ``system``, ``developer``, ``user``, ``assistant`` or ``tool``.
         content: Text, a list of parts, or None (assistant messages with only tool calls).
@@ -215,8 +220,8 @@ class ChatMessage(_Wire, kw_only=True):
         prefix: Mistral's assistant prefill flag.
     """
 
-    role: str
-    content: str | list[ContentPart] | None = None
+    role: str | UnsetType = UNSET
+    content: str | list[ContentPart] | UnsetType | None = UNSET
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
@@ -382,10 +387,12 @@ class PromptTokensDetails(_Wire, kw_only=True):
 
     Attributes:
         cached_tokens: Prompt tokens read from the cache (a subset of ``prompt_tokens``).
+        cache_write_tokens: Prompt tokens written to the cache (OpenRouter, some gateways).
         audio_tokens: Audio input tokens.
     """
 
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
     audio_tokens: int | None = None
 
 
@@ -498,6 +505,7 @@ class ChatCompletion(_Full, kw_only=True):
         system_fingerprint: Backend configuration fingerprint.
         service_tier: The tier that served the request (any string).
         provider: OpenRouter's upstream provider.
+        error: An error object sent with a success status (OpenRouter).
     """
 
     id: str = ""
@@ -509,6 +517,7 @@ class ChatCompletion(_Full, kw_only=True):
     system_fingerprint: str | None = None
     service_tier: str | None = None
     provider: str | None = None
+    error: ErrorObject | None = None
 
 
 class FunctionCallDelta(_Wire, kw_only=True):
@@ -527,13 +536,13 @@ class ToolCallChunk(_Wire, kw_only=True):
     """A fragment of a streamed tool call; fragments are grouped by ``index``.
 
     Attributes:
-        index: Which call this fragment belongs to.
+        index: Which call this fragment belongs to (None when the provider sent none).
         id: The call id, usually only in the first fragment.
         type: ``function``.
         function: Name and/or argument fragment.
     """
 
-    index: int = 0
+    index: int | None = None
     id: str | None = None
     type: str | None = None
     function: FunctionCallDelta | None = None
@@ -624,7 +633,7 @@ class EmbeddingRequest(_Wire, kw_only=True):
     """
 
     model: str
-    input: str | list[str] | list[int] | list[list[int]]
+    input: str | list[str | int | list[int]]
     encoding_format: str | None = None
     dimensions: int | None = None
     user: str | None = None
