@@ -25,6 +25,7 @@ from atoll_wire import (
     Usage,
     UsageUpdate,
 )
+from atoll_wire.openai import CompletionUsage, ContentPart, ErrorObject
 
 from ._dialect import StreamDecoder
 from ._encode import dumps, finish_reason
@@ -32,7 +33,6 @@ from ._error_bodies import error_from_stream_error
 from ._exceptions import InvalidResponseError, UnsupportedRequestError
 from ._openai_quirks import OpenAIChatQuirks
 from ._openai_stream import normalise_usage, stream_error
-from ._openai_wire import Delta, ErrorBody, WireUsage
 
 if TYPE_CHECKING:
     from ._completions import CompletionRequest
@@ -41,11 +41,18 @@ if TYPE_CHECKING:
 __all__ = ["CompletionStreamDecoder", "build_completion", "parse_completion"]
 
 
+# atoll_wire.openai models chat; a text completion's envelope is small enough to read here.
+class _Content(msgspec.Struct):
+    """A chat-shaped ``message``/``delta`` (Mistral's FIM replies)."""
+
+    content: str | list[ContentPart] | None = None
+
+
 class _Choice(msgspec.Struct):
     index: int = 0
     text: str | None = None
-    delta: Delta | None = None
-    message: Delta | None = None
+    delta: _Content | None = None
+    message: _Content | None = None
     finish_reason: str | None = None
 
 
@@ -53,8 +60,8 @@ class _Completion(msgspec.Struct):
     id: str | None = None
     model: str | None = None
     choices: list[_Choice] | None = None
-    usage: WireUsage | None = None
-    error: ErrorBody | None = None
+    usage: CompletionUsage | None = None
+    error: ErrorObject | None = None
 
 
 _decoder = msgspec.json.Decoder(_Completion)
@@ -192,7 +199,7 @@ class CompletionStreamDecoder(StreamDecoder):
         try:
             chunk = _decoder.decode(data)
         except msgspec.DecodeError as exc:
-            return [stream_error(ErrorBody(message=f"undecodable chunk: {exc}"), data)]
+            return [stream_error(ErrorObject(message=f"undecodable chunk: {exc}"), data)]
         out: list[StreamEvent] = []
         if not self._started and (chunk.id or chunk.model or chunk.choices):
             self._started = True
