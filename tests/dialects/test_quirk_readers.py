@@ -20,9 +20,9 @@ from atoll_dialects import (
     UnsupportedRequestError,
     registered_dialects,
 )
+from atoll_dialects._completions import CompletionRequest
 from atoll_dialects._dialects import dialect_named
 from atoll_registry import ModelSpec, ProviderSpec
-from atoll_dialects._completions import CompletionRequest
 from atoll_wire import ChatRequest, Message, OutputSchema, ThinkingPart, ToolCallPart
 
 Check = Callable[[], None]
