@@ -31,7 +31,8 @@ def _fresh(locked: FakeLLMServer) -> None:
 def test_health_needs_no_key_and_is_not_logged(locked: FakeLLMServer) -> None:
     resp = httpx.get(locked.url + "/_atoll/health", headers={"x-atoll-fault": "503"})
     assert resp.status_code == 200  # no key, and no fault applies to it
-    assert resp.json() == {"status": "ok", "dialects": ["openai", "anthropic"]}
+    dialects = ["openai", "anthropic", "openai-completions"]
+    assert resp.json() == {"status": "ok", "dialects": dialects}
     assert locked.requests == [] and locked.counts == {}
 
 

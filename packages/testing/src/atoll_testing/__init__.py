@@ -34,6 +34,7 @@ from ._faults import Fault
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
 from ._openai import OpenAIChatServer
+from ._openai_completions import OpenAICompletionsServer
 from ._realtime_script import RealtimeScript, RealtimeToolCall, RealtimeTurn, tone_pcm16
 from ._realtime_server import FakeRealtimeServer
 from ._recorder import Recorder
@@ -76,6 +77,7 @@ __all__: tuple[str, ...] = (
     "Fault",
     "FaultSyntaxError",
     "OpenAIChatServer",
+    "OpenAICompletionsServer",
     "RealtimeScript",
     "RealtimeToolCall",
     "RealtimeTurn",
