@@ -23,7 +23,8 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
-from ._client import Client
+from ._client import Client, OutputMode
+from ._completions import CompletionOptions, CompletionRequest
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
     AuthContext,
@@ -50,13 +51,18 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
     StreamInterrupted,
+    StructuredOutputError,
     TimeoutError,  # the issue names it so; it subclasses builtins.TimeoutError
     UnknownDialectError,
     UnsupportedRequestError,
 )
+from ._model_list import ListedModel, ModelInfo, ModelPage
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
+from ._output import OutputLike
+from ._output_stream import OutputStream, SyncOutputStream
+from ._parsed import ParsedResponse
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
 from ._result import Attempt, ClientResponse
@@ -65,6 +71,7 @@ from ._stream import ChatStream
 from ._sync_client import SyncClient
 from ._sync_stream import SyncChatStream
 from ._target import Target, resolve_target
+from ._token_count import TokenCount, Tokenizer
 
 if typing.TYPE_CHECKING:
     from ._call_event import CallEvent
@@ -89,6 +96,7 @@ for _error in (
     RateLimitError,
     ServerError,
     StreamInterrupted,
+    StructuredOutputError,
     TimeoutError,
     UnknownDialectError,
     UnsupportedRequestError,
@@ -125,6 +133,8 @@ __all__ = (
     "Client",
     "ClientError",
     "ClientResponse",
+    "CompletionOptions",
+    "CompletionRequest",
     "ConflictError",
     "Dialect",
     "DialectQuirks",
@@ -133,13 +143,20 @@ __all__ = (
     "HeaderKeyAuth",
     "InvalidOptionError",
     "InvalidResponseError",
+    "ListedModel",
     "MissingAPIKeyError",
     "ModelFacts",
+    "ModelInfo",
+    "ModelPage",
     "NoAuth",
     "NotFoundError",
     "OpenAIChatDialect",
     "OpenAIChatQuirks",
+    "OutputLike",
+    "OutputMode",
+    "OutputStream",
     "OverloadedError",
+    "ParsedResponse",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimits",
@@ -148,12 +165,16 @@ __all__ = (
     "ServerError",
     "StreamDecoder",
     "StreamInterrupted",
+    "StructuredOutputError",
     "SyncChatStream",
     "SyncClient",
+    "SyncOutputStream",
     "Target",
     "TimeoutError",
     "Token",
     "TokenAuth",
+    "TokenCount",
+    "Tokenizer",
     "UnknownDialectError",
     "UnsupportedRequestError",
     "error_for",
