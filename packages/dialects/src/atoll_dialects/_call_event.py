@@ -19,7 +19,7 @@ from pydantic import model_validator
 
 from ._client import Client, OutputMode
 from ._exceptions import RateLimitError, UnsupportedRequestError
-from ._feedback import tell_limiters
+from ._feedback import LimiterFeedback, tell_limiters
 from ._options import ChatOptions
 from ._parsed import ParsedResponse
 from ._request import MessagesOrPrompt, build_request
@@ -142,8 +142,7 @@ class CallEvent(Event):
             else:
                 response = await client.chat(self.chat_request(), extra_headers=headers)
         except RateLimitError as error:
-            for limiter in self._feedback:
-                limiter.observe(remaining=0, retry_after=error.retry_after or 1.0)
+            LimiterFeedback(self._feedback).error(error)
             raise
         self._observe(response)
         return response

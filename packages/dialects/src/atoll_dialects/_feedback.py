@@ -3,7 +3,8 @@
 ``Client(..., limiters=[...])`` takes atoll_generic limiters (``RequestLimiter``,
 ``TokenLimiter``, ...), usually the ones an ``Executor`` also reserves from. After each success
 the provider's rate-limit headers lower their pools (``observe(remaining=, reset_after=)``);
-each 429 blocks them for its ``retry_after`` (every attempt's, retries included). So plain
+each 429 (every attempt's, retries included) does too, and blocks them for its
+``retry_after``. So plain
 ``chat``/``stream`` calls slow down the work an Executor runs, as ``CallEvent`` feedback does.
 
 A ``TokenLimiter`` hears the token headers, a ``BudgetLimiter`` nothing (headers say nothing
@@ -70,15 +71,22 @@ class LimiterFeedback:
             tell_limiters(self.limiters, limits)
 
     def error(self, error: BaseException) -> None:
-        """An attempt failed; a 429 blocks every limiter for its ``retry_after``."""
+        """An attempt failed; a 429 lowers the pools and stops new work for a while.
+
+        Its rate-limit headers lower the pools; its ``retry_after`` (1 s when it gives none)
+        stops new work on every limiter but a budget that long.
+        """
         if not isinstance(error, RateLimitError):
             return
         from atoll_generic import BudgetLimiter
 
+        limits = parse_rate_limits(error.headers, time.time()) if error.headers else None
+        if limits is not None:
+            tell_limiters(self.limiters, limits)
         wait = error.retry_after if error.retry_after is not None else _DEFAULT_RETRY_AFTER
         for limiter in self.limiters:
             if not isinstance(limiter, BudgetLimiter):
-                limiter.observe(remaining=0, retry_after=wait)
+                limiter.observe(retry_after=wait)
 
 
 def limiter_feedback(limiters: object) -> LimiterFeedback | None:
