@@ -105,7 +105,10 @@ class AnthropicMessagesDialect(Dialect):
         """Build ``POST {base_url}/messages``; see ``Dialect.build``."""
         facts = target.facts
         check_capabilities(request, facts)
-        request = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=True)
+        if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            request = fitted_request(
+                request, lambda s: self.fit_schema(s, target), loose_output=True
+            )
         body = build_body(
             request, quirks_of(target), facts, schema_as_tool=schema_as_tool(request, facts)
         )

@@ -165,7 +165,10 @@ class OpenAIChatDialect(Dialect):
         """Build ``POST {base_url}/chat/completions``; see ``Dialect.build``."""
         facts = target.facts
         check_capabilities(request, facts)
-        request = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=False)
+        if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            request = fitted_request(
+                request, lambda s: self.fit_schema(s, target), loose_output=False
+            )
         body = build_body(
             request, quirks_of(target), facts, schema_as_tool=_schema_as_tool(request, facts)
         )
