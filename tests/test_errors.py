@@ -23,6 +23,7 @@ PACKAGES = [
     "atoll_agents",
     "atoll_testing",
     "atoll_realtime",
+    "atoll",
 ]
 
 

@@ -14,6 +14,7 @@ PACKAGES = [
     "atoll_dialects",
     "atoll_generic",
     "atoll_httpx",
+    "atoll_openai_sdk",
     "atoll_realtime",
     "atoll_registry",
     "atoll_testing",

@@ -46,3 +46,35 @@ def test_cli_help_and_bad_model() -> None:
     assert done.returncode != 0
     assert "nosuchprovider" in done.stderr
     assert "Traceback" not in done.stderr, "a bad model name is a clear message, not a crash"
+
+
+def test_demo_faults_never_come_back_to_back() -> None:
+    # Issue 24: with the faults injected in a row, `--calls 20000` failed 285 calls. Each batch
+    # call is now faulted at most once, so its retry always succeeds.
+    from atoll._demo_model import DemoModel, faults_for
+    from atoll_testing import ChatInput
+
+    model = DemoModel()
+    faulted = 0
+    for n in range(20_000):
+        request = ChatInput(
+            dialect="openai", model="gpt-4o-mini", last_user_text=f"Fact #{n} about atolls, please."
+        )
+        first = model(request)
+        if first.fault is not None:
+            faulted += 1
+            assert model(request).fault is None, f"call {n} faulted twice"
+    assert faulted == sum(faults_for(20_000)) == 800 + 400
+
+
+@pytest.mark.slow
+def test_demo_with_20000_calls_passes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "atoll", "demo", "--calls", "20000"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(r"20000 calls in .* · 0 failed · 1200 failures retried", done.stdout)

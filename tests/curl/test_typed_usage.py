@@ -51,5 +51,5 @@ def test_sync_usage(server: Server) -> None:
 
 
 def test_public_names() -> None:
-    assert atoll_curl.__all__ == ("CurlTransport", "SyncCurlTransport")
+    assert atoll_curl.__all__ == ("AtollError", "CurlTransport", "SyncCurlTransport")
     assert atoll_curl.__version__ == "0.1.0"

@@ -7,11 +7,13 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
+import anyio
+import anyio.to_thread
 import httpx
 import httpx2
 import pytest
 from atoll_httpx import HttpxTransport, SyncHttpxTransport
-from atoll_wire import HttpRequest, ResponseTooLarge
+from atoll_wire import HttpRequest, ResponseTooLarge, TransportError
 
 from tests.transports._peer import PlainServer, pattern
 
@@ -122,11 +124,11 @@ async def test_closed_transport_refuses_requests(server: PlainServer) -> None:
     await transport.aclose()
     await transport.aclose()  # idempotent
     assert transport.closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(TransportError, match="closed"):
         await transport.send(HttpRequest("GET", server.url("/status/200")))
     sync = SyncHttpxTransport()
     sync.close()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(TransportError, match="closed"):
         sync.send(HttpRequest("GET", server.url("/status/200")))
 
 
@@ -172,3 +174,22 @@ async def test_head_response_is_not_held_to_its_content_length(server: PlainServ
         response = await transport.send(HttpRequest("HEAD", server.url("/large?size=5000")))
         assert response.headers["content-length"] == "5000"
         assert await response.aread() == b""
+
+
+def test_aclose_from_another_event_loop_is_refused(server: PlainServer) -> None:
+    # Its pooled connections belong to the first loop: closing them from another one cannot be
+    # done cleanly, so it says so rather than failing inside httpx.
+    transport = HttpxTransport(trust_env=False)
+
+    async def use() -> None:
+        response = await transport.send(HttpRequest("GET", server.url("/status/200")))
+        await response.aread()
+
+    async def close_in_a_thread_loop() -> None:
+        await use()
+        with pytest.raises(TransportError, match="event loop"):
+            await anyio.to_thread.run_sync(lambda: anyio.run(transport.aclose))
+        assert transport.closed
+        await transport._client.aclose()  # pyright: ignore[reportPrivateUsage]  # tidy up here
+
+    anyio.run(close_in_a_thread_loop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import ssl
 
@@ -73,3 +74,33 @@ def test_url_quoted_in_a_native_message_is_cut_out() -> None:
     mapped = translate(native, REQUEST, errors)
     assert "sk-in-url" not in mapped.message
     assert mapped.message == "unsupported URL scheme: cannot fetch <url>"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("native_name", "ours", "said"),
+    [
+        ("ConnectTimeout", ConnectTimeout, "timed out connecting after 5 s"),
+        ("ReadTimeout", ReadTimeout, "no bytes from the server for 0.3 s"),
+        ("WriteTimeout", WriteTimeout, "no progress sending the request body for 7 s"),
+        (
+            "PoolTimeout",
+            PoolTimeout,
+            "timed out after 2 s waiting for a free connection in the pool",
+        ),
+    ],
+)
+def test_timeouts_name_their_limit_not_the_event_loops_cancellation(
+    backend: BackendName, native_name: str, ours: type[TransportError], said: str
+) -> None:
+    # What httpcore raises under anyio: an empty timeout whose context is the loop's cancel.
+    errors = load_backend(backend).errors
+    native = getattr(importlib.import_module(backend), native_name)("")
+    timeout_error = TimeoutError()
+    timeout_error.__context__ = asyncio.CancelledError("Cancelled via cancel scope 7f55a1b2c3d4")
+    native.__context__ = timeout_error
+    timeouts = {"connect": 5.0, "read": 0.3, "write": 7.0, "pool": 2.0}
+    mapped = translate(native, REQUEST, errors, timeouts)
+    assert type(mapped) is ours
+    assert mapped.message == said
+    assert "cancel" not in str(mapped).lower()

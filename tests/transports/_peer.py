@@ -22,6 +22,8 @@ Routes (query parameters in brackets):
 - ``/truncate`` [chunked]: promises more body than it sends, then closes the connection.
 - ``/infinite`` [size, delay]: an endless chunked stream (cancellation, backpressure).
 - ``/stall-request``: never reads the request body (write timeouts).
+- ``/raw`` [hex]: writes the hex-decoded bytes as the whole reply, then hangs up (garbage
+  status lines, non-HTTP services).
 
 ``CONNECT host:port`` (what a client sends to an HTTPS proxy) opens a TCP tunnel to that address,
 so the server also plays a forward proxy for ``https://`` URLs; it is recorded like any request.
@@ -79,10 +81,20 @@ class _Hangup(Exception):
 
 
 class PlainServer:
-    """The plain peer. Use as a (sync) context manager; see the module docstring for routes."""
+    """The plain peer. Use as a (sync) context manager; see the module docstring for routes.
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+    Args:
+        ssl_context: Serve TLS with this context.
+        idle_timeout: Close a keep-alive connection that stays idle this long after a response,
+            without announcing it (no ``Connection: close``), as servers with a keep-alive
+            timeout do.
+    """
+
+    def __init__(
+        self, ssl_context: ssl.SSLContext | None = None, *, idle_timeout: float | None = None
+    ) -> None:
         self._ssl = ssl_context
+        self._idle_timeout = idle_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
@@ -180,8 +192,9 @@ class PlainServer:
             self._counters.accepted += 1
             self._counters.open += 1
         try:
-            while await self._one_request(reader, writer):
-                pass
+            if await self._one_request(reader, writer):
+                while await self._one_request(reader, writer, self._idle_timeout):
+                    pass
         except (_Hangup, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         except asyncio.CancelledError:
@@ -195,12 +208,17 @@ class PlainServer:
             self._tasks.discard(task)
 
     async def _one_request(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        idle_timeout: float | None = None,
     ) -> bool:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), idle_timeout)
         except asyncio.IncompleteReadError:
             return False  # the client closed an idle keep-alive connection
+        except TimeoutError:
+            return False  # our keep-alive timeout: hang up, unannounced
         lines = head.decode("latin-1").split("\r\n")
         method, target, _version = lines[0].split(" ", 2)
         headers = [
@@ -264,6 +282,10 @@ class PlainServer:
             await self._infinite(writer, int(query.get("size", "16384")), query.get("delay"))
         elif path == "/stall-request":
             await asyncio.sleep(30)
+            raise _Hangup
+        elif path == "/raw":
+            writer.write(bytes.fromhex(query["hex"]))
+            await writer.drain()
             raise _Hangup
         else:
             await _respond(writer, 404, b"no such route")

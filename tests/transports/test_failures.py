@@ -21,7 +21,13 @@ from atoll_wire import (
 )
 
 from tests.transports._peer import PlainServer, pattern
-from tests.transports.conftest import Options, TransportKind, body_of
+from tests.transports.conftest import (
+    GARBAGE_REPLIES,
+    Options,
+    TransportKind,
+    assert_clean_timeout,
+    body_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -53,6 +59,7 @@ async def test_connect_timeout(kind: TransportKind, blackhole_url: str) -> None:
             await transport.send(HttpRequest("GET", blackhole_url))
     assert time.monotonic() - started < 3
     assert_chained(caught.value, "GET", blackhole_url)
+    assert_clean_timeout(caught.value, None)
 
 
 async def test_read_timeout_before_headers(kind: TransportKind, server: PlainServer) -> None:
@@ -63,6 +70,7 @@ async def test_read_timeout_before_headers(kind: TransportKind, server: PlainSer
             await transport.send(HttpRequest("GET", url))
     assert time.monotonic() - started < 3
     assert_chained(caught.value, "GET", url)
+    assert_clean_timeout(caught.value, 0.3)
 
 
 async def test_read_timeout_mid_body(kind: TransportKind, server: PlainServer) -> None:
@@ -76,6 +84,7 @@ async def test_read_timeout_mid_body(kind: TransportKind, server: PlainServer) -
                     received.append(chunk)
     assert b"".join(received) == b"01234"
     assert_chained(caught.value, "GET", url)
+    assert_clean_timeout(caught.value, 0.3)
 
 
 async def test_request_timeout_overrides_the_transport_default(
@@ -103,6 +112,7 @@ async def test_write_timeout(kind: TransportKind, server: PlainServer) -> None:
         with pytest.raises(WriteTimeout) as caught:
             await transport.send(HttpRequest("POST", server.url("/stall-request"), body=body))
     assert caught.value.__cause__ is not None
+    assert_clean_timeout(caught.value, 0.5)
 
 
 async def test_pool_timeout(kind: TransportKind, server: PlainServer) -> None:
@@ -110,8 +120,9 @@ async def test_pool_timeout(kind: TransportKind, server: PlainServer) -> None:
     async with kind.make_async(Options(timeout=timeout, max_connections=1)) as transport:
         holder = await transport.send(HttpRequest("GET", server.url("/infinite")))
         async with holder:
-            with pytest.raises(PoolTimeout):
+            with pytest.raises(PoolTimeout) as caught:
                 await transport.send(HttpRequest("GET", server.url("/status/200")))
+            assert_clean_timeout(caught.value, 0.3)
         # The connection is free again once the first response is closed.
         assert await fetch(transport, HttpRequest("GET", server.url("/status/200"))) == (
             b"status 200"
@@ -127,6 +138,20 @@ async def test_disconnect_mid_body_is_remote_protocol_error(
         with pytest.raises(RemoteProtocolError) as caught:
             await fetch(transport, HttpRequest("GET", url))
     assert_chained(caught.value, "GET", url)
+
+
+@pytest.mark.parametrize("reply", GARBAGE_REPLIES.values(), ids=GARBAGE_REPLIES.keys())
+async def test_garbage_reply_is_remote_protocol_error(
+    kind: TransportKind, server: PlainServer, reply: bytes
+) -> None:
+    # The server broke HTTP: the same error (and so the same retry decision) on every transport.
+    url = server.url("/raw?hex=" + reply.hex())
+    async with kind.make_async(Options()) as transport:
+        with pytest.raises(RemoteProtocolError) as caught:
+            await fetch(transport, HttpRequest("POST", url, body=b"{}"))
+        assert await fetch(transport, HttpRequest("GET", server.url("/status/200")))
+    assert_chained(caught.value, "POST", url)
+    assert [r.method for r in server.requests] == ["POST", "GET"]  # and it was sent once
 
 
 async def test_announced_body_over_the_limit(kind: TransportKind, server: PlainServer) -> None:

@@ -18,7 +18,7 @@ from atoll_wire import (
     Timeout,
 )
 
-from tests.transports.conftest import Options, TransportKind
+from tests.transports.conftest import Options, TransportKind, assert_clean_timeout
 
 pytestmark = pytest.mark.anyio
 
@@ -155,8 +155,9 @@ async def test_disconnect_mid_stream(kind: TransportKind, llm: FakeLLMServer) ->
 async def test_slow_provider_read_timeout(kind: TransportKind, llm: FakeLLMServer) -> None:
     timeout = Timeout(connect=5, read=0.3, write=5, pool=5)
     async with kind.make_async(Options(timeout=timeout)) as transport:
-        with pytest.raises(ReadTimeout):
+        with pytest.raises(ReadTimeout) as caught:
             await transport.send(chat(llm, "echo", headers={"x-atoll-fault": "delay=3"}))
+    assert_clean_timeout(caught.value, 0.3)  # no "Cancelled via cancel scope 7f55..."
 
 
 async def test_concurrent_streams_share_pooled_connections(

@@ -20,7 +20,14 @@ from atoll_wire import (
 )
 
 from tests.transports._peer import PlainServer, pattern
-from tests.transports.conftest import Options, TLSMaterial, TransportKind, open_fds
+from tests.transports.conftest import (
+    GARBAGE_REPLIES,
+    Options,
+    TLSMaterial,
+    TransportKind,
+    assert_clean_timeout,
+    open_fds,
+)
 
 SHORT = Timeout(connect=0.3, read=0.3, write=0.3, pool=0.3)
 
@@ -91,14 +98,29 @@ def test_errors(kind: TransportKind, server: PlainServer, refused_url: str) -> N
     for caught in (refused, slow, cut):
         assert caught.value.__cause__ is not None
     assert big.value.limit == 1000
+    assert_clean_timeout(slow.value, 0.3)
+
+
+@pytest.mark.parametrize("reply", GARBAGE_REPLIES.values(), ids=GARBAGE_REPLIES.keys())
+def test_garbage_reply_is_remote_protocol_error(
+    kind: TransportKind, server: PlainServer, reply: bytes
+) -> None:
+    url = server.url("/raw?hex=" + reply.hex())
+    with kind.make_sync(Options()) as transport:
+        with pytest.raises(RemoteProtocolError) as caught:
+            transport.send(HttpRequest("POST", url, body=b"{}")).read()
+        assert transport.send(HttpRequest("GET", server.url("/status/200"))).read()
+    assert caught.value.__cause__ is not None
+    assert [r.method for r in server.requests] == ["POST", "GET"]
 
 
 def test_pool_timeout(kind: TransportKind, server: PlainServer) -> None:
     options = Options(timeout=Timeout(connect=5, read=5, write=5, pool=0.3), max_connections=1)
     with kind.make_sync(options) as transport:
         holder = transport.send(HttpRequest("GET", server.url("/infinite")))
-        with holder, pytest.raises(PoolTimeout):
+        with holder, pytest.raises(PoolTimeout) as caught:
             transport.send(HttpRequest("GET", server.url("/status/200")))
+        assert_clean_timeout(caught.value, 0.3)
         assert transport.send(HttpRequest("GET", server.url("/status/200"))).read()
 
 

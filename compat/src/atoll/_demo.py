@@ -18,7 +18,7 @@ from atoll_testing import FakeLLMServer
 from atoll_tools import ToolSet, tool
 from atoll_wire import Message, TextDelta, TextPart
 
-from ._demo_model import demo_model
+from ._demo_model import DemoModel, faults_for
 from ._progress import ProgressBar
 
 LOCAL_MODEL = "openai/gpt-4o-mini"
@@ -46,15 +46,20 @@ async def run_demo(
             None runs everything against the built-in local server.
         calls: Size of the batch (default 500 locally, 20 against a provider).
         out: Where to print.
+
+    Raises:
+        ValueError: ``calls`` is below 1.
     """
+    if calls is not None and calls < 1:
+        raise ValueError(f"the batch needs at least 1 call, got {calls}")
     if model is not None:
         async with Client(model, retry=_RETRY) as client:
             _say(
                 out,
                 f"Atoll demo against {client.targets[0].label} (a real provider; costs apply)\n",
             )
-            return await _run(client, None, calls or 20, out)
-    async with FakeLLMServer(models={"gpt-4o-mini": demo_model}) as server:
+            return await _run(client, None, 20 if calls is None else calls, out)
+    async with FakeLLMServer(models={"gpt-4o-mini": DemoModel()}) as server:
         client = Client(LOCAL_MODEL, base_url=server.base_url, api_key="local-demo", retry=_RETRY)
         async with client:
             _say(
@@ -63,7 +68,7 @@ async def run_demo(
                 f"Replies are scripted; prices are {LOCAL_MODEL}'s list prices "
                 "from the registry.\n",
             )
-            return await _run(client, server, calls or 500, out)
+            return await _run(client, server, 500 if calls is None else calls, out)
 
 
 async def _run(client: Client, server: FakeLLMServer | None, calls: int, out: TextIO) -> int:
@@ -133,13 +138,11 @@ async def _tools(client: Client, out: TextIO) -> None:
 async def _batch(client: Client, server: FakeLLMServer | None, calls: int, out: TextIO) -> int:
     _say(out, f"4. A batch of {calls} calls through the Executor (32 at a time)")
     if server is not None:
-        # Make the batch realistic: some overloads and rate limits, which the Client retries.
-        server.inject("status=503", times=max(calls // 25, 1))
-        server.inject("status=429; retry-after-ms=50", times=max(calls // 50, 1))
+        # Realistic: some overloads and rate limits (see DemoModel), which the Client retries.
+        overloads, limits = faults_for(calls)
         _say(
             out,
-            f"   (the local server will answer {max(calls // 25, 1)} x 503 and "
-            f"{max(calls // 50, 1)} x 429 along the way)",
+            f"   (the local server will answer {overloads} x 503 and {limits} x 429 along the way)",
         )
     events = [
         CallEvent.of(client, f"Fact #{n} about atolls, please.", max_tokens=64)

@@ -1,12 +1,52 @@
 """The scripted model behind ``atoll demo``.
 
 It answers like a small assistant, calls a tool (first with bad arguments, to show validation
-at work), and streams in visible pieces.
+at work), and streams in visible pieces. In the batch (prompts ``Fact #N ...``) the first
+attempt of every 25th call is answered 503 and of every 50th (offset) 429: each faulted call
+succeeds on its retry, so faults never come back to back for one call, however large the batch.
 """
 
 from __future__ import annotations
 
+import re
+
 from atoll_testing import ChatInput, ToolCall, Turn
+
+_FACT = re.compile(r"^Fact #(\d+) ")
+OVERLOAD_EVERY = 25
+RATE_LIMIT_EVERY = 50
+_RATE_LIMIT_OFFSET = 13
+
+
+def faults_for(calls: int) -> tuple[int, int]:
+    """How many 503s and 429s a batch of ``calls`` meets."""
+    overloads = sum(1 for n in range(calls) if n % OVERLOAD_EVERY == 0)
+    limits = sum(1 for n in range(calls) if n % RATE_LIMIT_EVERY == _RATE_LIMIT_OFFSET)
+    return overloads, limits
+
+
+class DemoModel:
+    """The demo's model; remembers which batch calls it already failed once."""
+
+    def __init__(self) -> None:
+        self._failed: set[int] = set()
+
+    def __call__(self, request: ChatInput) -> Turn:
+        turn = demo_model(request)
+        match = _FACT.match(request.last_user_text)
+        if match is None:
+            return turn
+        number = int(match.group(1))
+        if number in self._failed:
+            return turn
+        if number % OVERLOAD_EVERY == 0:
+            self._failed.add(number)
+            return Turn(text=turn.text, fault="status=503")
+        if number % RATE_LIMIT_EVERY == _RATE_LIMIT_OFFSET:
+            self._failed.add(number)
+            return Turn(text=turn.text, fault="status=429; retry-after-ms=50")
+        return turn
+
 
 ATOLLS = "Tarawa (Kiribati), Aldabra (Seychelles) and Fakaofo (Tokelau)."
 STREAM_TEXT = (

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from atoll_generic import Progress
 
 
 class ProgressBar:
-    """Redraws ``[#####.....] 312/500 done · 0 failed · 32 in flight`` in place.
+    """Redraws ``[#####.....] 312/500 done · 0 failed · 32 in flight · 950 calls/s`` in place.
 
     Args:
         total: Events expected.
         stream: Where to draw (default stderr); a non-terminal gets a line every 10%.
         width: Bar width in characters.
+        extra: Called at each redraw for text appended to the line (the cost so far).
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO | None = None,
+        width: int = 30,
+        extra: Callable[[], str] | None = None,
+    ) -> None:
         self.total = total
+        self.extra = extra
         self.stream = stream or sys.stderr
         self.width = width
         self._tty = self.stream.isatty()
@@ -50,7 +59,8 @@ class ProgressBar:
         filled = progress.done * self.width // max(self.total, 1)
         bar = "#" * filled + "." * (self.width - filled)
         rate = progress.done / max(time.perf_counter() - self.started, 1e-9)
-        return (
+        line = (
             f"  [{bar}] {progress.done}/{self.total} done · {progress.failed} failed · "
             f"{progress.in_flight} in flight · {rate:,.0f} calls/s"
         )
+        return line + (f" · {self.extra()}" if self.extra is not None else "")

@@ -32,6 +32,8 @@ from ._dialects import (
     register_dialect,
     registered_auth_schemes,
     registered_dialects,
+    unregister_auth,
+    unregister_dialect,
 )
 from ._error_bodies import ErrorFields, error_for, parse_error_fields
 from ._exceptions import (
@@ -184,4 +186,6 @@ __all__ = (
     "registered_auth_schemes",
     "registered_dialects",
     "resolve_target",
+    "unregister_auth",
+    "unregister_dialect",
 )

@@ -15,18 +15,17 @@ from atoll_wire import (
     RedactedThinkingPart,
     TextPart,
     ThinkingPart,
-    Usage,
 )
+from atoll_wire import anthropic as wire
 
 from ._anthropic_extras import count_tokens_request, models_request, parse_token_count
 from ._anthropic_quirks import AnthropicQuirks
 from ._anthropic_request import build_body
 from ._anthropic_stream import AnthropicStreamDecoder, normalise_usage, start_input_text
-from ._anthropic_wire import Block, envelope_decoder, message_decoder
 from ._capabilities import check_capabilities
 from ._dialect import Dialect
 from ._dialects import register_dialect
-from ._encode import dumps, finish_reason, tool_call_part
+from ._encode import finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
 from ._exceptions import CapabilityError, InvalidResponseError
 from ._model_list import ModelPage, parse_anthropic_models
@@ -73,18 +72,18 @@ def _output_tool(request: ChatRequest | None, facts: ModelFacts) -> str | None:
     return request.output_schema.name if schema_as_tool(request, facts) else None
 
 
-def _part(block: Block, output_tool: str | None) -> Part | None:
-    if block.type == "text":
+def _part(block: wire.ContentBlock, output_tool: str | None) -> Part | None:
+    if isinstance(block, wire.TextBlock):
         return TextPart(text=block.text) if block.text else None
-    if block.type == "thinking":
-        return ThinkingPart(text=block.thinking or "", signature=block.signature)
-    if block.type == "redacted_thinking":
-        return RedactedThinkingPart(data=block.data or "")
-    if block.type == "tool_use":
+    if isinstance(block, wire.ThinkingBlock):
+        return ThinkingPart(text=block.thinking, signature=block.signature)
+    if isinstance(block, wire.RedactedThinkingBlock):
+        return RedactedThinkingPart(data=block.data)
+    if isinstance(block, wire.ToolUseBlock):
         arguments = start_input_text(block.input)
         if output_tool is not None and block.name == output_tool:
             return TextPart(text=arguments or "{}")
-        return tool_call_part(block.id or "", block.name or "", arguments)
+        return tool_call_part(block.id, block.name, arguments)
     return None  # server tool blocks ran at the provider; they are not client parts
 
 
@@ -120,7 +119,7 @@ class AnthropicMessagesDialect(Dialect):
             method="POST",
             url=target.base_url.rstrip("/") + "/messages",
             headers=headers,
-            body=dumps(body),
+            body=body,
         )
 
     def parse(
@@ -135,8 +134,8 @@ class AnthropicMessagesDialect(Dialect):
         target = target or self.default_target()
         facts = target.facts
         try:
-            envelope = envelope_decoder.decode(body)
-            message = message_decoder.decode(body)
+            message = wire.decode_response(body)
+            error = wire.decode_error(body).error if message.type == "error" else None
         except msgspec.DecodeError as exc:
             raise InvalidResponseError(
                 f"the response is not a message: {exc}",
@@ -145,11 +144,10 @@ class AnthropicMessagesDialect(Dialect):
                 model=facts.model,
                 body=body.decode("utf-8", "replace"),
             ) from exc
-        if envelope.type == "error":
-            error = envelope.error
+        if error is not None:
             raise error_from_stream_error(
-                error_type=(error.type if error else None) or "",
-                message=(error.message if error else None) or "",
+                error_type=error.type,
+                message=error.message,
                 status=None,
                 code=None,
                 body=body.decode("utf-8", "replace"),
@@ -159,12 +157,12 @@ class AnthropicMessagesDialect(Dialect):
         output_tool = _output_tool(request, facts)
         parts = [p for p in (_part(b, output_tool) for b in message.content) if p is not None]
         return ChatResponse(
-            id=message.id,
-            model=message.model,
+            id=message.id or None,
+            model=message.model or None,
             message=Message(role="assistant", parts=parts),
             finish_reason=finish_reason(message.stop_reason),
             raw_finish_reason=message.stop_reason,
-            usage=normalise_usage(message.usage, quirks_of(target)) if message.usage else Usage(),
+            usage=normalise_usage(message.usage, quirks_of(target)),
             provider=facts.provider,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from atoll_wire import ChatRequest, HttpRequest
@@ -30,6 +30,7 @@ class _Count(msgspec.Struct):
 
 
 _count_decoder = msgspec.json.Decoder(_Count)
+_json = msgspec.json.Decoder(dict[str, Any])
 
 
 def _headers(target: Target, version: str) -> dict[str, str]:
@@ -54,7 +55,9 @@ def count_tokens_request(
 ) -> HttpRequest:
     """``POST {base_url}/messages/count_tokens`` with the request's countable fields."""
     counted = msgspec.structs.replace(request, stream=False, max_tokens=None)
-    body = build_body(counted, quirks, target.facts, schema_as_tool=False)
+    body: dict[str, Any] = _json.decode(
+        build_body(counted, quirks, target.facts, schema_as_tool=False)
+    )
     kept = {key: body[key] for key in _COUNTED if key in body}
     headers = _headers(target, version)
     headers["content-type"] = "application/json"

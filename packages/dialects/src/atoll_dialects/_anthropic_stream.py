@@ -29,14 +29,14 @@ from atoll_wire import (
     Usage,
     UsageUpdate,
 )
+from atoll_wire import anthropic as wire
 
 from ._anthropic_quirks import AnthropicQuirks
-from ._anthropic_wire import Block, Delta, StreamEventBody, WireUsage, event_decoder
 from ._dialect import StreamDecoder
 from ._encode import dumps, finish_reason
 
 
-def normalise_usage(usage: WireUsage, quirks: AnthropicQuirks) -> Usage:
+def normalise_usage(usage: wire.Usage, quirks: AnthropicQuirks) -> Usage:
     """Anthropic usage → neutral usage: input includes cache reads and writes."""
     cache_read = usage.cache_read_input_tokens
     cache_write = usage.cache_creation_input_tokens
@@ -78,7 +78,7 @@ class AnthropicStreamDecoder(StreamDecoder):
         self._quirks = quirks
         self._output_tool = output_tool
         self._blocks: dict[int, _Block] = {}
-        self._usage = WireUsage()
+        self._usage = wire.Usage()
         self._raw_finish: str | None = None
         self._done = False
         self._finished = False
@@ -93,27 +93,26 @@ class AnthropicStreamDecoder(StreamDecoder):
         if self._done or not event.data.strip():
             return []
         try:
-            body = event_decoder.decode(event.data)
+            body = wire.decode_event(event.data)
         except msgspec.DecodeError as exc:
             message = f"undecodable event: {exc}"
             return [StreamError(type="invalid_event", message=message, raw=event.data)]
-        kind = body.type or event.event
-        if kind == "content_block_delta":  # the hot path first
+        if isinstance(body, wire.ContentBlockDeltaEvent):  # the hot path first
             return self._delta(body)
-        if kind == "message_start":
+        if isinstance(body, wire.MessageStartEvent):
             return self._message_start(body)
-        if kind == "content_block_start":
+        if isinstance(body, wire.ContentBlockStartEvent):
             return self._block_start(body)
-        if kind == "content_block_stop":
-            block = self._blocks.get(body.index if body.index is not None else -1)
+        if isinstance(body, wire.ContentBlockStopEvent):
+            block = self._blocks.get(body.index)
             return self._block_stop(body.index, block) if block is not None else []
-        if kind == "message_delta":
+        if isinstance(body, wire.MessageDeltaEvent):
             return self._message_delta(body)
-        if kind == "message_stop":
+        if isinstance(body, wire.MessageStopEvent):
             return self._close(complete=True)
-        if kind == "error":
+        if isinstance(body, wire.ErrorEvent):
             return [self._error(body, event.data)]
-        return []
+        return []  # ping, and event types this library does not know
 
     def finish(self) -> list[StreamEvent]:
         """End of body: without ``message_stop`` no MessageEnd is sent (incomplete)."""
@@ -123,10 +122,10 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     # ------------------------------------------------------------------ internals
 
-    def _usage_update(self, usage: WireUsage) -> UsageUpdate:
+    def _usage_update(self, usage: wire.Usage) -> UsageUpdate:
         current = self._usage
         # message_delta may repeat only some fields; the rest keep message_start's values.
-        self._usage = WireUsage(
+        self._usage = wire.Usage(
             input_tokens=_newer(usage.input_tokens, current.input_tokens),
             output_tokens=_newer(usage.output_tokens, current.output_tokens),
             cache_read_input_tokens=_newer(
@@ -138,53 +137,51 @@ class AnthropicStreamDecoder(StreamDecoder):
         )
         return UsageUpdate(usage=normalise_usage(self._usage, self._quirks))
 
-    def _message_start(self, body: StreamEventBody) -> list[StreamEvent]:
+    def _message_start(self, body: wire.MessageStartEvent) -> list[StreamEvent]:
         message = body.message
-        if message is None:
-            return [MessageStart()]
-        out: list[StreamEvent] = [MessageStart(id=message.id, model=message.model)]
-        if message.usage is not None:
-            out.append(self._usage_update(message.usage))
-        return out
+        return [
+            MessageStart(id=message.id or None, model=message.model or None),
+            self._usage_update(message.usage),
+        ]
 
-    def _block_start(self, body: StreamEventBody) -> list[StreamEvent]:
-        index = body.index if body.index is not None else len(self._blocks)
-        block = body.content_block or Block()
-        if block.type == "text":
+    def _block_start(self, body: wire.ContentBlockStartEvent) -> list[StreamEvent]:
+        index = body.index
+        block = body.content_block
+        if isinstance(block, wire.TextBlock):
             self._blocks[index] = _Block("text")
             return [TextDelta(index=index, text=block.text)] if block.text else []
-        if block.type == "thinking":
+        if isinstance(block, wire.ThinkingBlock):
             self._blocks[index] = _Block("thinking")
             # Emitted even when empty so the part exists to receive its signature.
-            return [
-                ThinkingDelta(index=index, text=block.thinking or "", signature=block.signature)
-            ]
-        if block.type == "redacted_thinking":
+            return [ThinkingDelta(index=index, text=block.thinking, signature=block.signature)]
+        if isinstance(block, wire.RedactedThinkingBlock):
             self._blocks[index] = _Block("redacted")
-            return [RedactedThinkingDelta(index=index, data=block.data or "")]
-        if block.type == "tool_use":
+            return [RedactedThinkingDelta(index=index, data=block.data)]
+        if isinstance(block, wire.ToolUseBlock):
             start = start_input_text(block.input)
             if self._output_tool is not None and block.name == self._output_tool:
                 self._blocks[index] = _Block("output", start_input=start)
                 return []
             self._blocks[index] = _Block("tool", start_input=start)
-            return [ToolCallStart(index=index, id=block.id or "", name=block.name or "")]
+            return [ToolCallStart(index=index, id=block.id, name=block.name)]
         self._blocks[index] = _Block("skip")  # server tools and their results run remotely
         return []
 
-    def _delta(self, body: StreamEventBody) -> list[StreamEvent]:
-        index = body.index if body.index is not None else -1
+    def _delta(self, body: wire.ContentBlockDeltaEvent) -> list[StreamEvent]:
+        index = body.index
         block = self._blocks.get(index)
-        delta = body.delta or Delta()
         if block is None or block.kind == "skip":
             return []
-        if delta.type == "text_delta" and delta.text:
-            return [TextDelta(index=index, text=delta.text)]
-        if delta.type == "thinking_delta" and delta.thinking:
-            return [ThinkingDelta(index=index, text=delta.thinking)]
-        if delta.type == "signature_delta" and delta.signature:
-            return [ThinkingDelta(index=index, signature=delta.signature)]
-        if delta.type == "input_json_delta" and delta.partial_json:
+        delta = body.delta
+        if isinstance(delta, wire.TextDelta):
+            return [TextDelta(index=index, text=delta.text)] if delta.text else []
+        if isinstance(delta, wire.ThinkingDelta):
+            return [ThinkingDelta(index=index, text=delta.thinking)] if delta.thinking else []
+        if isinstance(delta, wire.SignatureDelta):
+            return (
+                [ThinkingDelta(index=index, signature=delta.signature)] if delta.signature else []
+            )
+        if isinstance(delta, wire.InputJsonDelta) and delta.partial_json:
             block.fragments = True
             if block.kind == "output":
                 return [TextDelta(index=index, text=delta.partial_json)]
@@ -205,20 +202,20 @@ class AnthropicStreamDecoder(StreamDecoder):
             out.append(ToolCallEnd(index=index))
         return out
 
-    def _message_delta(self, body: StreamEventBody) -> list[StreamEvent]:
-        if body.delta is not None and body.delta.stop_reason:
+    def _message_delta(self, body: wire.MessageDeltaEvent) -> list[StreamEvent]:
+        if body.delta.stop_reason:
             self._raw_finish = body.delta.stop_reason
-        return [self._usage_update(body.usage)] if body.usage is not None else []
+        return [self._usage_update(body.usage)]
 
-    def _error(self, body: StreamEventBody, raw_text: str) -> StreamError:
+    def _error(self, body: wire.ErrorEvent, raw_text: str) -> StreamError:
         error = body.error
         try:
             raw: object = msgspec.json.decode(raw_text)
         except msgspec.DecodeError:
             raw = raw_text
         return StreamError(
-            type=(error.type if error else None) or "error",
-            message=(error.message if error else None) or "the provider reported an error",
+            type=error.type or "error",
+            message=error.message or "the provider reported an error",
             raw=raw,
         )
 

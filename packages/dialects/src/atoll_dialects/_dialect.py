@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from atoll_wire import SSEDecoder
+
 from ._dialect_calls import DialectCalls
 from ._error_bodies import error_from_response
 from ._exceptions import APIError, UnsupportedRequestError
@@ -40,11 +42,35 @@ __all__ = ["Dialect", "Embeddings", "StreamDecoder"]
 
 
 class StreamDecoder(ABC):
-    """Turns one response's server-sent events into neutral stream events.
+    """Turns one streamed response into neutral stream events.
 
     Make one per stream with ``Dialect.stream_decoder``; it keeps the state a dialect needs to
-    tell tool calls apart, hold reasoning, and avoid counting usage twice.
+    tell tool calls apart, hold reasoning, and avoid counting usage twice. The Client hands it
+    the body's bytes (``feed_bytes``, then ``finish_bytes``); by default they are split into
+    Server-Sent Events and each goes to ``feed``. A dialect whose stream is framed otherwise
+    (newline-delimited JSON, a JSON array) overrides ``feed_bytes`` and ``finish_bytes``.
     """
+
+    _sse: SSEDecoder | None = None
+
+    def feed_bytes(self, chunk: bytes) -> list[StreamEvent]:
+        """Translate the next bytes of the body (the default reads Server-Sent Events)."""
+        sse = self._sse
+        if sse is None:
+            sse = self._sse = SSEDecoder()
+        out: list[StreamEvent] = []
+        for event in sse.feed(chunk):
+            out.extend(self.feed(event))
+        return out
+
+    def finish_bytes(self) -> list[StreamEvent]:
+        """The body ended: flush what the framing holds, then ``finish``."""
+        out: list[StreamEvent] = []
+        if self._sse is not None:
+            for event in self._sse.flush():
+                out.extend(self.feed(event))
+        out.extend(self.finish())
+        return out
 
     @abstractmethod
     def feed(self, event: ServerSentEvent) -> list[StreamEvent]:

@@ -30,6 +30,8 @@ __all__ = [
     "register_dialect",
     "registered_auth_schemes",
     "registered_dialects",
+    "unregister_auth",
+    "unregister_dialect",
 ]
 
 _DIALECTS: dict[str, Dialect] = {}
@@ -55,6 +57,14 @@ def register_dialect(dialect: Dialect, *, replace: bool = False) -> Dialect:
         raise ValueError(f"a dialect named {name!r} is already registered; pass replace=True")
     _DIALECTS[name] = dialect
     return dialect
+
+
+def unregister_dialect(name: str) -> None:
+    """Remove the dialect registered under ``name`` (no error when there is none).
+
+    Clients already made keep the dialect they resolved.
+    """
+    _DIALECTS.pop(name, None)
 
 
 def dialect_named(name: str) -> Dialect:
@@ -142,6 +152,11 @@ def register_auth(scheme: str, factory: AuthFactory, *, replace: bool = False) -
     if scheme in _AUTH and not replace and _AUTH[scheme] is not factory:
         raise ValueError(f"an auth scheme named {scheme!r} is already registered")
     _AUTH[scheme] = factory
+
+
+def unregister_auth(scheme: str) -> None:
+    """Remove the auth scheme registered under ``scheme`` (no error when there is none)."""
+    _AUTH.pop(scheme, None)
 
 
 def registered_auth_schemes() -> list[str]:

@@ -22,14 +22,13 @@ from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._drive import send_async
 from ._exceptions import APIError
-from ._result import Attempt, ClientResponse
-from ._stream_state import StreamState
+from ._stream_state import StreamState, StreamView
 from ._target import Target
 
 __all__ = ["ChatStream"]
 
 
-class ChatStream:
+class ChatStream(StreamView):
     """One streamed chat call (or text completion); see ``Client.stream``."""
 
     def __init__(
@@ -43,11 +42,6 @@ class ChatStream:
         self._state = StreamState(loop, decoder)
         self._http_response: HttpResponse | None = None
         self._events: AsyncGenerator[StreamEvent, None] | None = None
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Failed attempts so far (retries and fallbacks before the first event)."""
-        return self._loop.history
 
     async def __aenter__(self) -> Self:
         await self._open()
@@ -69,16 +63,6 @@ class ChatStream:
         if self._events is None:
             self._events = self._iterate()
         return self._events
-
-    @property
-    def response(self) -> ClientResponse:
-        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
-        return self._state.response
-
-    @property
-    def target(self) -> Target:
-        """The model currently serving this stream."""
-        return self._loop.target
 
     async def _open(self) -> None:
         """Send until a success response's headers arrive, across retries and fallbacks."""

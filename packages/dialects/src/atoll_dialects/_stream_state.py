@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 import msgspec
 from atoll_wire import (
-    ServerSentEvent,
-    SSEDecoder,
     SSEError,
     StreamAccumulator,
     StreamError,
@@ -28,12 +25,10 @@ from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._error_bodies import error_from_stream_event
 from ._exceptions import APIError
-from ._result import ClientResponse
+from ._result import Attempt, ClientResponse
+from ._target import Target
 
-if TYPE_CHECKING:
-    from ._target import Target
-
-__all__ = ["StreamState"]
+__all__ = ["StreamState", "StreamView"]
 
 _json = msgspec.json.Encoder()
 
@@ -71,7 +66,6 @@ class StreamState:
         "_headers",
         "_make_decoder",
         "_result",
-        "_sse",
         "delivered",
         "loop",
     )
@@ -85,7 +79,6 @@ class StreamState:
         self._accumulator = StreamAccumulator()
         self._headers: Mapping[str, str] = {}
         self._result: ClientResponse | None = None
-        self._sse = SSEDecoder()
         self._decoder: StreamDecoder | None = None
 
     def opened(self, headers: Mapping[str, str]) -> None:
@@ -94,11 +87,9 @@ class StreamState:
         target = loop.target
         self._headers = headers
         self._accumulator = StreamAccumulator(provider=target.provider.name)
-        self._sse = SSEDecoder()
         if self._make_decoder is not None:
             self._decoder = self._make_decoder(target)
         else:
-            assert loop.sent is not None
             self._decoder = target.dialect.stream_decoder(target, loop.sent)
         self.delivered = False
 
@@ -111,30 +102,23 @@ class StreamState:
         span = self.loop.span
         if span is not None:
             span.first_chunk()
-        return self._decode(self._sse.feed(chunk))
-
-    def flush(self) -> list[StreamEvent]:
-        """The body ended: the events still held by the decoders."""
-        events = self._decode(self._sse.flush())
-        decoder = self._decoder
-        assert decoder is not None
-        for event in decoder.finish():
-            self._accumulator.add(event)
-            events.append(event)
-        return events
-
-    def _decode(self, sse_events: list[ServerSentEvent]) -> list[StreamEvent]:
         decoder = self._decoder
         assert decoder is not None, "the stream must be opened first"
+        return self._add(decoder.feed_bytes(chunk))
+
+    def flush(self) -> list[StreamEvent]:
+        """The body ended: the events still held by the decoder."""
+        decoder = self._decoder
+        assert decoder is not None, "the stream must be opened first"
+        return self._add(decoder.finish_bytes())
+
+    def _add(self, events: list[StreamEvent]) -> list[StreamEvent]:
         accumulator = self._accumulator
-        out: list[StreamEvent] = []
-        for sse_event in sse_events:
-            for event in decoder.feed(sse_event):
-                if isinstance(event, StreamError):
-                    event = _masked(event)
-                accumulator.add(event)
-                out.append(event)
-        return out
+        for position, event in enumerate(events):
+            if isinstance(event, StreamError):
+                events[position] = event = _masked(event)
+            accumulator.add(event)
+        return events
 
     def error_of(self, event: StreamError) -> APIError:
         """The typed error for an error the provider reported in the stream, with ``partial``."""
@@ -186,3 +170,25 @@ class StreamState:
             self.loop.abandon(error)
         elif self.loop.span is not None:
             self.finished()
+
+
+class StreamView:
+    """What both stream classes show their caller: the attempts, the response, the target."""
+
+    _loop: AttemptLoop
+    _state: StreamState
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Failed attempts so far (retries and fallbacks before the first event)."""
+        return self._loop.history
+
+    @property
+    def response(self) -> ClientResponse:
+        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
+        return self._state.response
+
+    @property
+    def target(self) -> Target:
+        """The model currently serving this stream."""
+        return self._loop.target

@@ -10,7 +10,7 @@ from atoll_registry import Registry
 from atoll_wire import SyncTransport, Timeout
 from opentelemetry import trace
 
-from ._auth import Auth
+from ._auth import Auth, NoAuth
 from ._client import OutputMode
 from ._client_calls import MAX_MODEL_PAGES, ClientCalls, completion_decoder
 from ._completions import CompletionOptions
@@ -67,6 +67,8 @@ class SyncClient(ClientCalls):
     ) -> None:
         if transport is not None and not isinstance(transport, SyncTransport):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("transport", transport, "an atoll_wire.SyncTransport")
+        if auth is None and api_key is None and transport is not None and transport.authenticates:
+            auth = NoAuth()  # the transport puts its own credentials on every request
         self._setup(
             model,
             tracer_provider,

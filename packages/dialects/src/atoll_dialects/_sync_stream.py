@@ -21,14 +21,13 @@ from ._attempts import AttemptLoop
 from ._dialect import StreamDecoder
 from ._drive import send_sync
 from ._exceptions import APIError
-from ._result import Attempt, ClientResponse
-from ._stream_state import StreamState
+from ._stream_state import StreamState, StreamView
 from ._target import Target
 
 __all__ = ["SyncChatStream"]
 
 
-class SyncChatStream:
+class SyncChatStream(StreamView):
     """One streamed sync chat call; see ``SyncClient.stream`` and ``ChatStream``."""
 
     def __init__(
@@ -42,11 +41,6 @@ class SyncChatStream:
         self._state = StreamState(loop, decoder)
         self._http_response: SyncHttpResponse | None = None
         self._events: Generator[StreamEvent, None, None] | None = None
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Failed attempts so far (retries and fallbacks before the first event)."""
-        return self._loop.history
 
     def __enter__(self) -> Self:
         self._open()
@@ -67,16 +61,6 @@ class SyncChatStream:
         if self._events is None:
             self._events = self._iterate()
         return self._events
-
-    @property
-    def response(self) -> ClientResponse:
-        """Everything that arrived, as one response (``incomplete`` if the stream broke off)."""
-        return self._state.response
-
-    @property
-    def target(self) -> Target:
-        """The model currently serving this stream."""
-        return self._loop.target
 
     def _open(self) -> None:
         self._http_response, _ = send_sync(self._loop, self._transport, read=False)

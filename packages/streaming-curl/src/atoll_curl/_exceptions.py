@@ -12,9 +12,12 @@ libcurl's own code and text::
     │   ├── ReadTimeout                 28 otherwise, or our own inactivity timer (reading)
     │   ├── WriteTimeout                our own inactivity timer while the body was being sent
     │   └── PoolTimeout                 no free connection slot within ``Timeout.pool``
-    ├── RemoteProtocolError             8 weird reply · 16, 92 HTTP/2 · 18 partial body ·
+    ├── RemoteProtocolError             1 once the request went out (the reply is not HTTP:
+    │                                   a garbage status line, HTTP/0.9, an unknown version) ·
+    │                                   8 weird reply · 16, 92 HTTP/2 · 18 partial body ·
     │                                   52 empty reply · 55 send · 56 receive · 61 bad encoding ·
-    │                                   95 HTTP/3
+    │                                   95 HTTP/3 · 42 when we refused libcurl's resend of a
+    │                                   request whose reused connection died without an answer
     └── ResponseTooLarge                63 (declared length over the limit) or our running count
 
 Nothing here reads a header value, so no credential can leak into a message; URLs are redacted by
@@ -41,6 +44,7 @@ from atoll_wire import (
 if TYPE_CHECKING:
     from ._transfer import Transfer
 
+UNSUPPORTED_PROTOCOL = 1
 TIMED_OUT = 28
 FILESIZE_EXCEEDED = 63
 WRITE_ERROR = 23
@@ -113,6 +117,8 @@ def raise_curl_error(
     limit: int | None = None,
     size: int = 0,
     too_big: bool = False,
+    resend_refused: bool = False,
+    sent: bool = False,
 ) -> NoReturn:
     """Raise the atoll_wire error for a failed transfer, chained to the native ``pycurl.error``.
 
@@ -123,12 +129,25 @@ def raise_curl_error(
         limit: The body limit in force.
         size: Bytes received (or announced) when the limit was crossed.
         too_big: Our own running count crossed ``limit`` (libcurl then reports a write error).
+        resend_refused: The transfer ended because libcurl wanted to send the request again.
+        sent: The request had gone out (libcurl's ``CURLE_UNSUPPORTED_PROTOCOL`` then means
+            the reply was not HTTP, not that the URL's scheme was refused).
     """
     native = pycurl.error(code, message)
     if too_big and limit is not None:
         raise too_large(request, limit, size) from native
+    if resend_refused:
+        raise RemoteProtocolError(
+            "the server closed the connection without a response after the request was sent; "
+            "it was not sent again (the server may have received it)",
+            request=request,
+        ) from native
     if code == ABORTED:
         raise TransportError("the response was closed", request=request) from native
+    if code == UNSUPPORTED_PROTOCOL and sent:
+        raise RemoteProtocolError(
+            f"the server's reply is not valid HTTP: {message}", request=request
+        ) from native
     if code == 0:
         raise RemoteProtocolError(
             "the server closed the connection without a response", request=request
@@ -197,4 +216,6 @@ def raise_for(transfer: Transfer) -> NoReturn:
         limit=transfer.limit,
         size=transfer.received,
         too_big=transfer.too_large,
+        resend_refused=transfer.resend_refused,
+        sent=transfer.sent,
     )

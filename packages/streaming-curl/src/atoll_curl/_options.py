@@ -115,10 +115,7 @@ def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
         pycurl.HTTP_VERSION,
         pycurl.CURL_HTTP_VERSION_2TLS if config.http2 else pycurl.CURL_HTTP_VERSION_1_1,
     )
-    if config.max_keepalive_connections == 0:
-        setopt(pycurl.FORBID_REUSE, 1)
-    else:
-        setopt(pycurl.MAXAGE_CONN, max(1, round(config.keepalive_expiry)))
+    setopt(pycurl.MAXAGE_CONN, max(1, round(config.keepalive_expiry)))
     if config.no_proxy:
         setopt(pycurl.NOPROXY, config.no_proxy)
     if not config.verify:
@@ -130,6 +127,14 @@ def prepare(easy: pycurl.Curl, config: CurlConfig) -> None:
         setopt(pycurl.CAPATH, config.ca_dir)
 
 
+def asks_to_close(request: HttpRequest) -> bool:
+    """True when the request carries ``Connection: close`` (its connection is not reused)."""
+    for name, value in request.headers.items():
+        if name.lower() == "connection" and "close" in value.lower().replace(" ", "").split(","):
+            return True
+    return False
+
+
 class _Applied:
     """What one handle was last configured with, so equal options are not set again."""
 
@@ -139,7 +144,7 @@ class _Applied:
         self.headers: list[str] | None = None
         self.url = ""
         self.verb: tuple[str, bool] | None = None
-        self.settings: tuple[int, int, int, str] | None = None
+        self.settings: tuple[int, int, int, str, int] | None = None
 
 
 class Configurator:
@@ -154,7 +159,14 @@ class Configurator:
         config: The transport's options.
     """
 
-    __slots__ = ("_applied", "_config", "_last_has_body", "_last_headers", "_last_lines")
+    __slots__ = (
+        "_applied",
+        "_config",
+        "_last_close",
+        "_last_has_body",
+        "_last_headers",
+        "_last_lines",
+    )
 
     def __init__(self, config: CurlConfig) -> None:
         self._config = config
@@ -162,6 +174,7 @@ class Configurator:
         self._last_headers: dict[str, str] | None = None
         self._last_has_body = False
         self._last_lines: list[str] = []
+        self._last_close = False
 
     def _header_lines(self, request: HttpRequest) -> list[str]:
         has_body = bool(request.body)
@@ -171,6 +184,7 @@ class Configurator:
         self._last_headers = dict(request.headers)
         self._last_has_body = has_body
         self._last_lines = lines
+        self._last_close = asks_to_close(request)
         return lines
 
     def configure(self, transfer: Transfer, timeout: Timeout, limit: int | None, url: str) -> None:
@@ -209,6 +223,7 @@ class Configurator:
             setopt(pycurl.POSTFIELDS, body)
         setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
         setopt(pycurl.WRITEFUNCTION, transfer.on_write)
+        setopt(pycurl.PREREQFUNCTION, transfer.on_prereq)  # at most one send (see Transfer)
         connect = timeout.connect
         settings = (
             0 if connect is None else max(1, round(connect * 1000)),
@@ -218,10 +233,14 @@ class Configurator:
             # HTTP/1.1 connection (2TLS means cleartext is HTTP/1.1 only).
             1 if config.http2 and url[:6].lower() == "https:" else 0,
             config.proxy_for(url) or "",
+            # libcurl ignores a Connection header set by the caller and would pool the
+            # connection that the server is about to close, then send the next request on it.
+            1 if self._last_close or config.max_keepalive_connections == 0 else 0,
         )
         if applied.settings != settings:
             applied.settings = settings
-            connect_ms, max_size, pipewait, proxy = settings
+            connect_ms, max_size, pipewait, proxy, forbid_reuse = settings
+            setopt(pycurl.FORBID_REUSE, forbid_reuse)
             # 0 means "libcurl's default" (300 s) for the first, "no limit" for the second.
             setopt(pycurl.CONNECTTIMEOUT_MS, connect_ms)
             setopt(pycurl.MAXFILESIZE_LARGE, max_size)

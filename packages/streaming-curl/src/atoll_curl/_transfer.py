@@ -8,6 +8,11 @@ headers are complete); the consumer takes the body with :meth:`Transfer.take`. W
 chunk, stops reading the socket, and the kernel's flow control pushes back on the server. The
 reactor unpauses once the consumer has drained the buffer. That is the backpressure: memory per
 transfer stays below ``high_water`` plus one chunk (at most ``BUFFERSIZE``).
+
+libcurl calls :meth:`Transfer.on_prereq` right before it sends the request. A second call for the
+same transfer means libcurl is about to send it again on a new connection (it does so, silently,
+when a reused connection dies before any response byte arrived, even for a POST); the callback
+refuses, so a request leaves at most once and retrying stays the Client's decision.
 """
 
 from __future__ import annotations
@@ -21,7 +26,16 @@ from atoll_wire import HttpRequest, Timeout, TransportError
 
 from ._exceptions import ABORTED, FILESIZE_EXCEEDED, stall_timeout
 
+if not hasattr(pycurl, "PREREQFUNCTION"):  # pycurl < 7.45.7, or built on libcurl < 7.80
+    raise ImportError(
+        "atoll_curl needs pycurl >= 7.45.7 on libcurl >= 7.80 (CURLOPT_PREREQFUNCTION, which "
+        f"keeps libcurl from sending a request twice); this is {pycurl.version}: "
+        'pip install -U "pycurl>=7.45.7"'
+    )
+
 _PAUSE = pycurl.WRITEFUNC_PAUSE
+_PREREQ_OK = pycurl.PREREQFUNC_OK
+_PREREQ_ABORT = pycurl.PREREQFUNC_ABORT
 
 
 def _blank_line(lines: list[bytes], start: int) -> int:
@@ -61,6 +75,9 @@ class Transfer:
         too_large: The body passed ``limit``; libcurl aborts with a write error.
         waiter: The consumer sleeping on this transfer, if any.
         release: Called once when the transfer leaves the reactor (frees the pool slot).
+        sent: libcurl has started sending the request (``on_prereq`` allowed it once).
+        resend_refused: libcurl wanted to send the request a second time and was refused; the
+            transfer then ends with ``CURLE_ABORTED_BY_CALLBACK``.
     """
 
     __slots__ = (
@@ -81,7 +98,9 @@ class Transfer:
         "received",
         "release",
         "request",
+        "resend_refused",
         "scanned",
+        "sent",
         "sent_at",
         "started",
         "status",
@@ -122,8 +141,26 @@ class Transfer:
         self.message = ""
         self.waiter: Waiter | None = None
         self.release: Callable[[], None] | None = None
+        self.sent = False
+        self.resend_refused = False
 
     # ------------------------------------------------------------------ libcurl callbacks
+    def on_prereq(
+        self, _remote_ip: str, _local_ip: str, _remote_port: int, _local_port: int
+    ) -> int:
+        """PREREQFUNCTION: let the request out once; refuse libcurl's own resend of it.
+
+        libcurl resends on a fresh connection when a reused one closed before any response byte
+        (``Curl_retry_request``), with no option to turn that off, and the server may well have
+        received and processed the first copy. Refusing here makes the transfer fail instead,
+        as httpx does; a retry, if any, is the Client's, and it is recorded.
+        """
+        if self.sent:
+            self.resend_refused = True
+            return _PREREQ_ABORT
+        self.sent = True
+        return _PREREQ_OK
+
     def check_headers(self) -> bool:
         """Look at header lines that arrived since the last look; True once the final block ended.
 

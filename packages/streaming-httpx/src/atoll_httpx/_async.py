@@ -7,7 +7,7 @@ import ssl
 import time
 from typing import TYPE_CHECKING
 
-from atoll_wire import AsyncTransport, HttpRequest, HttpResponse, Timeout
+from atoll_wire import AsyncTransport, HttpRequest, HttpResponse, Timeout, TransportError
 
 from ._backend import BackendName, load_backend
 from ._body import AsyncBody, declared_size, too_large
@@ -20,9 +20,10 @@ from ._config import (
     make_async_client,
     pool_config,
 )
-from ._errors import translate
+from ._errors import HTTP_VERSIONS, bad_version, translate
 from ._gate import NO_PERMIT, RequestGate
 from ._headers import checked_headers
+from ._loop import LoopBinding, other_loop_error
 
 if TYPE_CHECKING:
     import httpx
@@ -92,6 +93,7 @@ class HttpxTransport(AsyncTransport):
             keepalive_expiry=keepalive_expiry,
         )
         self._owns_client = client is None
+        self._loop = LoopBinding()
         self._http2: bool | None = None
         self._gate: RequestGate | None = None
         if client is not None:
@@ -138,10 +140,13 @@ class HttpxTransport(AsyncTransport):
             TransportError: Any other failure (bad URL, unsupported scheme, a header name
                 that is not a token or a value with control or non-ASCII characters, ...).
             ValueError: The request's ``max_body_bytes`` extension is invalid.
-            RuntimeError: The transport is closed.
+            TransportError: The transport is closed, or belongs to another event loop (the
+                one that first used it).
         """
         if self._closed:
-            raise RuntimeError("this HttpxTransport is closed; create a new one")
+            raise TransportError("this HttpxTransport is closed; create a new one", request=request)
+        if self._loop.foreign():
+            raise other_loop_error("HttpxTransport", request)
         policy = self._policy
         limit = policy.body_limit(request)
         errors = self._backend.errors
@@ -165,12 +170,15 @@ class HttpxTransport(AsyncTransport):
             native = await client.send(native_request, stream=True)
         except errors.native as exc:
             permit.release()
-            raise translate(exc, request, errors) from exc
+            raise translate(exc, request, errors, timeouts) from exc
         except BaseException:
             permit.release()
             raise
         elapsed = time.perf_counter() - started
         body = AsyncBody(native, request, limit, errors, permit)
+        if native.http_version not in HTTP_VERSIONS:
+            await body.aclose()  # drops the connection and frees the permit
+            raise bad_version(native.http_version, request, errors)
         if limit is not None:
             size = declared_size(native, request.method)
             if size is not None and size > limit:
@@ -181,11 +189,18 @@ class HttpxTransport(AsyncTransport):
         )
 
     async def aclose(self) -> None:
-        """Close every pooled connection (not a client passed in); safe to call twice."""
+        """Close every pooled connection (not a client passed in); safe to call twice.
+
+        Raises:
+            TransportError: Called from an event loop other than the one that used the
+                transport: its connections belong to that loop and cannot be closed here.
+        """
         if self._closed:
             return
         self._closed = True
         if self._owns_client:
+            if self._loop.seen() and self._loop.foreign():
+                raise other_loop_error("HttpxTransport")
             await self._client.aclose()
 
     def __repr__(self) -> str:

@@ -7,8 +7,8 @@ blocks (TCP backpressure) instead of the client buffering without bound.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Self
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Self, cast
 
 import anyio
 from atoll_wire import HttpRequest, ResponseTooLarge
@@ -43,6 +43,12 @@ def declared_size(native: httpx.Response, method: str) -> int | None:
     if value is None or not value.isdigit():
         return None
     return int(value)
+
+
+def _timeouts(native: httpx.Response) -> Mapping[str, float | None] | None:
+    # The per-phase timeouts this exchange was sent with (the extension the transport set).
+    value: object = native.request.extensions.get("timeout")
+    return cast("Mapping[str, float | None]", value) if isinstance(value, Mapping) else None
 
 
 def _identity(native: httpx.Response) -> bool:
@@ -106,7 +112,7 @@ class AsyncBody:
             self._permit.release()
             if isinstance(exc, self._errors.native):
                 await self._native.aclose()
-                raise translate(exc, self._request, self._errors) from exc
+                raise translate(exc, self._request, self._errors, _timeouts(self._native)) from exc
             raise
         if self._limit is not None:
             self._size += len(chunk)
@@ -173,7 +179,7 @@ class SyncBody:
             chunk = next(chunks)
         except self._errors.native as exc:
             self._native.close()
-            raise translate(exc, self._request, self._errors) from exc
+            raise translate(exc, self._request, self._errors, _timeouts(self._native)) from exc
         if self._limit is not None:
             self._size += len(chunk)
             if self._size > self._limit:

@@ -63,5 +63,5 @@ class RequestGate:
             with anyio.fail_after(pool_timeout):
                 await self._semaphore.acquire()
         except TimeoutError as exc:
-            raise gate_timeout(request) from exc
+            raise gate_timeout(request, pool_timeout) from exc
         return Permit(self._semaphore)

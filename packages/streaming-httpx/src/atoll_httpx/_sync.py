@@ -7,7 +7,7 @@ import ssl
 import time
 from typing import TYPE_CHECKING
 
-from atoll_wire import HttpRequest, SyncHttpResponse, SyncTransport, Timeout
+from atoll_wire import HttpRequest, SyncHttpResponse, SyncTransport, Timeout, TransportError
 
 from ._backend import BackendName, load_backend
 from ._body import SyncBody, declared_size, too_large
@@ -20,7 +20,7 @@ from ._config import (
     make_sync_client,
     pool_config,
 )
-from ._errors import translate
+from ._errors import HTTP_VERSIONS, bad_version, translate
 from ._headers import checked_headers
 
 if TYPE_CHECKING:
@@ -138,15 +138,18 @@ class SyncHttpxTransport(SyncTransport):
             TransportError: Any other failure (bad URL, unsupported scheme, a header name
                 that is not a token or a value with control or non-ASCII characters, ...).
             ValueError: The request's ``max_body_bytes`` extension is invalid.
-            RuntimeError: The transport is closed.
+            TransportError: The transport is closed.
         """
         if self._closed:
-            raise RuntimeError("this SyncHttpxTransport is closed; create a new one")
+            raise TransportError(
+                "this SyncHttpxTransport is closed; create a new one", request=request
+            )
         policy = self._policy
         limit = policy.body_limit(request)
         errors = self._backend.errors
         client = self._client
         headers = checked_headers(request)  # before any I/O: a bad value never reaches httpx
+        timeouts = policy.timeouts(request)
         started = time.perf_counter()
         try:
             native_request = client.build_request(
@@ -154,12 +157,15 @@ class SyncHttpxTransport(SyncTransport):
                 request.url,
                 headers=headers,
                 content=request.body,
-                extensions={"timeout": policy.timeouts(request)},
+                extensions={"timeout": timeouts},
             )
             native = client.send(native_request, stream=True)
         except errors.native as exc:
-            raise translate(exc, request, errors) from exc
+            raise translate(exc, request, errors, timeouts) from exc
         elapsed = time.perf_counter() - started
+        if native.http_version not in HTTP_VERSIONS:
+            native.close()
+            raise bad_version(native.http_version, request, errors)
         if limit is not None:
             size = declared_size(native, request.method)
             if size is not None and size > limit:

@@ -10,6 +10,7 @@ from atoll_wire import anthropic as wire
 
 from . import _anthropic_render as render
 from ._dialect import ServerDialect
+from ._exceptions import RequestError
 from ._exchange import Exchange
 from ._expect import anthropic_expect
 from ._faults import Fault
@@ -22,13 +23,8 @@ _ENC = msgspec.json.Encoder()
 _CREATED_AT = "2025-01-01T00:00:00Z"
 
 
-class _CountTokensRequest(wire.MessagesRequest, kw_only=True):
-    """``/v1/messages/count_tokens`` takes a Messages body without ``max_tokens``."""
-
-    max_tokens: int = 0
-
-
-_COUNT_DECODER = msgspec.json.Decoder(_CountTokensRequest)
+# ``/v1/messages/count_tokens`` takes a Messages body without ``max_tokens``.
+_COUNT_DECODER = msgspec.json.Decoder(wire.MessagesRequest)
 
 
 class AnthropicMessagesServer(ServerDialect):
@@ -82,8 +78,11 @@ class AnthropicMessagesServer(ServerDialect):
         return self.error(401, "x-api-key header is required")
 
     def parse_chat(self, exchange: Exchange) -> ChatInput:
-        """Read the body with atoll_wire's ``MessagesRequest``."""
-        return parse_anthropic(wire.decode_request(exchange.body), exchange.body)
+        """Read the body with atoll_wire's ``MessagesRequest``; ``max_tokens`` is required."""
+        request = wire.decode_request(exchange.body)
+        if request.max_tokens is None:
+            raise RequestError(400, "max_tokens: Field required", "invalid_request_error")
+        return parse_anthropic(request, exchange.body)
 
     def render(self, turn: Turn, chat: ChatInput, exchange: Exchange) -> Reply:
         """A ``message``."""

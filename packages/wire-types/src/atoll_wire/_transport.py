@@ -441,6 +441,14 @@ class AsyncTransport(ABC):
     ``HttpResponse.aiter_bytes``. Every native error is raised as a ``TransportError`` subclass.
     """
 
+    @property
+    def authenticates(self) -> bool:
+        """Whether the transport puts its own credentials on requests (an SDK client's).
+
+        A Client on such a transport needs no API key of its own. False by default.
+        """
+        return False
+
     @abstractmethod
     async def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` and return the response once its headers arrived.
@@ -470,6 +478,14 @@ class AsyncTransport(ABC):
 
 class SyncTransport(ABC):
     """Sends requests, blocking. Subclass it for a new HTTP backend."""
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether the transport puts its own credentials on requests (an SDK client's).
+
+        A Client on such a transport needs no API key of its own. False by default.
+        """
+        return False
 
     @property
     def default_timeout(self) -> Timeout:

@@ -207,7 +207,8 @@ class MessagesRequest(_Wire, kw_only=True):
 
     Attributes:
         model: Model id.
-        max_tokens: Output limit (required by the API).
+        max_tokens: Output limit (required by Anthropic's API; some compatible servers take
+            requests without it, so it may be left out).
         messages: The conversation.
         system: System prompt as text or text blocks (blocks allow ``cache_control``).
         tools: Client and server tools.
@@ -227,8 +228,8 @@ class MessagesRequest(_Wire, kw_only=True):
     """
 
     model: str
-    max_tokens: int
     messages: list[MessageParam]
+    max_tokens: int | None = None
     system: str | list[TextBlock] | None = None
     tools: list[ToolParam] | None = None
     tool_choice: ToolChoice | None = None
