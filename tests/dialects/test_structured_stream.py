@@ -78,6 +78,8 @@ async def test_tool_mode_streams_json_text_and_a_growing_partial(server: FakeLLM
     dicts = [p for p in partials if isinstance(p, dict)]
     assert dicts[0] != GOOD and dicts[-1] == GOOD  # grew field by field
     assert stream.parsed == City(**GOOD)
+    assert stream.attempts == [] and stream.target is not None
+    assert stream.target.label == "custom/shop"
     response = stream.response
     assert isinstance(response, ParsedResponse) and json.loads(response.text) == GOOD
     assert response.message.tool_calls == []

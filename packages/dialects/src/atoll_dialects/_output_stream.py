@@ -20,10 +20,12 @@ from atoll_wire import StreamEvent, TextDelta, ToolCallDelta, ToolCallEnd, ToolC
 
 from ._output_call import OutputCall
 from ._parsed import ParsedResponse
-from ._result import ClientResponse
+from ._result import Attempt, ClientResponse
 from ._stream import ChatStream
+from ._stream_state import StreamView
 from ._structured import OUTPUT_TOOL
 from ._sync_stream import SyncChatStream
+from ._target import Target
 
 __all__ = ["OutputStream", "SyncOutputStream"]
 
@@ -62,6 +64,21 @@ class _Common(Generic[T]):
     _shown: _Shown
     _result: ParsedResponse[T] | None
 
+    def _current(self) -> StreamView | None:
+        raise NotImplementedError
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Failed attempts of the current reply's stream (retries and fallbacks)."""
+        current = self._current()
+        return current.attempts if current is not None else []
+
+    @property
+    def target(self) -> Target | None:
+        """The model serving the current reply's stream (None outside ``with``)."""
+        current = self._current()
+        return current.target if current is not None else None
+
     @property
     def partial(self) -> object:
         """The output received so far, unvalidated (usually a dict; None before it starts)."""
@@ -91,6 +108,9 @@ class OutputStream(_Common[T]):
         self._shown = self._fresh()
         self._result = None
         self._events: AsyncGenerator[StreamEvent, None] | None = None
+
+    def _current(self) -> StreamView | None:
+        return self._stream
 
     async def __aenter__(self) -> Self:
         stream = self._open()
@@ -153,6 +173,9 @@ class SyncOutputStream(_Common[T]):
         self._shown = self._fresh()
         self._result = None
         self._events: Generator[StreamEvent, None, None] | None = None
+
+    def _current(self) -> StreamView | None:
+        return self._stream
 
     def __enter__(self) -> Self:
         stream = self._open()
