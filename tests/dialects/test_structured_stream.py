@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from atoll_dialects import (
+    ChatStream,
     Client,
     OutputStream,
     ParsedResponse,
@@ -67,7 +68,7 @@ async def test_tool_mode_streams_json_text_and_a_growing_partial(server: FakeLLM
     partials: list[object] = []
     async with Client("shop", base_url=server.base_url) as client:
         async with client.stream("The capital.", output=City) as stream:
-            assert isinstance(stream, OutputStream)
+            assert isinstance(stream, OutputStream) and isinstance(stream, ChatStream)
             assert stream.partial is None and stream.parsed is None
             async for event in stream:
                 seen.append(event)

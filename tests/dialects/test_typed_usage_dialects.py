@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from atoll_dialects import (
     AnthropicMessagesDialect,
     APIError,
+    ChatStream,
     Client,
     Dialect,
     ModelInfo,
@@ -101,6 +104,11 @@ def streamed_point(client: SyncClient, prompt: str) -> tuple[object, Point | Non
     with client.stream(prompt, output=Point, output_mode="native") as stream:
         partial = [stream.partial for _ in stream]
     return partial[-1] if partial else None, stream.parsed
+
+
+def from_a_dict(client: Client, options: dict[str, Any]) -> ChatStream:
+    # Options held in a dict may carry output=: a checker still sees a ChatStream.
+    return client.stream("x", **options)
 
 
 async def counted(client: Client) -> tuple[int, bool, ModelInfo | None, str]:

@@ -362,10 +362,11 @@ class Client(ClientCalls):
                 timeout=timeout,
                 stream=True,
             )
-            return OutputStream(
+            output_stream: OutputStream[Any] = OutputStream(
                 call,
                 lambda: ChatStream(call.loop(stream=True, transport_timeout=None), self._transport),
             )
+            return output_stream
         if output_retries is not None or output_mode is not None:
             raise InvalidOptionError(
                 "output_retries" if output_retries is not None else "output_mode",

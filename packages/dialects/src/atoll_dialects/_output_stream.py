@@ -22,7 +22,6 @@ from ._output_call import OutputCall
 from ._parsed import ParsedResponse
 from ._result import Attempt, ClientResponse
 from ._stream import ChatStream
-from ._stream_state import StreamView
 from ._structured import OUTPUT_TOOL
 from ._sync_stream import SyncChatStream
 from ._target import Target
@@ -59,25 +58,12 @@ class _Shown:
         return event
 
 
-class _Common(Generic[T]):
+class _Output(Generic[T]):
+    """What both output streams add to a chat stream: the partial and the parsed value."""
+
     _call: OutputCall
     _shown: _Shown
     _result: ParsedResponse[T] | None
-
-    def _current(self) -> StreamView | None:
-        raise NotImplementedError
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Failed attempts of the current reply's stream (retries and fallbacks)."""
-        current = self._current()
-        return current.attempts if current is not None else []
-
-    @property
-    def target(self) -> Target | None:
-        """The model serving the current reply's stream (None outside ``with``)."""
-        current = self._current()
-        return current.target if current is not None else None
 
     @property
     def partial(self) -> object:
@@ -98,24 +84,31 @@ class _Common(Generic[T]):
         return _Shown(self._call.plan.mode == "tool")
 
 
-class OutputStream(_Common[T]):
+# An output stream is a chat stream (same events, same protocol, a ClientResponse at the end),
+# so code written for ChatStream takes one, and a checker that cannot tell which overload of
+# Client.stream a call picks (options passed as **dict) still sees a ChatStream. It reads its
+# events from one inner ChatStream per reply instead of its own connection.
+
+
+class OutputStream(ChatStream, _Output[T]):
     """One streamed ``output=`` call; see the module docstring and ``Client.stream``."""
 
     def __init__(self, call: OutputCall, open_stream: Callable[[], ChatStream]) -> None:
         self._call = call
-        self._open = open_stream
-        self._stream: ChatStream | None = None
+        self._open_reply = open_stream
+        self._reply: ChatStream | None = None
         self._shown = self._fresh()
         self._result = None
-        self._events: AsyncGenerator[StreamEvent, None] | None = None
+        self._output_events: AsyncGenerator[StreamEvent, None] | None = None
 
-    def _current(self) -> StreamView | None:
-        return self._stream
+    def _current(self) -> ChatStream:
+        assert self._reply is not None, "OutputStream must be entered with `async with`"
+        return self._reply
 
     async def __aenter__(self) -> Self:
-        stream = self._open()
+        stream = self._open_reply()
         await stream.__aenter__()
-        self._stream = stream
+        self._reply = stream
         return self
 
     async def __aexit__(
@@ -125,28 +118,36 @@ class OutputStream(_Common[T]):
         tb: TracebackType | None,
     ) -> None:
         with anyio.CancelScope(shield=True):
-            if self._events is not None:
-                await self._events.aclose()
-        if self._stream is not None:
-            await self._stream.__aexit__(exc_type, exc, tb)
+            if self._output_events is not None:
+                await self._output_events.aclose()
+        if self._reply is not None:
+            await self._reply.__aexit__(exc_type, exc, tb)
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        if self._events is None:
-            self._events = self._iterate()
-        return self._events
+        if self._output_events is None:
+            self._output_events = self._replies()
+        return self._output_events
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Failed attempts of the current reply's stream (retries and fallbacks)."""
+        return self._current().attempts
+
+    @property
+    def target(self) -> Target:
+        """The model serving the current reply's stream."""
+        return self._current().target
 
     @property
     def response(self) -> ParsedResponse[T] | ClientResponse:
         """The validated response once the stream ended; before that, what arrived so far."""
         if self._result is not None:
             return self._result
-        assert self._stream is not None, "OutputStream must be entered with `async with`"
-        return self._stream.response
+        return self._current().response
 
-    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+    async def _replies(self) -> AsyncGenerator[StreamEvent, None]:
         while True:
-            stream = self._stream
-            assert stream is not None, "OutputStream must be entered with `async with`"
+            stream = self._current()
             async for event in stream:
                 shown = self._shown.see(event)
                 if shown is not None:
@@ -156,31 +157,32 @@ class OutputStream(_Common[T]):
                 self._result = result
                 return
             await stream.__aexit__(None, None, None)
-            self._stream = None
+            self._reply = None
             self._shown = self._fresh()
-            repair = self._open()
+            repair = self._open_reply()
             await repair.__aenter__()
-            self._stream = repair
+            self._reply = repair
 
 
-class SyncOutputStream(_Common[T]):
+class SyncOutputStream(SyncChatStream, _Output[T]):
     """The blocking twin of ``OutputStream``; see ``SyncClient.stream``."""
 
     def __init__(self, call: OutputCall, open_stream: Callable[[], SyncChatStream]) -> None:
         self._call = call
-        self._open = open_stream
-        self._stream: SyncChatStream | None = None
+        self._open_reply = open_stream
+        self._reply: SyncChatStream | None = None
         self._shown = self._fresh()
         self._result = None
-        self._events: Generator[StreamEvent, None, None] | None = None
+        self._output_events: Generator[StreamEvent, None, None] | None = None
 
-    def _current(self) -> StreamView | None:
-        return self._stream
+    def _current(self) -> SyncChatStream:
+        assert self._reply is not None, "SyncOutputStream must be entered with `with`"
+        return self._reply
 
     def __enter__(self) -> Self:
-        stream = self._open()
+        stream = self._open_reply()
         stream.__enter__()
-        self._stream = stream
+        self._reply = stream
         return self
 
     def __exit__(
@@ -189,28 +191,36 @@ class SyncOutputStream(_Common[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._events is not None:
-            self._events.close()
-        if self._stream is not None:
-            self._stream.__exit__(exc_type, exc, tb)
+        if self._output_events is not None:
+            self._output_events.close()
+        if self._reply is not None:
+            self._reply.__exit__(exc_type, exc, tb)
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        if self._events is None:
-            self._events = self._iterate()
-        return self._events
+        if self._output_events is None:
+            self._output_events = self._replies()
+        return self._output_events
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Failed attempts of the current reply's stream (retries and fallbacks)."""
+        return self._current().attempts
+
+    @property
+    def target(self) -> Target:
+        """The model serving the current reply's stream."""
+        return self._current().target
 
     @property
     def response(self) -> ParsedResponse[T] | ClientResponse:
         """The validated response once the stream ended; before that, what arrived so far."""
         if self._result is not None:
             return self._result
-        assert self._stream is not None, "SyncOutputStream must be entered with `with`"
-        return self._stream.response
+        return self._current().response
 
-    def _iterate(self) -> Generator[StreamEvent, None, None]:
+    def _replies(self) -> Generator[StreamEvent, None, None]:
         while True:
-            stream = self._stream
-            assert stream is not None, "SyncOutputStream must be entered with `with`"
+            stream = self._current()
             for event in stream:
                 shown = self._shown.see(event)
                 if shown is not None:
@@ -220,8 +230,8 @@ class SyncOutputStream(_Common[T]):
                 self._result = result
                 return
             stream.__exit__(None, None, None)
-            self._stream = None
+            self._reply = None
             self._shown = self._fresh()
-            repair = self._open()
+            repair = self._open_reply()
             repair.__enter__()
-            self._stream = repair
+            self._reply = repair

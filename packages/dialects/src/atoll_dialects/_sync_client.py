@@ -280,12 +280,13 @@ class SyncClient(ClientCalls):
                 timeout=timeout,
                 stream=True,
             )
-            return SyncOutputStream(
+            output_stream: SyncOutputStream[Any] = SyncOutputStream(
                 call,
                 lambda: SyncChatStream(
                     call.loop(stream=True, transport_timeout=phases), self._transport
                 ),
             )
+            return output_stream
         if output_retries is not None or output_mode is not None:
             raise InvalidOptionError(
                 "output_retries" if output_retries is not None else "output_mode",
