@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import typing
 
 from atoll_wire import AtollError
@@ -24,7 +25,6 @@ from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
 from ._client import Client, OutputMode
-from ._completions import CompletionOptions, CompletionRequest
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
     AuthContext,
@@ -58,13 +58,9 @@ from ._exceptions import (
     UnknownDialectError,
     UnsupportedRequestError,
 )
-from ._model_list import ListedModel, ModelInfo, ModelPage
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
-from ._output import OutputLike
-from ._output_stream import OutputStream, SyncOutputStream
-from ._parsed import ParsedResponse
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
 from ._responses import OpenAIResponsesDialect
@@ -75,10 +71,15 @@ from ._stream import ChatStream
 from ._sync_client import SyncClient
 from ._sync_stream import SyncChatStream
 from ._target import Target, resolve_target
-from ._token_count import TokenCount, Tokenizer
 
 if typing.TYPE_CHECKING:
     from ._call_event import CallEvent
+    from ._completions import CompletionOptions, CompletionRequest
+    from ._model_list import ListedModel, ModelInfo, ModelPage
+    from ._output import OutputLike
+    from ._output_stream import OutputStream, SyncOutputStream
+    from ._parsed import ParsedResponse
+    from ._token_count import TokenCount, Tokenizer
 
 __version__ = "0.1.0"
 
@@ -108,15 +109,32 @@ for _error in (
     _error.__module__ = __name__
 
 
-def __getattr__(name: str) -> object:
-    # CallEvent pulls in atoll_generic and pydantic (about 250 ms); most callers never run
-    # calls on the Executor, so it loads on first use and `import atoll_dialects` stays light.
-    if name == "CallEvent":
-        from ._call_event import CallEvent
+# Loaded on first use, so `import atoll_dialects` stays light: CallEvent pulls in atoll_generic
+# and pydantic (about 250 ms), and most callers never run calls on the Executor; the types of
+# output=, completions, model lists and token counts load with the calls that use them.
+_LAZY = {
+    "CallEvent": "._call_event",
+    "CompletionOptions": "._completions",
+    "CompletionRequest": "._completions",
+    "ListedModel": "._model_list",
+    "ModelInfo": "._model_list",
+    "ModelPage": "._model_list",
+    "OutputLike": "._output",
+    "OutputStream": "._output_stream",
+    "ParsedResponse": "._parsed",
+    "SyncOutputStream": "._output_stream",
+    "TokenCount": "._token_count",
+    "Tokenizer": "._token_count",
+}
 
-        globals()["CallEvent"] = CallEvent
-        return CallEvent
-    raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = (

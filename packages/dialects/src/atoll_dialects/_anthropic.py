@@ -18,7 +18,6 @@ from atoll_wire import (
 )
 from atoll_wire import anthropic as wire
 
-from ._anthropic_extras import count_tokens_request, models_request, parse_token_count
 from ._anthropic_quirks import AnthropicQuirks
 from ._anthropic_request import build_body
 from ._anthropic_stream import AnthropicStreamDecoder, normalise_usage, start_input_text
@@ -28,11 +27,10 @@ from ._dialects import register_dialect
 from ._encode import finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
 from ._exceptions import CapabilityError, InvalidResponseError
-from ._model_list import ModelPage, parse_anthropic_models
 from ._quirks import DialectQuirks, ModelFacts
-from ._schema_fit import fit_for_anthropic, fitted_request
 
 if TYPE_CHECKING:
+    from ._model_list import ModelPage
     from ._target import Target
 
 #: Sent when the provider's registry entry does not fix a version itself.
@@ -105,6 +103,8 @@ class AnthropicMessagesDialect(Dialect):
         facts = target.facts
         check_capabilities(request, facts)
         if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            from ._schema_fit import fitted_request  # import time matters: only when needed
+
             request = fitted_request(
                 request, lambda s: self.fit_schema(s, target), loose_output=True
             )
@@ -177,23 +177,34 @@ class AnthropicMessagesDialect(Dialect):
 
     def fit_schema(self, schema: Mapping[str, Any], target: Target) -> dict[str, Any]:
         """Keep what Anthropic's structured outputs support; move the rest into descriptions."""
+        from ._schema_fit import fit_for_anthropic
+
         return fit_for_anthropic(schema)
 
     def build_models(self, target: Target, cursor: str | None = None) -> HttpRequest:
         """Build one page of ``GET {base_url}/models`` (``after_id`` pages on)."""
+        from ._anthropic_extras import models_request
+
         return models_request(target, cursor, DEFAULT_VERSION)
 
     def parse_models(self, body: bytes, target: Target) -> ModelPage:
         """Parse a page of ``data`` with ``has_more``/``last_id``."""
+        from ._model_list import parse_anthropic_models
+
         return parse_anthropic_models(body, target)
 
     def build_count_tokens(self, request: ChatRequest, target: Target) -> HttpRequest:
         """Build ``POST {base_url}/messages/count_tokens``."""
+        from ._anthropic_extras import count_tokens_request
+        from ._schema_fit import fitted_request
+
         fitted = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=True)
         return count_tokens_request(fitted, target, quirks_of(target), DEFAULT_VERSION)
 
     def parse_count_tokens(self, body: bytes, target: Target) -> int:
         """Read ``{"input_tokens": N}``."""
+        from ._anthropic_extras import parse_token_count
+
         return parse_token_count(body, target)
 
 

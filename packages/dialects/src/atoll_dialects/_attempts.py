@@ -109,7 +109,9 @@ class AttemptLoop:
         self.deadline = deadline
         self.history: list[Attempt] = []
         self.number = 1
-        self.target: Target = engine.target_at(0)
+        first = engine.targets[0]
+        # A target a server made the dialect relax (engine.relax) replaces the original.
+        self.target: Target = engine.relaxed.get(id(first), first) if engine.relaxed else first
         self.sent: ChatRequest | None = request
         self.span: CallSpan | None = None
 

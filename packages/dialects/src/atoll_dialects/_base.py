@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atoll_registry import Registry
 from atoll_wire import HttpRequest, Timeout, TransportError, checked_header_value
@@ -13,11 +13,13 @@ from ._attempts import AttemptLoop
 from ._auth import Auth
 from ._engine import Engine
 from ._exceptions import InvalidOptionError
-from ._feedback import limiter_feedback
 from ._request import MessagesOrPrompt, build_request
 from ._retry import RetryPolicy
 from ._target import Target, resolve_target
 from ._telemetry import get_tracer
+
+if TYPE_CHECKING:
+    from ._feedback import LimiterFeedback
 
 __all__ = ["ClientBase"]
 
@@ -47,6 +49,14 @@ def _headers(value: Mapping[str, str] | None) -> dict[str, str]:
             ) from None
         headers[name] = item
     return headers
+
+
+def _feedback(limiters: object) -> LimiterFeedback | None:
+    if limiters is None:
+        return None
+    from ._feedback import limiter_feedback  # pulls in atoll_generic: only when asked
+
+    return limiter_feedback(limiters)
 
 
 def make_engine(
@@ -99,7 +109,7 @@ def make_engine(
         transport_timeout=transport_timeout,
         deadline_seconds=overall,
         default_headers=_headers(default_headers),
-        feedback=limiter_feedback(limiters),
+        feedback=_feedback(limiters),
     )
 
 

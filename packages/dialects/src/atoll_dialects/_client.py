@@ -12,24 +12,25 @@ from opentelemetry import trace
 
 from ._auth import Auth, NoAuth
 from ._client_calls import MAX_MODEL_PAGES, ClientCalls, completion_decoder
-from ._completions import CompletionOptions
 from ._dialect import Embeddings
 from ._drive import send_async
 from ._exceptions import InvalidOptionError
-from ._model_list import ModelInfo
 from ._options import ChatOptions, ToolChoiceOption, ToolSource
-from ._output import OutputLike
-from ._output_stream import OutputStream
-from ._parsed import ParsedResponse
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._stream import ChatStream
-from ._token_count import TokenCount, Tokenizer
 from ._transports import default_async_transport
 
 if TYPE_CHECKING:
     from atoll_generic import Limiter
+
+    from ._completions import CompletionOptions
+    from ._model_list import ModelInfo
+    from ._output import OutputLike
+    from ._output_stream import OutputStream
+    from ._parsed import ParsedResponse
+    from ._token_count import TokenCount, Tokenizer
 
 __all__ = ["Client", "OutputMode"]
 
@@ -362,6 +363,8 @@ class Client(ClientCalls):
                 timeout=timeout,
                 stream=True,
             )
+            from ._output_stream import OutputStream
+
             output_stream: OutputStream[Any] = OutputStream(
                 call,
                 lambda: ChatStream(call.loop(stream=True, transport_timeout=None), self._transport),

@@ -9,24 +9,28 @@ deadline, spans, limiter feedback); only chat and completions fall back across m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from atoll_wire import ChatRequest, HttpRequest, Timeout
 
 from ._attempts import AttemptLoop
 from ._base import ClientBase
-from ._completions import completion_request
 from ._deadline import Deadline
 from ._dialect import StreamDecoder
 from ._exceptions import InvalidOptionError
-from ._model_list import ModelInfo, ModelPage, model_info
-from ._options import ToolChoiceOption, ToolSource
-from ._output_call import OutputCall
 from ._request import MessagesOrPrompt, build_request
 from ._result import ClientResponse
 from ._target import Target
-from ._token_count import TokenCount, Tokenizer, count_locally
+
+if TYPE_CHECKING:
+    from ._model_list import ModelInfo, ModelPage
+    from ._options import ToolChoiceOption, ToolSource
+    from ._output_call import OutputCall
+    from ._token_count import TokenCount, Tokenizer
+
+# The machinery of output=, completions, model lists and token counts is imported by the call
+# that needs it: `import atoll_dialects` (and the plain chat path) never pays for it.
 
 __all__ = ["MAX_MODEL_PAGES", "ClientCalls", "TokenPlan"]
 
@@ -70,6 +74,8 @@ class ClientCalls(ClientBase):
         timeout: object,
         stream: bool,
     ) -> OutputCall:
+        from ._output_call import OutputCall
+
         engine = self._engine
         return OutputCall(
             self._chat_loop,
@@ -95,6 +101,8 @@ class ClientCalls(ClientBase):
         timeout: object,
         transport_timeout: Timeout | None,
     ) -> AttemptLoop:
+        from ._completions import completion_request
+
         request, headers = completion_request(prompt, options, stream=stream)
 
         def build(target: Target) -> HttpRequest:
@@ -145,6 +153,8 @@ class ClientCalls(ClientBase):
             loop.abandon(error)
             raise
         loop.succeeded(headers)
+        from ._model_list import model_info
+
         registry = self._engine.registry
         into.extend(model_info(listed, target, registry) for listed in page.models)
         return page.cursor
@@ -170,6 +180,8 @@ class ClientCalls(ClientBase):
         timeout: object,
         transport_timeout: Timeout | None,
     ) -> TokenPlan:
+        from ._token_count import Tokenizer, count_locally
+
         if tokenizer is not None and not isinstance(tokenizer, Tokenizer):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidOptionError("tokenizer", tokenizer, "an object with encode(text)")
         options = {"tools": tools, "system": system, "tool_choice": tool_choice}
@@ -198,4 +210,6 @@ class ClientCalls(ClientBase):
             loop.abandon(error)
             raise
         loop.succeeded(headers)
+        from ._token_count import TokenCount
+
         return TokenCount(count, exact=True, method="provider", model=target.label)

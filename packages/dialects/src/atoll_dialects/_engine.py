@@ -9,17 +9,20 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 from atoll_registry import Cost, Registry
 from atoll_wire import ChatResponse, Timeout
 
 from ._deadline import Deadline
-from ._feedback import LimiterFeedback
 from ._ratelimit import RateLimits, parse_rate_limits
 from ._result import Attempt, ClientResponse, with_record
 from ._retry import RetryPolicy
 from ._target import Target
+
+if TYPE_CHECKING:
+    from ._feedback import LimiterFeedback
 
 #: Largest non-streamed success body accepted.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024

@@ -38,8 +38,6 @@ from ._exceptions import (
     InvalidResponseError,
     UnsupportedRequestError,
 )
-from ._model_list import ModelPage, parse_openai_models
-from ._openai_completions import CompletionStreamDecoder, build_completion, parse_completion
 from ._openai_quirks import OpenAIChatQuirks
 from ._openai_request import build_body
 from ._openai_stream import (
@@ -50,7 +48,6 @@ from ._openai_stream import (
     synthetic_call_id,
 )
 from ._quirks import DialectQuirks, ModelFacts
-from ._schema_fit import fit_rejecting, fitted_request
 from ._think_tags import split_think_tags
 
 _completion_decoder = msgspec.json.Decoder(ChatCompletion)
@@ -58,6 +55,8 @@ _embeddings_decoder = msgspec.json.Decoder(EmbeddingResponse)
 
 if TYPE_CHECKING:
     from ._completions import CompletionRequest
+    from ._model_list import ModelPage
+    from ._openai_completions import CompletionStreamDecoder
     from ._target import Target
 
 
@@ -166,6 +165,8 @@ class OpenAIChatDialect(Dialect):
         facts = target.facts
         check_capabilities(request, facts)
         if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            from ._schema_fit import fitted_request  # import time matters: only when needed
+
             request = fitted_request(
                 request, lambda s: self.fit_schema(s, target), loose_output=False
             )
@@ -292,6 +293,8 @@ class OpenAIChatDialect(Dialect):
 
     def fit_schema(self, schema: Mapping[str, Any], target: Target) -> dict[str, Any]:
         """Move what strict mode refuses (quirks ``strict_schema_rejects``/``_formats``) out."""
+        from ._schema_fit import fit_rejecting
+
         quirks = quirks_of(target)
         return fit_rejecting(
             schema, quirks.strict_schema_rejects, formats=quirks.strict_schema_formats
@@ -299,14 +302,20 @@ class OpenAIChatDialect(Dialect):
 
     def build_completion(self, request: CompletionRequest, target: Target) -> HttpRequest:
         """Build ``POST {base_url}/completions`` (where the provider serves it)."""
+        from ._openai_completions import build_completion
+
         return build_completion(request, target, quirks_of(target))
 
     def parse_completion(self, body: bytes, target: Target) -> ChatResponse:
         """Parse a completion body; see ``Dialect.parse_completion``."""
+        from ._openai_completions import parse_completion
+
         return parse_completion(body, target, quirks_of(target))
 
     def completion_stream_decoder(self, target: Target) -> CompletionStreamDecoder:
         """A decoder for one streamed completion."""
+        from ._openai_completions import CompletionStreamDecoder
+
         return CompletionStreamDecoder(quirks_of(target))
 
     def build_models(self, target: Target, cursor: str | None = None) -> HttpRequest:
@@ -317,6 +326,8 @@ class OpenAIChatDialect(Dialect):
 
     def parse_models(self, body: bytes, target: Target) -> ModelPage:
         """Parse ``{"object": "list", "data": [...]}``."""
+        from ._model_list import parse_openai_models
+
         return parse_openai_models(body, target)
 
     def relaxed_target(self, error: APIError, target: Target) -> Target | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from atoll_registry import MaxTokensField, ReasoningField
 
 from ._quirks import DialectQuirks
-from ._schema_fit import OPENAI_STRICT_FORMATS
 
 __all__ = ["OpenAIChatQuirks"]
 
@@ -43,7 +42,17 @@ class OpenAIChatQuirks(DialectQuirks, frozen=True, kw_only=True):
     )
     """JSON Schema keywords strict mode (``response_format`` and strict tools) refuses: they
     move into the description and the reply is validated against them locally."""
-    strict_schema_formats: tuple[str, ...] | None = tuple(sorted(OPENAI_STRICT_FORMATS))
+    strict_schema_formats: tuple[str, ...] | None = (
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "time",
+        "uuid",
+    )
     """String formats strict mode accepts (None: any); others move into the description."""
     completions_path: str | None = "/completions"
     """Where legacy text completions are served, under the base URL (None: not served)."""

@@ -13,24 +13,25 @@ from opentelemetry import trace
 from ._auth import Auth, NoAuth
 from ._client import OutputMode
 from ._client_calls import MAX_MODEL_PAGES, ClientCalls, completion_decoder
-from ._completions import CompletionOptions
 from ._dialect import Embeddings
 from ._drive import send_sync
 from ._exceptions import InvalidOptionError
-from ._model_list import ModelInfo
 from ._options import ChatOptions, ToolChoiceOption, ToolSource
-from ._output import OutputLike
-from ._output_stream import SyncOutputStream
-from ._parsed import ParsedResponse
 from ._request import MessagesOrPrompt
 from ._result import ClientResponse
 from ._retry import RetryPolicy
 from ._sync_stream import SyncChatStream
-from ._token_count import TokenCount, Tokenizer
 from ._transports import default_sync_transport
 
 if TYPE_CHECKING:
     from atoll_generic import Limiter
+
+    from ._completions import CompletionOptions
+    from ._model_list import ModelInfo
+    from ._output import OutputLike
+    from ._output_stream import SyncOutputStream
+    from ._parsed import ParsedResponse
+    from ._token_count import TokenCount, Tokenizer
 
 __all__ = ["SyncClient"]
 
@@ -280,6 +281,8 @@ class SyncClient(ClientCalls):
                 timeout=timeout,
                 stream=True,
             )
+            from ._output_stream import SyncOutputStream
+
             output_stream: SyncOutputStream[Any] = SyncOutputStream(
                 call,
                 lambda: SyncChatStream(
