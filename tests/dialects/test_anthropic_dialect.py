@@ -252,8 +252,12 @@ def test_structured_output_native_or_forced_tool() -> None:
     schema = OutputSchema(name="City", schema={"type": "object"})
     request = ChatRequest(model="c", messages=[Message.user("x")], output_schema=schema)
     native = body_of(request, model(json_schema=True))
+    # Anthropic requires every object closed; the dialect fits the schema (see _schema_fit).
     assert native["output_config"] == {
-        "format": {"type": "json_schema", "schema": {"type": "object"}}
+        "format": {
+            "type": "json_schema",
+            "schema": {"type": "object", "additionalProperties": False},
+        }
     }
     forced = body_of(request, model(json_schema=False))
     assert forced["tool_choice"] == {"type": "tool", "name": "City"}

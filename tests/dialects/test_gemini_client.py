@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from atoll_dialects import (
+    APIError,
     AzureEntraAuth,
     BadRequestError,
     Client,
@@ -418,3 +419,28 @@ def test_count_tokens_endpoint(llm: FakeLLMServer) -> None:
     with SyncCurlTransport() as transport, transport.send(http) as response:
         assert response.status == 200
         assert dialect.parse_count_tokens(response.read(), target) == 5
+
+
+@pytest.mark.anyio
+async def test_azure_completions_go_to_the_deployment_and_model_lists_to_the_resource(
+    llm: FakeLLMServer,
+) -> None:
+    llm.models["my-instruct"] = Script([Turn(text=" done")], repeat_last=True)
+    base = llm.url + "/openai"
+    settings = {"api_version": "2024-10-21"}
+    async with Client("azure/my-instruct", base_url=base, api_key="k", settings=settings) as c:
+        try:
+            await c.complete("hi")
+        except APIError:
+            pass  # where it went is the point, whatever the local server makes of it
+        sent = llm.requests[-1]
+        assert (sent.path, sent.query) == (
+            "/openai/deployments/my-instruct/completions",
+            "api-version=2024-10-21",
+        )
+        try:
+            await c.models()
+        except APIError:
+            pass
+        sent = llm.requests[-1]
+        assert (sent.path, sent.query) == ("/openai/models", "api-version=2024-10-21")

@@ -22,6 +22,7 @@ from atoll_dialects import (
     UnsupportedRequestError,
     registered_dialects,
 )
+from atoll_dialects._completions import CompletionRequest
 from atoll_dialects._dialects import dialect_named
 from atoll_registry import ModelSpec, ProviderSpec
 from atoll_wire import ChatRequest, Message, OutputSchema, TextPart, ThinkingPart, ToolCallPart
@@ -138,6 +139,54 @@ def _parallel_tool_calls_param() -> None:
     )
     with pytest.raises(UnsupportedRequestError, match="parallel_tool_calls"):
         _body("openai-chat", request, parallel_tool_calls_param=False)
+
+
+def _strict_output(**quirks: Any) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "maxLength": 3, "format": "regex"}},
+    }
+    request = _request(output_schema=OutputSchema(name="o", schema=schema))
+    body = _body("openai-chat", request, **quirks)
+    return body["response_format"]["json_schema"]["schema"]["properties"]["code"]
+
+
+def _strict_schema_rejects() -> None:
+    moved = _strict_output()
+    kept = _strict_output(strict_schema_rejects=[])
+    assert "maxLength" not in moved and "maxLength" in moved["description"]
+    assert kept["maxLength"] == 3
+
+
+def _strict_schema_formats() -> None:
+    moved = _strict_output()
+    kept = _strict_output(strict_schema_formats=None)
+    assert "format" not in moved and '"format": "regex"' in moved["description"]
+    assert kept["format"] == "regex"
+
+
+def _completion_body(request: CompletionRequest, **quirks: Any) -> Any:
+    target = Target.of(_provider("openai-chat", **quirks))
+    http = target.dialect.build_completion(request, target)
+    return http.url, json.loads(http.body)
+
+
+def _completions_path() -> None:
+    request = CompletionRequest(model="m", prompt="def f(")
+    url, body = _completion_body(request)
+    assert url.endswith("/v1/completions") and body["prompt"] == "def f("
+    beta, _ = _completion_body(request, completions_path="/beta/completions")
+    assert beta.endswith("/v1/beta/completions")
+    with pytest.raises(UnsupportedRequestError, match="completions"):
+        _completion_body(request, completions_path=None)
+
+
+def _completions_suffix() -> None:
+    request = CompletionRequest(model="m", prompt="def f(", suffix="    return x")
+    _, body = _completion_body(request)
+    assert body["suffix"] == "    return x"
+    with pytest.raises(UnsupportedRequestError, match="suffix"):
+        _completion_body(request, completions_suffix=False)
 
 
 # ---------------------------------------------------------------- anthropic-messages
@@ -280,6 +329,10 @@ CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
         "cache_tokens_in_input": _cache_tokens_in_input,
         "parallel_tool_calls_param": _parallel_tool_calls_param,
         "azure_deployments": _azure_deployments,
+        "strict_schema_rejects": _strict_schema_rejects,
+        "strict_schema_formats": _strict_schema_formats,
+        "completions_path": _completions_path,
+        "completions_suffix": _completions_suffix,
     },
     AnthropicQuirks: {
         "max_tokens_required": _max_tokens_required,

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import typing
 
 from atoll_wire import AtollError
@@ -26,7 +27,7 @@ from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
 from ._azure_auth import AzureEntraAuth
-from ._client import Client
+from ._client import Client, OutputMode
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
     AuthContext,
@@ -56,6 +57,7 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
     StreamInterrupted,
+    StructuredOutputError,
     TimeoutError,  # the issue names it so; it subclasses builtins.TimeoutError
     UnknownDialectError,
     UnsupportedRequestError,
@@ -81,6 +83,7 @@ from ._target import Target, resolve_target
 if typing.TYPE_CHECKING:
     from ._call_event import CallEvent
     from ._callbacks import Callback, Callbacks
+    from ._completions import CompletionOptions, CompletionRequest
     from ._events import (
         AnyEvent,
         FallbackUsed,
@@ -95,7 +98,12 @@ if typing.TYPE_CHECKING:
         ToolFinished,
         decode_event,
     )
+    from ._model_list import ListedModel, ModelInfo, ModelPage
+    from ._output import OutputLike
+    from ._output_stream import OutputStream, SyncOutputStream
+    from ._parsed import ParsedResponse
     from ._sink import JsonlSink
+    from ._token_count import TokenCount, Tokenizer
 
 __version__ = "0.1.0"
 
@@ -118,6 +126,7 @@ for _error in (
     RateLimitError,
     ServerError,
     StreamInterrupted,
+    StructuredOutputError,
     TimeoutError,
     UnknownDialectError,
     UnsupportedRequestError,
@@ -127,12 +136,24 @@ for _error in (
 
 # Loaded on first use, so `import atoll_dialects` stays light: CallEvent pulls in atoll_generic
 # and pydantic (about 250 ms); the event types, callbacks and the JSONL sink load when a program
-# first asks for them (or a call is first observed).
+# first asks for them (or a call is first observed), and the types of output=, completions,
+# model lists and token counts load with the calls that use them.
 _LAZY = {
     "CallEvent": "._call_event",
     "Callback": "._callbacks",
     "Callbacks": "._callbacks",
+    "CompletionOptions": "._completions",
+    "CompletionRequest": "._completions",
     "JsonlSink": "._sink",
+    "ListedModel": "._model_list",
+    "ModelInfo": "._model_list",
+    "ModelPage": "._model_list",
+    "OutputLike": "._output",
+    "OutputStream": "._output_stream",
+    "ParsedResponse": "._parsed",
+    "SyncOutputStream": "._output_stream",
+    "TokenCount": "._token_count",
+    "Tokenizer": "._token_count",
     **dict.fromkeys(
         (
             "AnyEvent",
@@ -157,7 +178,6 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'atoll_dialects' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
@@ -186,6 +206,8 @@ __all__ = (
     "Client",
     "ClientError",
     "ClientResponse",
+    "CompletionOptions",
+    "CompletionRequest",
     "ConflictError",
     "ContentFilterError",
     "Dialect",
@@ -201,16 +223,23 @@ __all__ = (
     "InvalidOptionError",
     "InvalidResponseError",
     "JsonlSink",
+    "ListedModel",
     "MessageAdded",
     "MissingAPIKeyError",
     "ModelFacts",
+    "ModelInfo",
+    "ModelPage",
     "NoAuth",
     "NotFoundError",
     "OpenAIChatDialect",
     "OpenAIChatQuirks",
     "OpenAIResponsesDialect",
     "OpenAIResponsesQuirks",
+    "OutputLike",
+    "OutputMode",
+    "OutputStream",
     "OverloadedError",
+    "ParsedResponse",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimits",
@@ -225,13 +254,17 @@ __all__ = (
     "ServerError",
     "StreamDecoder",
     "StreamInterrupted",
+    "StructuredOutputError",
     "SyncChatStream",
     "SyncClient",
+    "SyncOutputStream",
     "Target",
     "TelemetryEvent",
     "TimeoutError",
     "Token",
     "TokenAuth",
+    "TokenCount",
+    "Tokenizer",
     "ToolCalled",
     "ToolFinished",
     "UnknownDialectError",

@@ -6,7 +6,8 @@ Claude on Vertex AI is the same dialect over ``rawPredict``/``streamRawPredict``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from atoll_wire import (
@@ -34,6 +35,7 @@ from ._quirks import DialectQuirks, ModelFacts
 from ._vertex import vertex_model_url
 
 if TYPE_CHECKING:
+    from ._model_list import ModelPage
     from ._target import Target
 
 #: Sent when the provider's registry entry does not fix a version itself.
@@ -105,6 +107,12 @@ class AnthropicMessagesDialect(Dialect):
         """Build ``POST {base_url}/messages``; see ``Dialect.build``."""
         facts = target.facts
         check_capabilities(request, facts)
+        if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            from ._schema_fit import fitted_request  # import time matters: only when needed
+
+            request = fitted_request(
+                request, lambda s: self.fit_schema(s, target), loose_output=True
+            )
         body = build_body(
             request, quirks_of(target), facts, schema_as_tool=schema_as_tool(request, facts)
         )
@@ -175,6 +183,38 @@ class AnthropicMessagesDialect(Dialect):
         return AnthropicStreamDecoder(
             quirks_of(target), output_tool=_output_tool(request, target.facts)
         )
+
+    def fit_schema(self, schema: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        """Keep what Anthropic's structured outputs support; move the rest into descriptions."""
+        from ._schema_fit import fit_for_anthropic
+
+        return fit_for_anthropic(schema)
+
+    def build_models(self, target: Target, cursor: str | None = None) -> HttpRequest:
+        """Build one page of ``GET {base_url}/models`` (``after_id`` pages on)."""
+        from ._anthropic_extras import models_request
+
+        return models_request(target, cursor, DEFAULT_VERSION)
+
+    def parse_models(self, body: bytes, target: Target) -> ModelPage:
+        """Parse a page of ``data`` with ``has_more``/``last_id``."""
+        from ._model_list import parse_anthropic_models
+
+        return parse_anthropic_models(body, target)
+
+    def build_count_tokens(self, request: ChatRequest, target: Target) -> HttpRequest:
+        """Build ``POST {base_url}/messages/count_tokens``."""
+        from ._anthropic_extras import count_tokens_request
+        from ._schema_fit import fitted_request
+
+        fitted = fitted_request(request, lambda s: self.fit_schema(s, target), loose_output=True)
+        return count_tokens_request(fitted, target, quirks_of(target), DEFAULT_VERSION)
+
+    def parse_count_tokens(self, body: bytes, target: Target) -> int:
+        """Read ``{"input_tokens": N}``."""
+        from ._anthropic_extras import parse_token_count
+
+        return parse_token_count(body, target)
 
 
 register_dialect(AnthropicMessagesDialect())

@@ -81,6 +81,7 @@ class AttemptLoop:
         "_phase_caps",
         "_position",
         "_redactor",
+        "_relaxed",
         "_request",
         "_tracer",
         "deadline",
@@ -114,11 +115,14 @@ class AttemptLoop:
         self._headers = headers
         self._phase_caps = transport_timeout
         self._position = 0
+        self._relaxed = False
         self._http: HttpRequest | None = None
         self.deadline = deadline
         self.history: list[Attempt] = []
         self.number = 1
-        self.target: Target = engine.targets[0]
+        first = engine.targets[0]
+        # A target a server made the dialect relax (engine.relax) replaces the original.
+        self.target: Target = engine.relaxed.get(id(first), first) if engine.relaxed else first
         self.sent: ChatRequest | None = request
         self.span: CallSpan | None = None
         self.observer = observer
@@ -211,7 +215,11 @@ class AttemptLoop:
     def error_for(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
         """The typed error for an HTTP error response, parsed by the target's dialect."""
         target = self.target
-        return target.dialect.parse_error(status, headers, body, target)
+        error = target.dialect.parse_error(status, headers, body, target)
+        feedback = self._engine.feedback
+        if feedback is not None:
+            feedback.error(error)
+        return error
 
     def failed(self, error: BaseException, *, final: BaseException | None = None) -> float:
         """Record a failed attempt and decide what comes next.
@@ -229,6 +237,8 @@ class AttemptLoop:
             BaseException: ``error`` (or ``final``), annotated with every attempt of the call,
                 when no retry or fallback is left.
         """
+        if self._relax(error):
+            return 0.0
         decision = self._decide(error)
         observer = self.observer
         if decision.retry and self.deadline.allows_wait(decision.delay):
@@ -246,7 +256,7 @@ class AttemptLoop:
                 self.span = None
             self._position += 1
             self.number = 1
-            previous, self.target = self.target, self._engine.targets[self._position]
+            previous, self.target = self.target, self._engine.target_at(self._position)
             self._http = None
             if observer is not None:
                 observer.fallback(previous, self.target, error)
@@ -302,7 +312,10 @@ class AttemptLoop:
 
     def finished(self, response: ChatResponse, headers: Mapping[str, str]) -> ClientResponse:
         """The call's result: cost, rate limits and attempt record attached; span ended."""
-        result = self._engine.finish(self.target, response, self.history, headers)
+        engine = self._engine
+        result = engine.finish(self.target, response, self.history, headers)
+        if engine.feedback is not None:
+            engine.feedback.limits(result.rate_limits)
         span = self.span
         if span is not None:
             self.span = None
@@ -311,8 +324,18 @@ class AttemptLoop:
             self.observer.finished(self.target, result)
         return result
 
-    def succeeded(self, usage: Usage | None = None) -> None:
-        """End a call whose result is not a chat response (embeddings, ...)."""
+    def succeeded(
+        self, usage: Usage | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """End a call whose result is not a chat response (embeddings, ...).
+
+        Args:
+            usage: The call's token usage, for its events.
+            headers: The success response's headers, for the client's limiters.
+        """
+        feedback = self._engine.feedback
+        if feedback is not None:
+            feedback.headers(headers)
         span = self.span
         if span is not None:
             self.span = None
@@ -341,6 +364,28 @@ class AttemptLoop:
         if isinstance(error, TransportError | OSError):
             return retry.decide_connection_error(self.number, error)
         return _GIVE_UP
+
+    def _relax(self, error: BaseException) -> bool:
+        """Once per call: a server refused a field the dialect sends by default; drop it.
+
+        The dialect decides (``Dialect.relaxed_target``); the client keeps the relaxed target
+        for every later call, so the refused attempt happens once per target.
+        """
+        if self._relaxed or not isinstance(error, APIError) or error.status not in (400, 422):
+            return False
+        target = self.target
+        relaxed = target.dialect.relaxed_target(error, target)
+        if relaxed is None:
+            return False
+        self._relaxed = True
+        self._record(error, retry_in=0.0)
+        if self.span is not None:
+            self.span.attempt_failed(self.number, error, 0.0)
+        self._engine.relax(self._position, relaxed)
+        self.target = relaxed
+        self._http = None
+        self.number += 1
+        return True
 
     def _may_fall_back(self, error: BaseException) -> bool:
         if self._position + 1 >= len(self._engine.targets) or isinstance(error, TimeoutError):

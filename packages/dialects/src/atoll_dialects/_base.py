@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # loaded when first needed, not on import
     from opentelemetry.metrics import MeterProvider
 
     from ._callbacks import Callbacks
+    from ._feedback import LimiterFeedback
     from ._observe import CallObserver
 
 __all__ = ["ClientBase"]
@@ -57,6 +58,14 @@ def _headers(value: Mapping[str, str] | None) -> dict[str, str]:
     return headers
 
 
+def _feedback(limiters: object) -> LimiterFeedback | None:
+    if limiters is None:
+        return None
+    from ._feedback import limiter_feedback  # pulls in atoll_generic: only when asked
+
+    return limiter_feedback(limiters)
+
+
 def make_engine(
     model: str | Sequence[str],
     *,
@@ -69,6 +78,7 @@ def make_engine(
     auth: Auth | None,
     settings: Mapping[str, str] | None,
     default_headers: Mapping[str, str] | None,
+    limiters: object = None,
 ) -> Engine:
     """Check the settings both clients share and resolve the models.
 
@@ -106,6 +116,7 @@ def make_engine(
         transport_timeout=transport_timeout,
         deadline_seconds=overall,
         default_headers=_headers(default_headers),
+        feedback=_feedback(limiters),
     )
 
 
@@ -258,6 +269,7 @@ class ClientBase:
         transport_timeout: Timeout | None,
         first_only: bool = True,
         callbacks: object = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AttemptLoop:
         engine = self._engine
         if first_only and len(engine.targets) > 1:
@@ -269,6 +281,8 @@ class ClientBase:
                 deadline_seconds=engine.deadline_seconds,
                 max_response_bytes=engine.max_response_bytes,
                 default_headers=engine.default_headers,
+                feedback=engine.feedback,
+                relaxed=engine.relaxed,
             )
         return AttemptLoop(
             engine,
@@ -277,7 +291,7 @@ class ClientBase:
             operation=operation,
             tracer=self._tracer,
             build=build,
-            headers=self._call_headers(None),
+            headers=self._call_headers(headers),
             transport_timeout=transport_timeout,
             observer=None
             if callbacks is None and self._quiet and _metrics.meter_api._METER_PROVIDER is None

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from typing import Any, Self, Unpack
 
 import msgspec
-from atoll_generic import Event, Limiter, TokenLimiter
+from atoll_generic import Event, Limiter
 from atoll_wire import ChatRequest, Usage
 from pydantic import model_validator
 
-from ._client import Client
+from ._client import Client, OutputMode
 from ._exceptions import RateLimitError, UnsupportedRequestError
+from ._feedback import LimiterFeedback, tell_limiters
 from ._options import ChatOptions
+from ._parsed import ParsedResponse
 from ._request import MessagesOrPrompt, build_request
 from ._result import ClientResponse
 
@@ -34,7 +36,9 @@ class CallEvent(Event):
 
     Build it with ``CallEvent.of(client, "prompt", max_tokens=100)``. The request serializes
     with the event (``to_dict``); the client does not, so a restored event needs
-    ``bind(client)`` before it runs.
+    ``bind(client)`` before it runs. With ``output=`` the response is a ``ParsedResponse``;
+    the output type does not serialize either (give it to ``bind`` again), and a restored
+    response keeps ``parsed`` as plain JSON data.
 
     Attributes:
         request: The neutral request as JSON-safe data.
@@ -49,6 +53,11 @@ class CallEvent(Event):
     # Underscored attributes are pydantic private attributes: never validated or serialized.
     _client: Client | None = None
     _feedback: tuple[Limiter, ...] = ()
+    _output: Any = None
+    output_retries: int | None = None
+    """Repair turns for a structured reply (``output=``)."""
+    output_mode: OutputMode | None = None
+    """How the structured output is asked for (``output=``)."""
     feedback_names: list[str] = []  # noqa: RUF012 (pydantic copies mutable defaults per instance)
     """Names of the limiters that received provider feedback (for the record)."""
 
@@ -59,6 +68,9 @@ class CallEvent(Event):
         messages_or_prompt: MessagesOrPrompt,
         *,
         feedback: Sequence[Limiter] = (),
+        output: object = None,
+        output_retries: int | None = None,
+        output_mode: OutputMode | None = None,
         **options: Unpack[ChatOptions],
     ) -> CallEvent:
         """Make a call event for ``client``.
@@ -67,21 +79,36 @@ class CallEvent(Event):
             client: The client that will run the call.
             messages_or_prompt: As for ``Client.chat``.
             feedback: Limiters to tell about the provider's rate-limit headers and 429s.
+            output: Structured output, as for ``Client.chat``.
+            output_retries: As for ``Client.chat``.
+            output_mode: As for ``Client.chat``.
             **options: As for ``Client.chat``.
         """
         request, headers = build_request(messages_or_prompt, options, stream=False)
-        event = cls(request=msgspec.to_builtins(request), headers=headers or {})
-        return event.bind(client, feedback=feedback)
+        event = cls(
+            request=msgspec.to_builtins(request),
+            headers=headers or {},
+            output_retries=output_retries,
+            output_mode=output_mode,
+        )
+        return event.bind(client, feedback=feedback, output=output)
 
-    def bind(self, client: Client, *, feedback: Sequence[Limiter] = ()) -> CallEvent:
-        """Attach the client (and feedback limiters) that will run this event; returns self."""
+    def bind(
+        self, client: Client, *, feedback: Sequence[Limiter] = (), output: object = None
+    ) -> CallEvent:
+        """Attach the client (feedback limiters, output type) that will run this event.
+
+        Returns:
+            The event itself.
+        """
         self._client = client
         self._feedback = tuple(feedback)
+        self._output = output
         return self
 
     def response_to_json(self, response: Any) -> Any:
         """The response (a msgspec struct) as plain data, for ``to_dict``."""
-        return msgspec.to_builtins(response)
+        return msgspec.to_builtins(response, enc_hook=_plain)
 
     @model_validator(mode="after")
     def _typed_response(self) -> Self:
@@ -89,7 +116,8 @@ class CallEvent(Event):
         execution = vars(self.execution)
         raw = execution.get("response")
         if isinstance(raw, dict):
-            execution["response"] = msgspec.convert(raw, ClientResponse, strict=False)
+            kind = ParsedResponse[Any] if "parsed" in raw else ClientResponse
+            execution["response"] = msgspec.convert(raw, kind, strict=False)
         return self
 
     def chat_request(self) -> ChatRequest:
@@ -101,28 +129,28 @@ class CallEvent(Event):
         client = self._client
         if client is None:
             raise UnsupportedRequestError("this CallEvent has no client: call bind(client) first")
+        headers = self.headers or None
         try:
-            response = await client.chat(self.chat_request(), extra_headers=self.headers or None)
+            if self._output is not None:
+                response: ClientResponse = await client.chat(
+                    self.chat_request(),
+                    output=self._output,
+                    output_retries=self.output_retries,
+                    output_mode=self.output_mode,
+                    extra_headers=headers,
+                )
+            else:
+                response = await client.chat(self.chat_request(), extra_headers=headers)
         except RateLimitError as error:
-            for limiter in self._feedback:
-                limiter.observe(remaining=0, retry_after=error.retry_after or 1.0)
+            LimiterFeedback(self._feedback).error(error)
             raise
         self._observe(response)
         return response
 
     def _observe(self, response: ClientResponse) -> None:
         limits = response.rate_limits
-        if limits is None:
-            return
-        for limiter in self._feedback:
-            if isinstance(limiter, TokenLimiter):
-                remaining, reset = limits.tokens_remaining, limits.tokens_reset
-            else:
-                remaining, reset = limits.requests_remaining, limits.requests_reset
-            if remaining is None:
-                continue
-            limiter.observe(remaining=remaining, reset_after=reset)
-            self.feedback_names.append(limiter.name)
+        if limits is not None and self._feedback:
+            self.feedback_names.extend(tell_limiters(self._feedback, limits))
 
     # ------------------------------------------------------------------ limiter integration
 
@@ -179,3 +207,11 @@ class CallEvent(Event):
                 )
             worst = max(worst, float(cost.total))
         return worst
+
+
+def _plain(value: Any) -> Any:
+    """A parsed output that msgspec cannot encode itself (a pydantic model) as plain data."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    raise TypeError(f"cannot store a {type(value).__name__} in the event's record")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from atoll_wire import SSEDecoder
 
+from ._dialect_calls import DialectCalls
 from ._error_bodies import error_from_response
 from ._exceptions import APIError, UnsupportedRequestError
 from ._quirks import DialectQuirks, read_quirks
@@ -114,14 +115,15 @@ class Embeddings:
     usage: Usage | None = field(default=None)
 
 
-class Dialect(ABC):
+class Dialect(DialectCalls, ABC):
     """Translates one API family: neutral request → HttpRequest, and responses → neutral types.
 
     Subclasses set ``name`` (the registry's dialect id), ``auth`` (the auth scheme used when the
     registry names none, and for custom ``base_url`` targets) and ``quirks_type`` (their quirk
     record; its defaults are the dialect's reference behaviour). Instances hold no per-call
     state and are shared. Requests are built without credentials: the Client adds the target's
-    auth headers to every attempt.
+    auth headers to every attempt. The hooks for other calls (completions, model lists, token
+    counts, schema fitting) come from ``DialectCalls`` with defaults a dialect overrides.
     """
 
     name: ClassVar[str]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 from atoll_registry import Cost, Registry
@@ -19,6 +20,9 @@ from ._ratelimit import RateLimits, parse_rate_limits
 from ._result import Attempt, ClientResponse, with_record
 from ._retry import RetryPolicy
 from ._target import Target
+
+if TYPE_CHECKING:
+    from ._feedback import LimiterFeedback
 
 #: Largest non-streamed success body accepted.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -40,6 +44,9 @@ class Engine:
         deadline_seconds: Default overall budget of a call, or None.
         max_response_bytes: Largest non-streamed body accepted.
         default_headers: Headers sent on every request (checked when the Client was made).
+        feedback: The limiters told about rate-limit headers and 429s (``limiters=``).
+        relaxed: Targets a server made the dialect relax (``Dialect.relaxed_target``), by the
+            id of the original target; shared with the engines made from this one.
     """
 
     targets: Sequence[Target]
@@ -49,6 +56,18 @@ class Engine:
     deadline_seconds: float | None
     max_response_bytes: int = MAX_RESPONSE_BYTES
     default_headers: Mapping[str, str] = field(default_factory=dict[str, str])
+    feedback: LimiterFeedback | None = None
+    relaxed: dict[int, Target] = field(default_factory=dict[int, Target])
+
+    def target_at(self, position: int) -> Target:
+        """The target to try at ``position`` (relaxed, if a server made it so)."""
+        target = self.targets[position]
+        relaxed = self.relaxed
+        return relaxed.get(id(target), target) if relaxed else target
+
+    def relax(self, position: int, target: Target) -> None:
+        """Use ``target`` at ``position`` from now on (for every later call of this client)."""
+        self.relaxed[id(self.targets[position])] = target
 
     def deadline(self, override: float | None) -> Deadline:
         """A fresh deadline for one call (``override`` seconds, else the client's default)."""

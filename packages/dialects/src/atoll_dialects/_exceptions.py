@@ -11,6 +11,7 @@ excerpts and messages pass through atoll_wire's one redaction rule. Every error 
     │   ├── CapabilityError                 a capability the registry says the model lacks
     │   ├── InvalidOptionError              a call option has a wrong type or value
     │   └── UnknownDialectError             no dialect or auth scheme registered under that id
+    ├── StructuredOutputError               ``output=`` replies still invalid after the repairs
     └── APIError                            the provider answered with an error (HTTP or mid-stream)
         ├── ClientError                     a 4xx the provider blames on the request
         │   ├── BadRequestError             400, 413, 422, invalid_request_error
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "StreamInterrupted",
+    "StructuredOutputError",
     "TimeoutError",
     "UnknownDialectError",
     "UnsupportedRequestError",
@@ -164,6 +166,41 @@ class UnknownDialectError(UnsupportedRequestError, LookupError):
 def _short_repr(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class StructuredOutputError(AtollError, ValueError):
+    """A structured reply (``output=``) failed validation and no repair turn was left.
+
+    Attributes:
+        output: The output's schema name.
+        reason: Why the last reply did not match (the validator's message).
+        text: An excerpt of the last reply's JSON text (redacted).
+        replies: How many replies were tried (the first and every repair).
+        provider: The provider that answered last.
+        model: The model that answered last.
+        response: The last reply, whole (usage and cost included), or None.
+    """
+
+    def __init__(
+        self,
+        output: str,
+        reason: str,
+        *,
+        text: str = "",
+        replies: int = 1,
+        provider: str | None = None,
+        model: str | None = None,
+        response: ChatResponse | None = None,
+    ) -> None:
+        self.output = output
+        self.reason = redact_text(reason, 1000)
+        self.text = redact_text(text, 500)
+        self.replies = replies
+        self.provider = provider
+        self.model = model
+        self.response = response
+        tries = "reply" if replies == 1 else f"{replies} replies"
+        super().__init__(f"the model's {tries} did not match output {output!r}: {self.reason}")
 
 
 class APIError(AtollError):

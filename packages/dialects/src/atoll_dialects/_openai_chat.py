@@ -8,7 +8,9 @@ and any base URL a user gives; what differs between them is registry data (the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from atoll_wire import (
@@ -30,7 +32,13 @@ from ._dialect import Dialect, Embeddings
 from ._dialects import register_dialect
 from ._encode import finish_reason, tool_call_part
 from ._error_bodies import error_from_stream_error
-from ._exceptions import CapabilityError, InvalidResponseError, UnsupportedRequestError
+from ._exceptions import (
+    APIError,
+    BadRequestError,
+    CapabilityError,
+    InvalidResponseError,
+    UnsupportedRequestError,
+)
 from ._openai_quirks import OpenAIChatQuirks
 from ._openai_request import build_body
 from ._openai_stream import (
@@ -40,7 +48,7 @@ from ._openai_stream import (
     reasoning_texts,
     synthetic_call_id,
 )
-from ._openai_urls import endpoint_url
+from ._openai_urls import endpoint_url, resource_url
 from ._quirks import DialectQuirks, ModelFacts
 from ._think_tags import split_think_tags
 
@@ -48,6 +56,9 @@ _completion_decoder = msgspec.json.Decoder(ChatCompletion)
 _embeddings_decoder = msgspec.json.Decoder(EmbeddingResponse)
 
 if TYPE_CHECKING:
+    from ._completions import CompletionRequest
+    from ._model_list import ModelPage
+    from ._openai_completions import CompletionStreamDecoder
     from ._target import Target
 
 
@@ -151,6 +162,12 @@ class OpenAIChatDialect(Dialect):
         """Build ``POST {base_url}/chat/completions``; see ``Dialect.build``."""
         facts = target.facts
         check_capabilities(request, facts)
+        if request.output_schema is not None or request.tools:  # nothing to fit otherwise
+            from ._schema_fit import fitted_request  # import time matters: only when needed
+
+            request = fitted_request(
+                request, lambda s: self.fit_schema(s, target), loose_output=False
+            )
         body = build_body(
             request, quirks_of(target), facts, schema_as_tool=_schema_as_tool(request, facts)
         )
@@ -271,6 +288,58 @@ class OpenAIChatDialect(Dialect):
             model=response.model or None,
             usage=Usage(input_tokens=usage.prompt_tokens) if usage else None,
         )
+
+    def fit_schema(self, schema: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        """Move what strict mode refuses (quirks ``strict_schema_rejects``/``_formats``) out."""
+        from ._schema_fit import fit_rejecting
+
+        quirks = quirks_of(target)
+        return fit_rejecting(
+            schema, quirks.strict_schema_rejects, formats=quirks.strict_schema_formats
+        )
+
+    def build_completion(self, request: CompletionRequest, target: Target) -> HttpRequest:
+        """Build ``POST {base_url}/completions`` (where the provider serves it)."""
+        from ._openai_completions import build_completion
+
+        return build_completion(request, target, quirks_of(target))
+
+    def parse_completion(self, body: bytes, target: Target) -> ChatResponse:
+        """Parse a completion body; see ``Dialect.parse_completion``."""
+        from ._openai_completions import parse_completion
+
+        return parse_completion(body, target, quirks_of(target))
+
+    def completion_stream_decoder(self, target: Target) -> CompletionStreamDecoder:
+        """A decoder for one streamed completion."""
+        from ._openai_completions import CompletionStreamDecoder
+
+        return CompletionStreamDecoder(quirks_of(target))
+
+    def build_models(self, target: Target, cursor: str | None = None) -> HttpRequest:
+        """Build ``GET {base_url}/models`` (one page: OpenAI-compatible lists do not page)."""
+        headers = dict(target.provider.headers)
+        headers["Accept"] = "application/json"
+        return HttpRequest(
+            method="GET", url=resource_url(target, quirks_of(target), "/models"), headers=headers
+        )
+
+    def parse_models(self, body: bytes, target: Target) -> ModelPage:
+        """Parse ``{"object": "list", "data": [...]}``."""
+        from ._model_list import parse_openai_models
+
+        return parse_openai_models(body, target)
+
+    def relaxed_target(self, error: APIError, target: Target) -> Target | None:
+        """Stop asking for streamed usage when a server refuses ``stream_options`` (a 400)."""
+        quirks = quirks_of(target)
+        if not quirks.stream_include_usage or not isinstance(error, BadRequestError):
+            return None
+        said = f"{error.message} {error.body}"
+        if "stream_options" not in said and "include_usage" not in said:
+            return None
+        relaxed = msgspec.structs.replace(quirks, stream_include_usage=False)
+        return dataclasses.replace(target, quirks=relaxed)
 
 
 register_dialect(OpenAIChatDialect())

@@ -31,6 +31,38 @@ class OpenAIChatQuirks(DialectQuirks, frozen=True, kw_only=True):
     with ``V`` the ``api_version`` setting (``OPENAI_API_VERSION``) and the deployment the
     ``deployment`` setting or the model name; with ``api_version`` ``v1`` or ``preview``, the
     v1 form ``{base_url}/v1/chat/completions`` instead (``?api-version=preview`` for preview)."""
+    strict_schema_rejects: tuple[str, ...] = (
+        "minLength",
+        "maxLength",
+        "patternProperties",
+        "unevaluatedProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+        "unevaluatedItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "uniqueItems",
+    )
+    """JSON Schema keywords strict mode (``response_format`` and strict tools) refuses: they
+    move into the description and the reply is validated against them locally."""
+    strict_schema_formats: tuple[str, ...] | None = (
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "time",
+        "uuid",
+    )
+    """String formats strict mode accepts (None: any); others move into the description."""
+    completions_path: str | None = "/completions"
+    """Where legacy text completions are served, under the base URL (None: not served)."""
+    completions_suffix: bool = True
+    """The completions endpoint takes ``suffix`` (fill-in-the-middle)."""
 
     @property
     def echo_reasoning(self) -> bool:

@@ -19,7 +19,7 @@ from ._vertex import expand_base_url
 if TYPE_CHECKING:
     from ._target import Target
 
-__all__ = ["endpoint_url"]
+__all__ = ["endpoint_url", "resource_url"]
 
 _V1_VERSIONS = frozenset({"v1", "preview"})
 
@@ -49,3 +49,20 @@ def endpoint_url(target: Target, quirks: OpenAIChatQuirks, path: str, model: str
         return f"{base}/v1{path}{query}"
     deployment = target.settings.get("deployment") or model
     return f"{base}/deployments/{quote(deployment, safe='')}{path}?api-version={quote(version)}"
+
+
+def resource_url(target: Target, quirks: OpenAIChatQuirks, path: str) -> str:
+    """The URL of an endpoint that names no model (``/models``) for the target.
+
+    On Azure it sits under the resource, not a deployment: ``{base_url}{path}?api-version=V``
+    (the v1 form as for ``endpoint_url``).
+
+    Raises:
+        UnsupportedRequestError: As for ``endpoint_url``.
+    """
+    if not quirks.azure_deployments:
+        return endpoint_url(target, quirks, path, target.request_model)
+    version = target.settings.get("api_version")
+    if not version or version in _V1_VERSIONS:
+        return endpoint_url(target, quirks, path, target.request_model)
+    return f"{expand_base_url(target)}{path}?api-version={quote(version)}"

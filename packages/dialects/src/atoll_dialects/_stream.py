@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from types import TracebackType
 from typing import Self
@@ -19,20 +19,27 @@ from atoll_wire import (
 )
 
 from ._attempts import AttemptLoop
+from ._dialect import StreamDecoder
 from ._drive import send_async
 from ._exceptions import APIError
 from ._stream_state import StreamState, StreamView
+from ._target import Target
 
 __all__ = ["ChatStream"]
 
 
 class ChatStream(StreamView):
-    """One streamed chat call; see ``Client.stream``."""
+    """One streamed chat call (or text completion); see ``Client.stream``."""
 
-    def __init__(self, loop: AttemptLoop, transport: AsyncTransport) -> None:
+    def __init__(
+        self,
+        loop: AttemptLoop,
+        transport: AsyncTransport,
+        decoder: Callable[[Target], StreamDecoder] | None = None,
+    ) -> None:
         self._loop = loop
         self._transport = transport
-        self._state = StreamState(loop)
+        self._state = StreamState(loop, decoder)
         self._http_response: HttpResponse | None = None
         self._events: AsyncGenerator[StreamEvent, None] | None = None
 

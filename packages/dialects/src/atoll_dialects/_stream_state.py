@@ -9,7 +9,7 @@ It does no I/O; ``ChatStream`` and ``SyncChatStream`` feed it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import msgspec
 from atoll_wire import (
@@ -50,15 +50,31 @@ def _masked(event: StreamError, redactor: Redactor) -> StreamError:
 class StreamState:
     """The received part of one streamed call (see the module docstring).
 
+    Args:
+        loop: The call's attempt loop.
+        decoder: Makes each attempt's decoder for its target (default: the dialect's chat
+            stream decoder for the request sent; text completions pass their own).
+
     Attributes:
         loop: The call's attempt loop.
         delivered: Whether an event of the current attempt reached the caller.
     """
 
-    __slots__ = ("_accumulator", "_decoder", "_headers", "_result", "delivered", "loop")
+    __slots__ = (
+        "_accumulator",
+        "_decoder",
+        "_headers",
+        "_make_decoder",
+        "_result",
+        "delivered",
+        "loop",
+    )
 
-    def __init__(self, loop: AttemptLoop) -> None:
+    def __init__(
+        self, loop: AttemptLoop, decoder: Callable[[Target], StreamDecoder] | None = None
+    ) -> None:
         self.loop = loop
+        self._make_decoder = decoder
         self.delivered = False
         self._accumulator = StreamAccumulator()
         self._headers: Mapping[str, str] = {}
@@ -69,10 +85,12 @@ class StreamState:
         """A success response's headers arrived: start a fresh attempt's decoding."""
         loop = self.loop
         target = loop.target
-        assert loop.sent is not None
         self._headers = headers
         self._accumulator = StreamAccumulator(provider=target.provider.name)
-        self._decoder = target.dialect.stream_decoder(target, loop.sent)
+        if self._make_decoder is not None:
+            self._decoder = self._make_decoder(target)
+        else:
+            self._decoder = target.dialect.stream_decoder(target, loop.sent)
         self.delivered = False
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 from typing import Self
 
@@ -18,9 +18,11 @@ from atoll_wire import (
 )
 
 from ._attempts import AttemptLoop
+from ._dialect import StreamDecoder
 from ._drive import send_sync
 from ._exceptions import APIError
 from ._stream_state import StreamState, StreamView
+from ._target import Target
 
 __all__ = ["SyncChatStream"]
 
@@ -28,10 +30,15 @@ __all__ = ["SyncChatStream"]
 class SyncChatStream(StreamView):
     """One streamed sync chat call; see ``SyncClient.stream`` and ``ChatStream``."""
 
-    def __init__(self, loop: AttemptLoop, transport: SyncTransport) -> None:
+    def __init__(
+        self,
+        loop: AttemptLoop,
+        transport: SyncTransport,
+        decoder: Callable[[Target], StreamDecoder] | None = None,
+    ) -> None:
         self._loop = loop
         self._transport = transport
-        self._state = StreamState(loop)
+        self._state = StreamState(loop, decoder)
         self._http_response: SyncHttpResponse | None = None
         self._events: Generator[StreamEvent, None, None] | None = None
 

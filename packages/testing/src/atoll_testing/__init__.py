@@ -38,6 +38,7 @@ from ._gemini import GeminiServer, VertexServer
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
 from ._openai import OpenAIChatServer
+from ._openai_completions import OpenAICompletionsServer
 from ._realtime_script import RealtimeScript, RealtimeToolCall, RealtimeTurn, tone_pcm16
 from ._realtime_server import FakeRealtimeServer
 from ._recorder import Recorder
@@ -85,6 +86,7 @@ __all__: tuple[str, ...] = (
     "GeminiServer",
     "GoogleTokenServer",
     "OpenAIChatServer",
+    "OpenAICompletionsServer",
     "OpenAIResponsesServer",
     "RealtimeScript",
     "RealtimeToolCall",

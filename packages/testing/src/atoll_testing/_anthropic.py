@@ -126,13 +126,23 @@ class AnthropicMessagesServer(ServerDialect):
         return Reply(200, JSON, b'{"input_tokens":%d}' % chat.input_tokens)
 
     def list_models(self, exchange: Exchange) -> Reply:
-        """``GET /v1/models`` in Anthropic's paged shape."""
+        """``GET /v1/models`` in Anthropic's paged shape: ``limit`` (default 20), ``after_id``."""
         names = exchange.model_names()
+        query = exchange.query_params
+        after = query.get("after_id")
+        start = names.index(after) + 1 if after in names else 0
+        try:
+            limit = int(query.get("limit", "20"))
+        except ValueError:
+            return self.error(400, "limit: Input should be a valid integer")
+        if not 1 <= limit <= 1000:
+            return self.error(400, "limit: Input should be between 1 and 1000")
+        page = names[start : start + limit]
         body = {
-            "data": [_model(n) for n in names],
-            "has_more": False,
-            "first_id": names[0] if names else None,
-            "last_id": names[-1] if names else None,
+            "data": [_model(n) for n in page],
+            "has_more": start + limit < len(names),
+            "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None,
         }
         return Reply(200, JSON, _ENC.encode(body))
 
