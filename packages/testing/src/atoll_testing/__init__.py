@@ -9,8 +9,11 @@ Messages on 127.0.0.1, from its own thread, so tests on asyncio, trio or sync co
 Each API family is a :class:`ServerDialect` (its routes, auth header, parsing, rendering and
 error shapes); add one with ``FakeLLMServer(dialects=[...])`` or
 :func:`register_server_dialect`. See docs/testing.md for scripts, faults (``x-atoll-fault``),
-record/replay and writing a dialect. ``FakeRealtimeServer`` does the same for OpenAI's Realtime
-API over WebSocket (docs/realtime.md).
+record/replay and writing a dialect. The provider batch APIs (OpenAI Files and Batch,
+Anthropic Message Batches) are two more dialects on a :class:`BatchControl` that holds their
+files and batches and moves them along a controllable clock (docs/batch.md).
+``FakeRealtimeServer`` does the same for OpenAI's Realtime API over WebSocket
+(docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 from atoll_wire import AtollError
 
 from ._anthropic import AnthropicMessagesServer
+from ._anthropic_batch import AnthropicBatchServer
+from ._batch_control import BatchControl
 from ._cases import Case, CaseResponse, Replay
 from ._dialect import ServerDialect
 from ._exceptions import (
@@ -34,6 +39,7 @@ from ._faults import Fault
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
 from ._openai import OpenAIChatServer
+from ._openai_batch import OpenAIBatchServer
 from ._realtime_script import RealtimeScript, RealtimeToolCall, RealtimeTurn, tone_pcm16
 from ._realtime_server import FakeRealtimeServer
 from ._recorder import Recorder
@@ -62,9 +68,11 @@ for _error in (
     _error.__module__ = __name__
 
 __all__: tuple[str, ...] = (
+    "AnthropicBatchServer",
     "AnthropicMessagesServer",
     "AtollError",
     "AtollTestingError",
+    "BatchControl",
     "Case",
     "CaseFormatError",
     "CaseResponse",
@@ -75,6 +83,7 @@ __all__: tuple[str, ...] = (
     "FakeRealtimeServer",
     "Fault",
     "FaultSyntaxError",
+    "OpenAIBatchServer",
     "OpenAIChatServer",
     "RealtimeScript",
     "RealtimeToolCall",
