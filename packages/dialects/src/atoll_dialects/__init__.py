@@ -1,4 +1,4 @@
-"""OpenAI-chat and Anthropic Messages dialects and the Client.
+"""OpenAI-chat and Anthropic Messages dialects, the Client, and provider batch jobs.
 
 A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
 responses and streams back into neutral types, losslessly; provider differences come from the
@@ -6,7 +6,8 @@ registry's data. Dialects and auth schemes register themselves by id (``register
 ``register_auth``), so a new API family is a few new modules and a registry entry. The typed
 errors carry status, provider, model, request id, ``retry_after`` and a redacted body excerpt;
 an error raised mid-stream carries what arrived as ``exc.partial``. Every error is an
-``AtollError``.
+``AtollError``. ``BatchClient`` sends jobs through the providers' batch APIs (OpenAI Batch,
+Anthropic Message Batches) at the batch price, resumable from a record on disk (``BatchJob``).
 
 Example:
     >>> from atoll_dialects import Dialect, RateLimitError
@@ -23,6 +24,17 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
+from ._batch_client import BatchClient
+from ._batch_job import BatchJob
+from ._batch_results import BatchResults
+from ._batch_types import (
+    BatchCounts,
+    BatchPart,
+    BatchProgress,
+    BatchResponse,
+    BatchState,
+    BatchStatus,
+)
 from ._client import Client
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -40,6 +52,15 @@ from ._exceptions import (
     AuthenticationError,
     AuthError,
     BadRequestError,
+    BatchCancelledError,
+    BatchError,
+    BatchExpiredError,
+    BatchFailedError,
+    BatchItemError,
+    BatchNotEndedError,
+    BatchOutcomeError,
+    BatchRecordError,
+    BatchRequestError,
     CapabilityError,
     ClientError,
     ConflictError,
@@ -79,6 +100,15 @@ for _error in (
     AuthError,
     AuthenticationError,
     BadRequestError,
+    BatchCancelledError,
+    BatchError,
+    BatchExpiredError,
+    BatchFailedError,
+    BatchItemError,
+    BatchNotEndedError,
+    BatchOutcomeError,
+    BatchRecordError,
+    BatchRequestError,
     CapabilityError,
     ClientError,
     ConflictError,
@@ -120,6 +150,24 @@ __all__ = (
     "AuthError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchCancelledError",
+    "BatchClient",
+    "BatchCounts",
+    "BatchError",
+    "BatchExpiredError",
+    "BatchFailedError",
+    "BatchItemError",
+    "BatchJob",
+    "BatchNotEndedError",
+    "BatchOutcomeError",
+    "BatchPart",
+    "BatchProgress",
+    "BatchRecordError",
+    "BatchRequestError",
+    "BatchResponse",
+    "BatchResults",
+    "BatchState",
+    "BatchStatus",
     "CallEvent",
     "CapabilityError",
     "ChatOptions",
