@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -65,6 +65,8 @@ class BatchResults:
         self._status_of = status_of
         self._items: AsyncIterator[BatchItem] | None = None
         self._shapes: list[ChatRequest] = [shape_request(s) for s in context.record.shapes]
+        self._label = context.http.target.label
+        self._days: dict[int, date | None] = {}
         self._total = Decimal(0)
         self._unknown = 0
         self.succeeded = 0
@@ -164,7 +166,7 @@ class BatchResults:
         if target.model is None:
             note: str | None = f"model {target.name!r} is not in the registry; its price is unknown"
         else:
-            when = datetime.fromtimestamp(part.created_at, UTC) if part.created_at else None
+            when = self._day(part)
             outcome = self._registry.explain_cost(target.model, response.usage, at=when, batch=True)
             cost = outcome if isinstance(outcome, Cost) else None
             note = None if cost is not None else getattr(outcome, "reason", "price unknown")
@@ -174,11 +176,20 @@ class BatchResults:
             fields["provider"] = target.provider.name
         return BatchResponse(
             **fields,
-            served_by=target.label,
+            served_by=self._label,
             cost_note=note,
             custom_id=raw.custom_id,
             batch_id=part.batch_id or "",
         )
+
+    def _day(self, part: PartRecord) -> date | None:
+        """The day the part's batch was created: the prices in force then apply."""
+        if part.index not in self._days:
+            created = part.created_at
+            self._days[part.index] = (
+                datetime.fromtimestamp(created, UTC).date() if created is not None else None
+            )
+        return self._days[part.index]
 
     def _error(
         self, part: PartRecord, custom_id: str, outcome: str, message: str, error: APIError
