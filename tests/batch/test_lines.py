@@ -107,3 +107,13 @@ async def test_results_read_from_a_body_sent_in_small_pieces(
         async with job.results() as results:
             texts = {item.custom_id: item.text async for item in results}  # type: ignore[union-attr]
     assert texts == {f"q{i}": f"re: a fairly long prompt {i}" for i in range(30)}
+
+
+def test_results_urls_elsewhere_get_no_key() -> None:
+    from atoll_dialects._batch_api import same_origin
+
+    base = "https://api.anthropic.com/v1"
+    assert same_origin("https://api.anthropic.com/v1/messages/batches/x/results", base)
+    assert not same_origin("https://evil.example/v1/messages/batches/x/results", base)
+    assert not same_origin("http://api.anthropic.com/v1/x", base)  # another scheme
+    assert not same_origin("https://api.anthropic.com:8443/v1/x", base)  # another port

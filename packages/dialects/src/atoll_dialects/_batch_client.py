@@ -231,9 +231,9 @@ class BatchClient(ClientBase):
             requests: ``{custom_id: request}`` or ``(custom_id, request)`` pairs; a request is
                 a prompt, messages, or a ``ChatRequest``. Custom ids are unique strings
                 (Anthropic: 1 to 64 of ``a-zA-Z0-9_-``).
-            record: Where to write the job record (default: a file named after the job in
-                ``default_record_dir()``). An existing record is never overwritten: submitting
-                to the same record twice is refused.
+            record: Where to write the job record (default: ``<job id>.json`` in
+                ``$ATOLL_BATCH_DIR``, else ``~/.local/state/atoll/batches``). An existing
+                record is never overwritten: submitting to the same record twice is refused.
             job_metadata: Up to 14 string pairs kept in the record (and, for OpenAI, on each
                 batch). (``metadata``, a chat option, labels each request instead.)
             **options: ``ChatOptions`` for every request (``max_tokens``, ``temperature``,
