@@ -14,14 +14,18 @@ date the figures were taken (``--as-of``, default today UTC).
 What is converted: input, output, cache read, cache write (5-minute), 1-hour cache write,
 separately priced reasoning and audio input, cached audio input and audio output, per million
 tokens; start-date constraints become
-``effective_from``; long-context tiers become extra rows with ``above_input_tokens``. What is
-not (image tokens, web searches, off-peak hours, batch or priority service tiers) is
-named in the row's ``note`` so nobody mistakes it for complete.
+``effective_from``; long-context tiers become extra rows with ``above_input_tokens``. The
+``processing: batch`` price variant becomes the model's ``batch_prices`` rows, resolved as
+genai-prices resolves a variant (each figure it gives overrides the standard one in force on
+that day; figures it does not give stay the standard ones). What is not converted (image
+tokens, web searches, off-peak hours, flex, priority and fast service tiers) is named in the
+row's ``note`` so nobody mistakes it for complete.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -38,6 +42,7 @@ from genai_prices.types import (
     ConditionalPrice,
     ModelInfo,
     ModelPrice,
+    PriceVariant,
     Provider,
     StartDateConstraint,
     TieredPrices,
@@ -88,10 +93,48 @@ FIELD_MAP = {
 }
 
 
+# The genai-prices variant that is the batch API's price (OpenAI Batch, Anthropic Message
+# Batches, Gemini batch mode, ...).
+BATCH_VARIANT = {"processing": "batch"}
+
+
+# Batch rates read from a provider's own page for models whose genai-prices entry has no batch
+# variant: (provider, model id) -> (input, output) in USD per million tokens. The page lists
+# input and output only, so cache figures stay unknown (a batch cost with cache tokens is None).
+ANTHROPIC_BATCH_PAGE = "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing"
+PAGE_BATCH_AS_OF = date(2026, 12, 7)
+PAGE_BATCH_PRICES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("anthropic", "claude-opus-4-1"): ("7.50", "37.50", ANTHROPIC_BATCH_PAGE),
+    ("anthropic", "claude-opus-4-0"): ("7.50", "37.50", ANTHROPIC_BATCH_PAGE),
+    ("anthropic", "claude-sonnet-4-0"): ("1.50", "7.50", ANTHROPIC_BATCH_PAGE),
+    ("anthropic", "claude-3-7-sonnet"): ("1.50", "7.50", ANTHROPIC_BATCH_PAGE),
+    ("anthropic", "claude-3-5-haiku"): ("0.40", "2", ANTHROPIC_BATCH_PAGE),
+    ("anthropic", "claude-3-haiku"): ("0.125", "0.625", ANTHROPIC_BATCH_PAGE),
+}
+
+
+def _page_batch_rows(provider: str, model: str) -> list[Price]:
+    found = PAGE_BATCH_PRICES.get((provider, model))
+    if found is None:
+        return []
+    batch_input, batch_output, page = found
+    return [
+        Price(
+            source=page,
+            as_of=PAGE_BATCH_AS_OF,
+            input=Decimal(batch_input),
+            output=Decimal(batch_output),
+            note="batch API rate from the provider's batch-processing page (input and output "
+            "only: cache rates are not listed there)",
+        )
+    ]
+
+
 @dataclass
 class Conversion:
     rows: list[Price]
     upstream: str
+    batch_rows: list[Price]
 
 
 def _find(provider: Provider, spec_names: list[str]) -> ModelInfo | None:
@@ -153,13 +196,81 @@ def _rows_for(
     return rows
 
 
+def _variants_note(model: ModelInfo) -> str | None:
+    """The price variants other than batch (flex, priority, ...) that are not converted."""
+    skipped = sorted(
+        {
+            f"{key}={value}"
+            for variant in model.price_variants or ()
+            if variant.when != BATCH_VARIANT and any(vars(variant.prices).values())
+            for key, value in variant.when.items()
+        }
+    )
+    return f"price variants not modelled: {', '.join(skipped)}" if skipped else None
+
+
+def _standard_at(conditionals: list[ConditionalPrice], day: date) -> ModelPrice | None:
+    """The standard prices genai-prices uses on ``day`` (the last conditional in force)."""
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    for conditional in reversed(conditionals):
+        constraint = conditional.constraint
+        if isinstance(constraint, TimeOfDateConstraint):
+            continue
+        if constraint is None or constraint.active(moment):
+            return conditional.prices
+    return None
+
+
+def _batch_prices(
+    conditionals: list[ConditionalPrice], variants: list[PriceVariant], day: date
+) -> ModelPrice | None:
+    """Standard prices on ``day`` with the batch variants' figures over them, or None."""
+    standard = _standard_at(conditionals, day)
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    overrides: dict[str, object] = {}
+    for variant in variants:
+        constraint = variant.constraint
+        if constraint is not None and not constraint.active(moment):
+            continue
+        for key, value in vars(variant.prices).items():
+            if value is not None:
+                overrides.setdefault(key, value)  # the first variant listed wins, per figure
+    if standard is None or not overrides:
+        return None
+    merged = copy.copy(standard)
+    merged.__dict__.update(overrides)
+    return merged
+
+
+def _start(constraint: object) -> date | None:
+    return constraint.start_date if isinstance(constraint, StartDateConstraint) else None
+
+
+def _batch_rows(
+    model: ModelInfo,
+    conditionals: list[ConditionalPrice],
+    source: str,
+    as_of: date,
+    note: str | None,
+) -> list[Price]:
+    variants = [v for v in model.price_variants or () if v.when == BATCH_VARIANT]
+    if not variants or any(isinstance(v.constraint, TimeOfDateConstraint) for v in variants):
+        return []
+    # The batch price changes only where a standard row or a batch variant starts.
+    starts = {_start(c.constraint) for c in conditionals} | {_start(v.constraint) for v in variants}
+    rows: list[Price] = []
+    for start in sorted(starts, key=lambda d: d or date.min):
+        merged = _batch_prices(conditionals, variants, start or date.min)
+        if merged is not None:
+            rows.extend(_rows_for(merged, start, source, as_of, note))
+    return rows
+
+
 def convert(model: ModelInfo, provider: Provider, as_of: date) -> Conversion | None:
     pkg = f"genai-prices {version('genai-prices')}"
     page = (provider.pricing_urls or [""])[0]
     source = f"{pkg}: {provider.id}/{model.id}" + (f" ({page})" if page else "")
-    base_note = (
-        "batch, flex and priority service tiers not modelled" if model.price_variants else None
-    )
+    base_note = _variants_note(model)
     conditionals: list[ConditionalPrice] = (
         [ConditionalPrice(prices=model.prices)]
         if isinstance(model.prices, ModelPrice)
@@ -174,15 +285,20 @@ def convert(model: ModelInfo, provider: Provider, as_of: date) -> Conversion | N
             continue
         start = constraint.start_date if isinstance(constraint, StartDateConstraint) else None
         rows.extend(_rows_for(conditional.prices, start, source, as_of, base_note))
+    batch_note = "; ".join(
+        filter(None, ["batch API rate (genai-prices variant processing=batch)", base_note])
+    )
+    batch_rows = _batch_rows(model, conditionals, source, as_of, batch_note)
     if off_peak:
         extra = "off-peak discount " + ", ".join(off_peak) + " not modelled"
         rows = [
             msgspec.structs.replace(r, note="; ".join(filter(None, [r.note, extra]))) for r in rows
         ]
     rows = [r for r in rows if r.input is not None or r.output is not None]
+    batch_rows = [r for r in batch_rows if r.input is not None or r.output is not None]
     if not rows:
         return None
-    return Conversion(rows=rows, upstream=f"{provider.id}/{model.id}")
+    return Conversion(rows=rows, upstream=f"{provider.id}/{model.id}", batch_rows=batch_rows)
 
 
 def build(as_of: date) -> tuple[RegistryDocument, list[str]]:
@@ -212,6 +328,9 @@ def build(as_of: date) -> tuple[RegistryDocument, list[str]]:
                 provider=provider_name,
                 model=model_id,
                 prices=tuple(converted.rows),
+                batch_prices=tuple(
+                    converted.batch_rows or _page_batch_rows(provider_name, model_id)
+                ),
                 upstream=converted.upstream,
             )
         )
@@ -253,7 +372,11 @@ def main(argv: list[str]) -> int:
         def strip(d: RegistryDocument) -> bytes:
             tables = [
                 msgspec.structs.replace(
-                    t, prices=tuple(msgspec.structs.replace(r, as_of=date.min) for r in t.prices)
+                    t,
+                    prices=tuple(msgspec.structs.replace(r, as_of=date.min) for r in t.prices),
+                    batch_prices=tuple(
+                        msgspec.structs.replace(r, as_of=date.min) for r in t.batch_prices
+                    ),
                 )
                 for t in d.prices
             ]

@@ -171,10 +171,13 @@ def _add_batch(commands: Commands) -> None:
         help="run a JSONL file of prompts with a live progress bar; resumable",
         description='One prompt a line (a JSON string, or an object with "prompt" and an '
         'optional "id"), run on the Executor; results go to OUTPUT as JSONL in input order. '
-        "Interrupted, it keeps what finished; run it again to resume.",
+        "Interrupted, it keeps what finished; run it again to resume. With --provider-batch "
+        "the file goes through the provider's batch API instead (OpenAI Batch, Anthropic "
+        "Message Batches: half price, results within 24 hours): the job id is printed, and "
+        "--resume RECORD waits for the job and writes its results.",
     )
-    batch.add_argument("file", help="the prompts, one JSON value a line")
-    batch.add_argument("-m", "--model", required=True, help="a model name or alias")
+    batch.add_argument("file", nargs="?", help="the prompts, one JSON value a line")
+    batch.add_argument("-m", "--model", help="a model name or alias (required but with --resume)")
     batch.add_argument("-o", "--output", help="results file (default FILE.out.jsonl)")
     batch.add_argument("--concurrency", type=positive_int, default=16, help="calls at once (16)")
     batch.add_argument("--max-tokens", type=positive_int, help="cap each reply's length")
@@ -182,6 +185,20 @@ def _add_batch(commands: Commands) -> None:
     batch.add_argument("--temperature", type=float, help="sampling temperature")
     batch.add_argument("--base-url", help="send to this API root instead")
     batch.add_argument("--retries", type=token_count, help="retries per call (default 2)")
+    batch.add_argument(
+        "--provider-batch",
+        action="store_true",
+        help="submit FILE through the provider's batch API and print the job id",
+    )
+    batch.add_argument("--record", help="the job record --provider-batch writes (FILE.batch.json)")
+    batch.add_argument(
+        "--resume",
+        metavar="RECORD",
+        help="wait for a --provider-batch job and write its results (RECORD.out.jsonl)",
+    )
+    batch.add_argument(
+        "--poll", type=positive_float, default=10.0, help="seconds between looks at first (10)"
+    )
     batch.set_defaults(handler=_run("._cli_batch", "run_batch"))
 
 

@@ -1,5 +1,8 @@
 """``atoll batch -m MODEL FILE.jsonl``: many prompts on the Executor, resumable.
 
+(``--provider-batch`` and ``--resume`` send them through the providers' batch APIs instead:
+``_cli_provider_batch``.)
+
 Each input line is a JSON string (the prompt) or an object with ``"prompt"`` and an optional
 ``"id"``. Results are appended to the output file as each call finishes (so an interruption
 loses only the calls in flight), and the file is rewritten in input order at the end, or on
@@ -177,6 +180,13 @@ async def _execute(args: argparse.Namespace, pending: list[Line], run: _Run) -> 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch; exit 1 when some lines failed (run again to retry them)."""
+    if args.provider_batch or args.resume is not None:
+        from ._cli_provider_batch import run_provider_batch
+
+        return run_provider_batch(args)
+    if args.file is None or args.model is None:
+        print("atoll batch: error: FILE and -m MODEL are required", file=sys.stderr)
+        return errors.USAGE
     source = Path(args.file)
     output = Path(args.output) if args.output else source.with_name(source.stem + ".out.jsonl")
     prompts = read_prompts(source)

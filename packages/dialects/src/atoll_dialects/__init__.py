@@ -1,4 +1,4 @@
-"""OpenAI-chat, OpenAI Responses, Anthropic Messages and Gemini dialects and the Client.
+"""OpenAI-chat, OpenAI Responses, Anthropic Messages and Gemini dialects, the Client, batch jobs.
 
 A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
 responses and streams back into neutral types, losslessly; provider differences come from the
@@ -9,6 +9,8 @@ an error raised mid-stream carries what arrived as ``exc.partial``. Every error 
 ``AtollError``. Calls emit typed events (``RequestStarted`` ... ``RequestFinished``) to
 callbacks, record the GenAI metrics when an OpenTelemetry SDK is configured, and show nothing a
 ``Redactor`` masks.
+``AtollError``. ``BatchClient`` sends jobs through the providers' batch APIs (OpenAI Batch,
+Anthropic Message Batches) at the batch price, resumable from a record on disk (``BatchJob``).
 
 Example:
     >>> from atoll_dialects import Dialect, RateLimitError
@@ -27,6 +29,17 @@ from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
 from ._azure_auth import AzureEntraAuth
+from ._batch_client import BatchClient
+from ._batch_job import BatchJob
+from ._batch_results import BatchResults
+from ._batch_types import (
+    BatchCounts,
+    BatchPart,
+    BatchProgress,
+    BatchResponse,
+    BatchState,
+    BatchStatus,
+)
 from ._client import Client, OutputMode
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -44,6 +57,15 @@ from ._exceptions import (
     AuthenticationError,
     AuthError,
     BadRequestError,
+    BatchCancelledError,
+    BatchError,
+    BatchExpiredError,
+    BatchFailedError,
+    BatchItemError,
+    BatchNotEndedError,
+    BatchOutcomeError,
+    BatchRecordError,
+    BatchRequestError,
     CapabilityError,
     ClientError,
     ConflictError,
@@ -113,6 +135,15 @@ for _error in (
     AuthError,
     AuthenticationError,
     BadRequestError,
+    BatchCancelledError,
+    BatchError,
+    BatchExpiredError,
+    BatchFailedError,
+    BatchItemError,
+    BatchNotEndedError,
+    BatchOutcomeError,
+    BatchRecordError,
+    BatchRequestError,
     CapabilityError,
     ClientError,
     ConflictError,
@@ -197,6 +228,24 @@ __all__ = (
     "AuthenticationError",
     "AzureEntraAuth",
     "BadRequestError",
+    "BatchCancelledError",
+    "BatchClient",
+    "BatchCounts",
+    "BatchError",
+    "BatchExpiredError",
+    "BatchFailedError",
+    "BatchItemError",
+    "BatchJob",
+    "BatchNotEndedError",
+    "BatchOutcomeError",
+    "BatchPart",
+    "BatchProgress",
+    "BatchRecordError",
+    "BatchRequestError",
+    "BatchResponse",
+    "BatchResults",
+    "BatchState",
+    "BatchStatus",
     "CallEvent",
     "Callback",
     "Callbacks",

@@ -10,8 +10,16 @@ excerpts and messages pass through atoll_wire's one redaction rule. Every error 
     ├── UnsupportedRequestError             the request cannot be served (raised before sending)
     │   ├── CapabilityError                 a capability the registry says the model lacks
     │   ├── InvalidOptionError              a call option has a wrong type or value
-    │   └── UnknownDialectError             no dialect or auth scheme registered under that id
+    │   ├── UnknownDialectError             no dialect or auth scheme registered under that id
+    │   └── BatchRequestError               one request of a batch refused before upload, by id
     ├── StructuredOutputError               ``output=`` replies still invalid after the repairs
+    ├── BatchError                          a provider batch job cannot go on
+    │   ├── BatchRecordError                the job record exists, is unreadable, locked, ...
+    │   ├── BatchNotEndedError              results asked for before the job's batches ended
+    │   └── BatchOutcomeError               the job ended short (``BatchStatus.raise_for_state``)
+    │       ├── BatchFailedError            a batch failed as a whole (validation)
+    │       ├── BatchExpiredError           a batch hit the 24 h window
+    │       └── BatchCancelledError         a batch was cancelled
     └── APIError                            the provider answered with an error (HTTP or mid-stream)
         ├── ClientError                     a 4xx the provider blames on the request
         │   ├── BadRequestError             400, 413, 422, invalid_request_error
@@ -26,7 +34,8 @@ excerpts and messages pass through atoll_wire's one redaction rule. Every error 
         ├── ServerError                     other 5xx
         ├── TimeoutError (builtins.TimeoutError)  408, read timeouts, the overall deadline
         ├── InvalidResponseError            a success status with a body that is not the API's
-        └── StreamInterrupted               a stream broke off; ``partial`` is what arrived
+        ├── StreamInterrupted               a stream broke off; ``partial`` is what arrived
+        └── BatchItemError                  one request of a batch did not succeed (yielded)
 
 An error raised in the middle of a stream exposes what arrived before it as ``exc.partial``
 (a ChatResponse marked incomplete); before the first byte ``partial`` is ``None``.
@@ -48,6 +57,15 @@ __all__ = [
     "AuthError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchCancelledError",
+    "BatchError",
+    "BatchExpiredError",
+    "BatchFailedError",
+    "BatchItemError",
+    "BatchNotEndedError",
+    "BatchOutcomeError",
+    "BatchRecordError",
+    "BatchRequestError",
     "CapabilityError",
     "ClientError",
     "ConflictError",
@@ -334,3 +352,157 @@ class StreamInterrupted(APIError):
 
     ``partial`` always holds what arrived before the interruption (marked incomplete).
     """
+
+
+# ---------------------------------------------------------------- provider batch APIs
+
+
+class BatchRequestError(UnsupportedRequestError):
+    """One request of a batch cannot be sent; the whole batch is refused before any upload.
+
+    Attributes:
+        custom_id: The request's id.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        custom_id: str,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.custom_id = custom_id
+        super().__init__(f"request {custom_id!r}: {reason}", provider=provider, model=model)
+
+
+class BatchError(AtollError):
+    """A provider batch job cannot go on (see the subclasses).
+
+    Attributes:
+        reason: What is wrong, in words.
+        job_id: The job's id, when known.
+    """
+
+    def __init__(self, reason: str, *, job_id: str | None = None) -> None:
+        self.reason = reason
+        self.job_id = job_id
+        super().__init__(reason if job_id is None else f"{reason} (batch job {job_id})")
+
+
+class BatchRecordError(BatchError):
+    """A job record cannot be used.
+
+    It exists already (submitting to it again is refused), cannot be read, was written for
+    another model or provider, is in use by another process, or the request files it names are
+    missing or changed.
+
+    Attributes:
+        path: The record's path.
+    """
+
+    def __init__(self, reason: str, *, path: str, job_id: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{reason}: {path}", job_id=job_id)
+
+
+class BatchNotEndedError(BatchError):
+    """Results were asked for before every batch of the job ended (``await job.wait()`` first).
+
+    Attributes:
+        state: The job's state when asked.
+    """
+
+    def __init__(self, reason: str, *, state: str, job_id: str | None = None) -> None:
+        self.state = state
+        super().__init__(reason, job_id=job_id)
+
+
+class BatchOutcomeError(BatchError):
+    """A job ended without every batch completing (``BatchStatus.raise_for_state``).
+
+    Its requests that ran are still in ``job.results()``; the others come out as
+    ``BatchItemError`` items whose ``outcome`` says why.
+
+    Attributes:
+        state: The job's state: ``failed``, ``expired`` or ``cancelled``.
+        batch_ids: The provider batches that ended that way.
+    """
+
+    def __init__(
+        self, reason: str, *, state: str, batch_ids: tuple[str, ...], job_id: str | None = None
+    ) -> None:
+        self.state = state
+        self.batch_ids = batch_ids
+        super().__init__(reason, job_id=job_id)
+
+
+class BatchFailedError(BatchOutcomeError):
+    """A batch failed as a whole (the provider refused its input): none of its requests ran."""
+
+
+class BatchExpiredError(BatchOutcomeError):
+    """A batch did not finish within its 24-hour window; its unfinished requests expired."""
+
+
+class BatchCancelledError(BatchOutcomeError):
+    """A batch was cancelled; its requests that had not run were cancelled."""
+
+
+class BatchItemError(APIError):
+    """One request of a batch that did not succeed: yielded by ``job.results()``, not raised.
+
+    Attributes:
+        custom_id: The request's id.
+        outcome: ``errored`` (the provider answered with an error), ``expired`` (the batch's
+            window closed first), ``cancelled`` (the batch was cancelled first) or ``failed``
+            (its batch failed as a whole and nothing ran).
+        batch_id: The provider batch it was in, when one was created.
+        error: The provider's typed error for an ``errored`` request (``BadRequestError``,
+            ``RateLimitError``, ...), or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        custom_id: str,
+        outcome: str,
+        batch_id: str | None = None,
+        error: APIError | None = None,
+        status: int | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        error_type: str | None = None,
+        code: str | int | None = None,
+        body: str = "",
+    ) -> None:
+        self.custom_id = custom_id
+        self.outcome = outcome
+        self.batch_id = batch_id
+        self.error = error
+        super().__init__(
+            message,
+            status=status,
+            provider=provider,
+            model=model,
+            request_id=request_id,
+            error_type=error_type,
+            code=code,
+            body=body,
+        )
+
+    @property
+    def cost(self) -> None:
+        """Always None: a request that did not succeed reports no usage to price."""
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.custom_id}: {self.outcome}: {super().__str__()}"
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchItemError({self.message!r}, custom_id={self.custom_id!r}, "
+            f"outcome={self.outcome!r})"
+        )

@@ -170,7 +170,7 @@ def _buckets(usage: TokenUsage) -> tuple[int, ...]:
 
 
 def compute_cost(
-    spec: ModelSpec, usage: TokenUsage, at: date | datetime | None = None
+    spec: ModelSpec, usage: TokenUsage, at: date | datetime | None = None, *, batch: bool = False
 ) -> Cost | CostUnknown:
     """Price ``usage`` on ``spec`` at the moment ``at`` (default: now, UTC).
 
@@ -178,6 +178,8 @@ def compute_cost(
         spec: The model, with its price rows.
         usage: Neutral token counts.
         at: When the call happened, to pick the price in force then.
+        batch: The call went through the provider's batch API: price it from
+            ``spec.batch_prices`` (unknown when the model has none, never the standard rate).
 
     Returns:
         A ``Cost`` breakdown, or a ``CostUnknown`` saying what was missing or inconsistent.
@@ -202,12 +204,17 @@ def compute_cost(
                 "reasoning or audio exceed output tokens (is the usage in the neutral convention?)"
             ),
         )
-    if not spec.prices:
-        why = "is not in the registry" if not spec.known else "has no known price"
+    rows = spec.batch_prices if batch else spec.prices
+    if not rows:
+        if not spec.known:
+            why = "is not in the registry"
+        else:
+            why = "has no known batch price" if batch else "has no known price"
         return CostUnknown(model=name, reason=f"{name} {why}", missing_prices=("input", "output"))
-    row = spec.price_at(_as_day(at), usage.input_tokens or 0)
+    row = spec.price_at(_as_day(at), usage.input_tokens or 0, batch=batch)
     if row is None:
-        return CostUnknown(model=name, reason=f"no price for {name} is in force on that date")
+        tier = "batch price" if batch else "price"
+        return CostUnknown(model=name, reason=f"no {tier} for {name} is in force on that date")
     reasoning_rate = row.reasoning if row.reasoning is not None else row.output
     needed = (
         ("input", uncached, row.input),

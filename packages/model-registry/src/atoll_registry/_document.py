@@ -44,6 +44,9 @@ class PriceTable(
     """The model's registry id."""
     prices: tuple[Price, ...]
     """The rows; they replace the model's rows when merged."""
+    batch_prices: tuple[Price, ...] = ()
+    """The batch-API rows; they replace the model's batch rows when merged (a table is the
+    model's whole pricing: one without batch rows leaves the batch price unknown)."""
     upstream: str | None = None
     """The entry these rows were generated from (``genai-prices`` provider/model id)."""
 
@@ -132,7 +135,7 @@ def normalise_model(spec: ModelSpec, origin: str) -> ModelSpec:
     where = f"model {spec.provider}/{spec.id}"
     if not spec.id or not spec.provider:
         raise RegistryDataError(origin, "a model needs a non-empty id and provider")
-    for row in spec.prices:
+    for row in (*spec.prices, *spec.batch_prices):
         _check_price(row, where, origin)
     for field in ("context_window", "max_output_tokens"):
         value = getattr(spec, field)
@@ -178,7 +181,9 @@ def merge_documents(
                 raise RegistryDataError(
                     origin, f"price table for unknown model {table.provider}/{table.model}"
                 )
-            for row in table.prices:
+            for row in (*table.prices, *table.batch_prices):
                 _check_price(row, f"prices of {table.provider}/{table.model}", origin)
-            models[key] = msgspec.structs.replace(models[key], prices=table.prices)
+            models[key] = msgspec.structs.replace(
+                models[key], prices=table.prices, batch_prices=table.batch_prices
+            )
     return providers, models

@@ -219,6 +219,7 @@ class Registry:
         usage: TokenUsage,
         *,
         at: date | datetime | None = None,
+        batch: bool = False,
     ) -> Cost | CostUnknown:
         """The cost of a call, or why it cannot be known.
 
@@ -227,13 +228,15 @@ class Registry:
             usage: Token counts in atoll_wire's neutral convention (cache tokens inside
                 ``input_tokens``, reasoning inside ``output_tokens``).
             at: When the call happened (default now), to pick the price then in force.
+            batch: The call went through the provider's batch API: use the model's batch
+                rates (``ModelSpec.batch_prices``).
 
         Raises:
             UnknownModelError: ``model`` is a name that does not resolve.
             UnknownProviderError: ``model`` names an unknown provider.
         """
         spec = self.resolve(model) if isinstance(model, str) else model
-        return compute_cost(spec, usage, at)
+        return compute_cost(spec, usage, at, batch=batch)
 
     def cost(
         self,
@@ -241,10 +244,11 @@ class Registry:
         usage: TokenUsage,
         *,
         at: date | datetime | None = None,
+        batch: bool = False,
     ) -> Cost | None:
         """The cost of a call in USD, or ``None`` when any needed price is unknown.
 
         ``explain_cost`` takes the same arguments and says why instead of returning ``None``.
         """
-        result = self.explain_cost(model, usage, at=at)
+        result = self.explain_cost(model, usage, at=at, batch=batch)
         return result if isinstance(result, Cost) else None

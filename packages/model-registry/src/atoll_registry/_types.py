@@ -285,6 +285,9 @@ class ModelSpec(
     ``quirks`` are for this dialect. atoll_dialects refuses an id nobody registered."""
     prices: tuple[Price, ...] = ()
     """Price rows; empty when the price is unknown."""
+    batch_prices: tuple[Price, ...] = ()
+    """Price rows of the provider's batch API (OpenAI Batch, Anthropic Message Batches, ...),
+    chosen like ``prices`` (dates, long-context tiers); empty when no batch rate is known."""
     deprecated: bool = False
     """The provider has announced deprecation or retirement."""
     retires: date | None = None
@@ -314,37 +317,41 @@ class ModelSpec(
         """The model name to send on the wire (``api_name``, or ``id`` when unset)."""
         return self.api_name or self.id
 
-    def price_at(self, when: date, input_tokens: int = 0) -> Price | None:
+    def price_at(self, when: date, input_tokens: int = 0, *, batch: bool = False) -> Price | None:
         """The price row in force on ``when`` for a request with ``input_tokens`` input tokens.
 
         Args:
             when: The day of the request (UTC).
             input_tokens: All input tokens of the request, to pick a long-context tier.
+            batch: Pick from ``batch_prices`` (a request sent through a batch API).
 
         Returns:
             The matching row, or ``None`` when no row applies (unknown price).
         """
-        prices = self.prices
-        if len(prices) == 1:  # the common case: one row, no dates, no tiers
-            only = prices[0]
-            if only.effective_from is None and not only.above_input_tokens:
-                return only
-        latest: date | None = None
-        found = False
-        for row in self.prices:
-            start = row.effective_from
-            if start is not None and start > when:
-                continue
-            if not found or (start is not None and (latest is None or start > latest)):
-                latest, found = start, True
-        if not found:
-            return None
-        best: Price | None = None
-        for row in self.prices:
-            if row.effective_from != latest:
-                continue
-            if row.above_input_tokens and input_tokens <= row.above_input_tokens:
-                continue
-            if best is None or row.above_input_tokens > best.above_input_tokens:
-                best = row
-        return best
+        return _row_at(self.batch_prices if batch else self.prices, when, input_tokens)
+
+
+def _row_at(prices: tuple[Price, ...], when: date, input_tokens: int) -> Price | None:
+    if len(prices) == 1:  # the common case: one row, no dates, no tiers
+        only = prices[0]
+        if only.effective_from is None and not only.above_input_tokens:
+            return only
+    latest: date | None = None
+    found = False
+    for row in prices:
+        start = row.effective_from
+        if start is not None and start > when:
+            continue
+        if not found or (start is not None and (latest is None or start > latest)):
+            latest, found = start, True
+    if not found:
+        return None
+    best: Price | None = None
+    for row in prices:
+        if row.effective_from != latest:
+            continue
+        if row.above_input_tokens and input_tokens <= row.above_input_tokens:
+            continue
+        if best is None or row.above_input_tokens > best.above_input_tokens:
+            best = row
+    return best

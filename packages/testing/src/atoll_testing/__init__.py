@@ -11,8 +11,11 @@ or sync code can use it::
 Each API family is a :class:`ServerDialect` (its routes, auth header, parsing, rendering and
 error shapes); add one with ``FakeLLMServer(dialects=[...])`` or
 :func:`register_server_dialect`. See docs/testing.md for scripts, faults (``x-atoll-fault``),
-record/replay and writing a dialect. ``FakeRealtimeServer`` does the same for OpenAI's Realtime
-API over WebSocket (docs/realtime.md).
+record/replay and writing a dialect. The provider batch APIs (OpenAI Files and Batch,
+Anthropic Message Batches) are two more dialects on a :class:`BatchControl` that holds their
+files and batches and moves them along a controllable clock (docs/batch.md).
+``FakeRealtimeServer`` does the same for OpenAI's Realtime API over WebSocket
+(docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from __future__ import annotations
 from atoll_wire import AtollError
 
 from ._anthropic import AnthropicMessagesServer
+from ._anthropic_batch import AnthropicBatchServer
 from ._azure import AzureOpenAIServer
+from ._batch_control import BatchControl
 from ._cases import Case, CaseResponse, Replay
 from ._dialect import ServerDialect
 from ._exceptions import (
@@ -38,6 +43,7 @@ from ._gemini import GeminiServer, VertexServer
 from ._inputs import ChatInput, ToolResult
 from ._log import RecordedRequest
 from ._openai import OpenAIChatServer
+from ._openai_batch import OpenAIBatchServer
 from ._openai_completions import OpenAICompletionsServer
 from ._realtime_script import RealtimeScript, RealtimeToolCall, RealtimeTurn, tone_pcm16
 from ._realtime_server import FakeRealtimeServer
@@ -69,10 +75,12 @@ for _error in (
     _error.__module__ = __name__
 
 __all__: tuple[str, ...] = (
+    "AnthropicBatchServer",
     "AnthropicMessagesServer",
     "AtollError",
     "AtollTestingError",
     "AzureOpenAIServer",
+    "BatchControl",
     "Case",
     "CaseFormatError",
     "CaseResponse",
@@ -85,6 +93,7 @@ __all__: tuple[str, ...] = (
     "FaultSyntaxError",
     "GeminiServer",
     "GoogleTokenServer",
+    "OpenAIBatchServer",
     "OpenAIChatServer",
     "OpenAICompletionsServer",
     "OpenAIResponsesServer",
