@@ -20,7 +20,7 @@ help:
 # The bench group is small (aiohttp, httpx-sse, psutil) and installed with the rest, so a plain
 # `make` never uninstalls what a benchmark run needs.
 install: .uv-bootstrap
-	$(UV) sync --all-packages --all-extras --locked --group bench
+	$(UV) sync --all-packages --all-extras --locked --group bench --group docs
 
 demo: install
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
@@ -45,7 +45,7 @@ pytest: install
 
 # litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.
 bench: install
-	$(UV) sync --all-packages --all-extras --locked --group bench --group peers
+	$(UV) sync --all-packages --all-extras --locked --group bench --group docs --group peers
 	cd benchmarks && $(UV) run --no-sync python run.py
 
 docs: install
