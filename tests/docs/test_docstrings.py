@@ -69,4 +69,6 @@ def test_every_package_has_a_reference_page() -> None:
     )
     for package in PACKAGES:
         text = (REFERENCE / f"{package}.md").read_text()
-        assert f"\n::: {package}\n" in text, f"docs/reference/{package}.md renders no `::: {package}`"
+        assert f"\n::: {package}\n" in text, (
+            f"docs/reference/{package}.md renders no `::: {package}`"
+        )
