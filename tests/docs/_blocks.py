@@ -8,11 +8,15 @@ rendered page::
     <!-- docs-test: provider -->
     <!-- docs-test: continue -->
     <!-- docs-test: provider, continue -->
+    <!-- docs-test: provider, otlp -->
     <!-- docs-test: not-run: the reason, said for the reader of the test report -->
 
 ``provider``  the block needs a provider key: it runs with keys set and every provider of the
               registry pointed at the project's local server (see tests/docs/_provider.py).
 ``continue``  the block goes on from the page's previous Python block: both run as one program.
+``otlp``      the block exports OpenTelemetry traces: it runs with ``OTEL_EXPORTER_OTLP_ENDPOINT``
+              pointing at a local OTLP/HTTP receiver (tests/docs/_otlp.py), and must deliver
+              a GenAI span (one with ``gen_ai.operation.name``) there.
 ``not-run``   the block is shown, never run (a fragment, a shell session, a long-running
               server); it is still checked as far as it can be without running it.
 
@@ -33,7 +37,7 @@ RUN = frozenset({"python", "py"})
 PARSE = frozenset({"json", "toml", "yaml"})
 SHELL = frozenset({"bash", "sh", "shell", "console"})
 SHOWN = frozenset({"text", "julia"})
-MARKS = frozenset({"provider", "continue", "not-run"})
+MARKS = frozenset({"provider", "continue", "otlp", "not-run"})
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*)$")
 _MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<body>.*?)\s*-->\s*$")

@@ -9,9 +9,9 @@ at another server:
   provider of the packaged registry the local server's base URL;
 - every provider's key variable (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...) holds a dummy
   key, and ``OPENAI_BASE_URL`` / ``ANTHROPIC_BASE_URL`` send the vendor SDKs there too;
-- URLs written in the block are rewritten to the local server's: the packaged providers' base
-  URLs (``https://api.openai.com/v1``, ...) and the usual local servers' (Ollama
-  ``localhost:11434``, vLLM ``:8000``, llama.cpp ``:8080``).
+- URLs written in the block are rewritten to the local server's: the packaged providers'
+  origins (``https://api.openai.com``, so ``https://api.openai.com/v1`` too, ...) and the usual
+  local servers' (Ollama ``localhost:11434``, vLLM ``:8000``, llama.cpp ``:8080``).
 
 Every other block gets no keys and a registry whose providers all point at a closed loopback
 port, and every block runs with ``HTTP(S)_PROXY`` set to that port (loopback excepted), so a
@@ -37,6 +37,7 @@ from atoll_testing import ChatInput, ToolCall, Turn
 DUMMY_KEY = "sk-docs-test-0000000000000000"
 CLOSED_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens, a connection is refused
 _LOCAL_SERVERS = re.compile(r"http://(?:localhost|127\.0\.0\.1):(?:8000|8080|11434)")
+_ORIGIN = re.compile(r"https?://[^/]+")
 _BUILT_IN = re.compile(r"^(echo|stream-\d+)$")
 _OUTPUT_TOOLS = ("final_result",)
 
@@ -59,16 +60,16 @@ def key_variables() -> list[str]:
 
 
 def rewrite_urls(source: str, server: str) -> str:
-    """Point the providers' base URLs and the usual local servers' at the local server.
+    """Point the providers' origins and the usual local servers' at the local server.
 
     Args:
         source: The block's code.
         server: The local server's URL without a path (``http://127.0.0.1:PORT``).
     """
     for provider in Registry.load(packaged=True).providers():
-        base = provider.base_url
-        if base and not _LOCAL_SERVERS.match(base):
-            source = source.replace(base, server + "/v1")
+        origin = _ORIGIN.match(provider.base_url or "")
+        if origin and not _LOCAL_SERVERS.match(origin.group(0)):
+            source = source.replace(origin.group(0), server)
     return _LOCAL_SERVERS.sub(server, source)
 
 

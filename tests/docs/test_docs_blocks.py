@@ -6,7 +6,7 @@ pointing every provider at a closed loopback port; async ones (top-level ``await
 ``anyio.run``) run on asyncio and on trio. Markers (an HTML comment before the fence, see
 tests/docs/_blocks.py and docs/development.md) say what else a block needs: ``provider`` runs
 it against the local server with keys set (tests/docs/_provider.py), ``continue`` runs it after
-the page's previous Python block, ``not-run: reason`` shows it without running it (reported as a
+the page's previous Python block, ``otlp`` gives it an OTLP collector on loopback, ``not-run: reason`` shows it without running it (reported as a
 skip with the reason, after a syntax check).
 """
 
@@ -27,6 +27,7 @@ import yaml
 from atoll_testing import FakeLLMServer
 
 from tests.docs._blocks import PARSE, RUN, SHELL, SHOWN, Block, MarkerError, collect, program
+from tests.docs._otlp import Receiver, receiver
 from tests.docs._provider import (
     CLOSED_URL,
     DUMMY_KEY,
@@ -85,6 +86,12 @@ def docs_server() -> Iterator[FakeLLMServer]:
 
 
 @pytest.fixture(scope="module")
+def collector() -> Iterator[Receiver]:
+    with receiver() as otlp:
+        yield otlp
+
+
+@pytest.fixture(scope="module")
 def registries(tmp_path_factory: pytest.TempPathFactory, docs_server: FakeLLMServer) -> dict:
     folder = tmp_path_factory.mktemp("registries")
     return {
@@ -120,11 +127,13 @@ def _run_python(
     work: Path,
     registries: dict[str, Path],
     server: FakeLLMServer,
+    collector: Receiver,
 ) -> None:
     source, chain = program(block, page_blocks)
     if any("not-run" in b.marks for b in chain):
         pytest.fail(f"{block.id}: continues a not-run block ({chain[0].id})")
     provider = any("provider" in b.marks for b in chain)
+    otlp = any("otlp" in b.marks for b in chain)
     if provider:
         source = rewrite_urls(source, server.url)
         server.clear()
@@ -134,6 +143,9 @@ def _run_python(
     env = _environment(
         work, registries["provider" if provider else "closed"], server if provider else None
     )
+    if otlp:
+        collector.clear()
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.url
     cmd = [sys.executable, "-W", "error", str(RUNNER), block.page, str(script), backend]
     try:
         done = subprocess.run(
@@ -150,6 +162,11 @@ def _run_python(
             f"--- stderr ---\n{done.stderr[-6000:]}\n--- stdout ---\n{done.stdout[-2000:]}",
             pytrace=False,
         )
+    if otlp:
+        genai = [
+            name for name, attributes in collector.spans if "gen_ai.operation.name" in attributes
+        ]
+        assert genai, f"{block.id} is marked 'otlp' but exported no GenAI span: {collector.spans}"
     if provider:
         assert server.requests, (
             f"{block.id} is marked 'provider' but sent nothing to the local server: drop the mark"
@@ -173,6 +190,7 @@ def test_docs_block(
     tmp_path: Path,
     registries: dict[str, Path],
     docs_server: FakeLLMServer,
+    collector: Receiver,
 ) -> None:
     if block.error:
         pytest.fail(f"{block.id}: {block.error}", pytrace=False)
@@ -181,7 +199,7 @@ def test_docs_block(
         if not_run:
             compile(block.code, block.page, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
             pytest.skip(f"{block.id} not run: {block.reason}")
-        _run_python(block, page_blocks, backend, tmp_path, registries, docs_server)
+        _run_python(block, page_blocks, backend, tmp_path, registries, docs_server, collector)
     elif block.lang in PARSE:
         if not_run:
             pytest.skip(f"{block.id} not run: {block.reason}")
