@@ -34,7 +34,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+import matplotlib.pyplot as plt  # the backend is chosen first
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -75,15 +75,15 @@ class Chart:
 
 
 def _client(d: dict[str, Any]) -> list[Bar]:
-    r = d["ratios"]
-    return [
-        Bar("chat calls/s vs openai SDK", r["client_curl_vs_openai_sdk_chat"]),
-        Bar("chat calls/s vs anthropic SDK", r["client_curl_vs_anthropic_sdk_messages"]),
-        Bar("chat calls/s vs litellm", r["client_curl_vs_litellm_chat"]),
-        Bar("200 streams, events/s vs openai SDK", r["client_curl_vs_openai_sdk_200_streams"]),
-        Bar("long stream events/s vs openai SDK", r["client_curl_vs_openai_sdk_long_stream_events"]),
-        Bar("long stream events/s vs litellm", r["client_curl_vs_litellm_long_stream_events"]),
-    ]
+    rows = (
+        ("chat calls/s vs openai SDK", "openai_sdk_chat"),
+        ("chat calls/s vs anthropic SDK", "anthropic_sdk_messages"),
+        ("chat calls/s vs litellm", "litellm_chat"),
+        ("200 streams, events/s vs openai SDK", "openai_sdk_200_streams"),
+        ("long stream events/s vs openai SDK", "openai_sdk_long_stream_events"),
+        ("long stream events/s vs litellm", "litellm_long_stream_events"),
+    )
+    return [Bar(label, d["ratios"][f"client_curl_vs_{key}"]) for label, key in rows]
 
 
 def _imports(d: dict[str, Any]) -> list[Bar]:
@@ -108,7 +108,9 @@ def _transports(d: dict[str, Any]) -> list[Bar]:
         ("raw aiohttp", "raw_aiohttp", False),
         ("raw httpx2", "raw_httpx2", False),
     ]
-    return [Bar(label, res[key]["plain"]["requests_per_s"] / base, mine) for label, key, mine in rows]
+    return [
+        Bar(label, res[key]["plain"]["requests_per_s"] / base, mine) for label, key, mine in rows
+    ]
 
 
 def _agents(d: dict[str, Any]) -> list[Bar]:
@@ -121,49 +123,75 @@ def _agents(d: dict[str, Any]) -> list[Bar]:
 
 
 def _wire(d: dict[str, Any]) -> list[Bar]:
-    small, tiny, typed = d["sse_chunks_16_1024"], d["sse_chunks_1_64"], d["bytes_to_typed_chunk"]
-    return [
-        Bar("SSE events/s vs httpx-sse decoders (16-1,024 B reads)", small["ratio_vs_httpx_sse_decoders"]),
-        Bar("SSE events/s vs openai SDK decoder (16-1,024 B reads)", small["ratio_vs_openai_sdk"]),
-        Bar("SSE events/s vs httpx-sse decoders (1-64 B reads)", tiny["ratio_vs_httpx_sse_decoders"]),
-        Bar("bytes to typed chunk vs openai SDK pydantic validate", typed["ratio_vs_openai_pydantic_validate"]),
-        Bar("bytes to typed chunk vs openai SDK construct", typed["ratio_vs_openai_sdk_construct"]),
-    ]  # fmt: skip
+    rows = (
+        ("SSE events/s vs httpx-sse decoders (16-1,024 B reads)", "sse_chunks_16_1024",
+         "httpx_sse_decoders"),
+        ("SSE events/s vs openai SDK decoder (16-1,024 B reads)", "sse_chunks_16_1024",
+         "openai_sdk"),
+        ("SSE events/s vs httpx-sse decoders (1-64 B reads)", "sse_chunks_1_64",
+         "httpx_sse_decoders"),
+        ("bytes to typed chunk vs openai SDK pydantic validate", "bytes_to_typed_chunk",
+         "openai_pydantic_validate"),
+        ("bytes to typed chunk vs openai SDK construct", "bytes_to_typed_chunk",
+         "openai_sdk_construct"),
+    )  # fmt: skip
+    return [Bar(label, d[part][f"ratio_vs_{key}"]) for label, part, key in rows]
 
 
 CHARTS_SPEC = (
     Chart(
-        "client", "The Client against the vendor SDKs and litellm",
+        "client",
+        "The Client against the vendor SDKs and litellm",
         "calls or events per second through each client, 2,000 chat calls at concurrency 64, "
         "200 concurrent streams of 200 events, one 5,000-event stream; FakeLLMServer in its own "
         "process on 127.0.0.1; Atoll on atoll_curl",
-        "client", ("openai", "anthropic", "litellm", "msgspec"), _client, log=True,
-    ),
-    Chart(
-        "imports", "Import time of the Client against the vendor SDKs and litellm",
-        "wall-clock time of `import` in a fresh process (atoll_dialects against openai, "
-        "anthropic, litellm); ratio = their time / Atoll's",
-        "client", ("openai", "anthropic", "litellm"), _imports, "higher means Atoll imports faster",
+        "client",
+        ("openai", "anthropic", "litellm", "msgspec"),
+        _client,
         log=True,
     ),
     Chart(
-        "transports", "Transports: non-stream requests per second, raw httpx = 1",
+        "imports",
+        "Import time of the Client against the vendor SDKs and litellm",
+        "wall-clock time of `import` in a fresh process (atoll_dialects against openai, "
+        "anthropic, litellm); ratio = their time / Atoll's",
+        "client",
+        ("openai", "anthropic", "litellm"),
+        _imports,
+        "higher means Atoll imports faster",
+        log=True,
+    ),
+    Chart(
+        "transports",
+        "Transports: non-stream requests per second, raw httpx = 1",
         "2,000 POSTs at concurrency 64 to FakeLLMServer in its own process, asyncio unless said; "
         "best of 5 round-robin rounds (1 for httpx-based clients)",
-        "transports", ("httpx", "httpx2", "aiohttp", "pycurl"), _transports,
-        "higher is faster than raw httpx", log=True,
+        "transports",
+        ("httpx", "httpx2", "aiohttp", "pycurl"),
+        _transports,
+        "higher is faster than raw httpx",
+        log=True,
     ),
     Chart(
-        "agents", "The agent loop against pydantic-ai and a hand-written loop",
+        "agents",
+        "The agent loop against pydantic-ai and a hand-written loop",
         "1,000 runs (one tool turn and one answer each, streamed) at concurrency 64 against a "
         "scripted FakeLLMServer in its own process",
-        "agents", ("pydantic-ai-slim", "openai"), _agents, "above 1: Atoll faster", log=True,
+        "agents",
+        ("pydantic-ai-slim", "openai"),
+        _agents,
+        "above 1: Atoll faster",
+        log=True,
     ),
     Chart(
-        "wire", "SSE decoding and typed chunks (CPU time)",
+        "wire",
+        "SSE decoding and typed chunks (CPU time)",
         "a 5,000-event OpenAI stream fed in random-sized reads; bytes to typed chunk objects; "
         "best of interleaved rounds, CPU time",
-        "wire", ("httpx-sse", "openai", "pydantic", "msgspec"), _wire, "above 1: Atoll faster",
+        "wire",
+        ("httpx-sse", "openai", "pydantic", "msgspec"),
+        _wire,
+        "above 1: Atoll faster",
     ),
 )
 
@@ -260,7 +288,7 @@ def draw_all(data_dir: Path = DATA, out: Path = CHARTS) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Charts of the benchmark results, as ratios.")
     parser.add_argument("--snapshot", action="store_true", help="copy benchmarks/results first")
     parser.add_argument("--note", default="", help="what else ran on the machine meanwhile")
     parser.add_argument("--out", type=Path, default=CHARTS, help="where to write the SVGs")

@@ -6,8 +6,9 @@ pointing every provider at a closed loopback port; async ones (top-level ``await
 ``anyio.run``) run on asyncio and on trio. Markers (an HTML comment before the fence, see
 tests/docs/_blocks.py and docs/development.md) say what else a block needs: ``provider`` runs
 it against the local server with keys set (tests/docs/_provider.py), ``continue`` runs it after
-the page's previous Python block, ``otlp`` gives it an OTLP collector on loopback, ``not-run: reason`` shows it without running it (reported as a
-skip with the reason, after a syntax check).
+the page's previous Python block, ``otlp`` gives it an OTLP collector on loopback, and
+``not-run: reason`` shows it without running it (reported as a skip with the reason, after a
+syntax check).
 """
 
 from __future__ import annotations
