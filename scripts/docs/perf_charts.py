@@ -35,6 +35,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # the backend is chosen first
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -146,7 +148,7 @@ CHARTS_SPEC = (
         "200 concurrent streams of 200 events, one 5,000-event stream; FakeLLMServer in its own "
         "process on 127.0.0.1; Atoll on atoll_curl",
         "client",
-        ("openai", "anthropic", "litellm", "msgspec"),
+        ("openai", "anthropic", "litellm"),
         _client,
         log=True,
     ),
@@ -192,6 +194,7 @@ CHARTS_SPEC = (
         ("httpx-sse", "openai", "pydantic", "msgspec"),
         _wire,
         "above 1: Atoll faster",
+        log=True,
     ),
 )
 
@@ -247,13 +250,22 @@ def snapshot(note: str) -> None:
 def _draw(chart: Chart, data: dict[str, Any], info: dict[str, Any], out: Path) -> Path:
     bars = chart.bars(data)
     plt.rcParams.update({"svg.hashsalt": "atoll-docs", "svg.fonttype": "none", "font.size": 9})
-    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.45 * len(bars) + 1.1))
+    height = 0.45 * len(bars) + 2.3  # inches: the bars, the title and axis, the caption
+    fig, ax = plt.subplots(figsize=(10, height))
     y = list(range(len(bars)))[::-1]
     ax.barh(y, [b.ratio for b in bars], color=[ATOLL if b.atoll else PEER for b in bars])
     ax.set_yticks(y, [b.label for b in bars])
     ax.axvline(1.0, color="#495057", linewidth=1, linestyle="--")
     if chart.log:
         ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    fig.legend(
+        handles=[Patch(color=ATOLL, label="Atoll"), Patch(color=PEER, label="a peer")],
+        loc="upper right",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     for yi, bar in zip(y, bars, strict=True):
         ax.text(bar.ratio, yi, f" {bar.ratio:,.2f}x", va="center", fontsize=8)
     ax.set_xlabel(f"ratio (1 = the peer; {chart.higher})")
@@ -268,8 +280,9 @@ def _draw(chart: Chart, data: dict[str, Any], info: dict[str, Any], out: Path) -
         f"Reproduce: make bench (or: cd benchmarks && python run.py {chart.bench}), then "
         "python scripts/docs/perf_charts.py --snapshot"
     )
-    fig.text(0.01, 0.01, caption, fontsize=7, va="bottom", ha="left", wrap=True)
-    fig.tight_layout(rect=(0, 0.16 + 0.3 / len(bars), 1, 1))
+    fig.text(0.01, 0.02, caption, fontsize=7, va="bottom", ha="left", wrap=True)
+    left = min(0.6, 0.03 + 0.0068 * max(len(b.label) for b in bars))  # room for the labels
+    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.45 / height, bottom=1.45 / height)
     path = out / f"{chart.name}.svg"
     fig.savefig(path, format="svg", metadata={"Date": None})
     plt.close(fig)
