@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --no-sync
 MODEL ?=
 
-.PHONY: help install demo test lint typecheck layers isolation pytest bench docs fmt clean
+.PHONY: help install chromium demo test lint typecheck layers isolation pytest bench docs fmt clean
 
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
@@ -40,7 +40,11 @@ layers: install
 isolation: install
 	$(RUN) python scripts/isolation.py
 
-pytest: install
+# The site test (tests/docs/test_site.py) opens every page in Debian's headless Chromium.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+pytest: install chromium
 	$(RUN) pytest
 
 # litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.
@@ -56,4 +60,4 @@ fmt: install
 	$(RUN) ruff check --fix .
 
 clean:
-	rm -rf dist site .uv-bootstrap .isolation
+	rm -rf dist site .uv-bootstrap .isolation .artifacts
