@@ -5,8 +5,15 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --no-sync
 MODEL ?=
+# llama-cpp-python (atoll_local) compiles llama.cpp from source: a lean CPU build, without BLAS,
+# the multimodal (llava/mtmd) library, OpenSSL, or llama.cpp's tests, tools, examples and server
+# binaries (about 6.5 min on 2 idle cores). uv caches the wheel per download of the sdist; where
+# the package index sends no cache validators, each new environment (a fresh .venv, each
+# `make isolation`) downloads and builds it again.
+export CMAKE_ARGS ?= -DGGML_BLAS=OFF -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install chromium demo test lint typecheck layers isolation pytest bench docs fmt clean
+.PHONY: help install install-demo chromium demo test lint typecheck layers isolation pytest bench docs fmt clean redis-server
 
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
@@ -22,7 +29,13 @@ help:
 install: .uv-bootstrap
 	$(UV) sync --all-packages --all-extras --locked --group bench --group docs
 
-demo: install
+# The demo needs no local inference, no Ray and no redis-server: it never builds
+# llama-cpp-python nor installs Ray (--inexact keeps them when a `make install` already put them
+# in the venv).
+install-demo: .uv-bootstrap
+	$(UV) sync --all-packages --all-extras --locked --group bench --inexact --no-install-package llama-cpp-python --no-install-package ray
+
+demo: install-demo
 	$(RUN) python -m atoll demo $(if $(MODEL),--model $(MODEL),)
 
 test: install lint typecheck layers isolation docs pytest
@@ -40,11 +53,19 @@ layers: install
 isolation: install
 	$(RUN) python scripts/isolation.py
 
+# The shared-limiter and Ray tests start their own redis-server (Debian's package): installed
+# here when missing (apt-get update once, then the package; CI runs as root).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	@redis-server --version
+
 # The site test (tests/docs/test_site.py) opens every page in Debian's headless Chromium.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
-pytest: install chromium
+pytest: install redis-server chromium
 	$(RUN) pytest
 
 # litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.

@@ -541,3 +541,41 @@ async def test_a_broken_progress_callback_is_logged_once_and_the_work_goes_on(
     errors = [r for r in caplog.records if r.name == "atoll_generic"]
     assert len(errors) == 1 and "on_progress" in errors[0].getMessage()
     assert errors[0].exc_info is not None and "progress bar broke" in str(errors[0].exc_info[1])
+
+
+async def test_as_completed_yields_events_that_finished_before_it_was_called() -> None:
+    """Issue 24 item 2: the docs' batch (submit 20, then iterate) printed 1 or 2 lines."""
+    events = [Counted(fail=(i % 5 == 0)) for i in range(20)]
+    async with Executor(max_concurrency=8) as ex:
+        for ev in events:
+            await ex.submit(ev)
+        await anyio.sleep(0.05)  # most, or all, are finished before the loop starts
+        got = [ev async for ev in ex.as_completed()]
+        again = [ev async for ev in ex.as_completed()]  # a second iterator sees them all too
+    assert sorted(e.id for e in got) == sorted(e.id for e in events)
+    assert len(got) == 20 and [e.id for e in again] == [e.id for e in got]
+    finished = [e.execution.ended_at or 0 for e in got]
+    assert finished == sorted(finished), "already-finished events come in finishing order"
+
+
+async def test_as_completed_mixes_finished_and_running_events_once_each() -> None:
+    quick = [Counted() for _ in range(5)]
+    slow = [Sleeper(seconds=0.05) for _ in range(3)]
+    async with Executor(max_concurrency=8) as ex:
+        for ev in quick:
+            await ex.submit(ev)
+        await ex.join()
+        for ev in slow:
+            await ex.submit(ev)
+        with anyio.fail_after(5):
+            got = [ev.id async for ev in ex.as_completed()]
+    assert sorted(got[:5]) == sorted(e.id for e in quick)  # the finished ones come first
+    assert sorted(got[5:]) == sorted(e.id for e in slow) and len(set(got)) == 8
+
+
+async def test_as_completed_knows_only_the_retained_past() -> None:
+    async with Executor(max_concurrency=2, retention=3) as ex:
+        for _ in range(10):
+            await ex.submit(Counted())
+        await ex.join()
+        assert len([ev async for ev in ex.as_completed()]) == 3

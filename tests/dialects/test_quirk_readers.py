@@ -16,13 +16,14 @@ from atoll_dialects import (
     AnthropicQuirks,
     DialectQuirks,
     OpenAIChatQuirks,
+    OpenAIResponsesQuirks,
     Target,
     UnsupportedRequestError,
     registered_dialects,
 )
 from atoll_dialects._dialects import dialect_named
 from atoll_registry import ModelSpec, ProviderSpec
-from atoll_wire import ChatRequest, Message, ThinkingPart, ToolCallPart
+from atoll_wire import ChatRequest, Message, TextPart, ThinkingPart, ToolCallPart
 
 Check = Callable[[], None]
 
@@ -158,6 +159,46 @@ def _anthropic_cache_tokens_in_input() -> None:
     assert summed.usage.input_tokens == 10
 
 
+# ---------------------------------------------------------------- openai-responses
+
+
+def _store() -> None:
+    stateless = _body("openai-responses", _request())
+    stored = _body("openai-responses", _request(), store=True)
+    silent = _body("openai-responses", _request(), store=None)
+    assert stateless["store"] is False
+    assert stateless["include"] == ["reasoning.encrypted_content"]
+    assert stored["store"] is True and "include" not in stored
+    assert "store" not in silent and "include" not in silent
+
+
+def _encrypted_reasoning() -> None:
+    refused = _body("openai-responses", _request(), encrypted_reasoning=False)
+    assert refused["store"] is False and "include" not in refused
+    asked = _body("openai-responses", _request(), encrypted_reasoning=True)
+    assert asked["include"] == ["reasoning.encrypted_content"]
+
+
+def _reasoning_text_field() -> None:
+    turn = Message(
+        role="assistant", parts=[ThinkingPart(text="why", id="rs_1"), TextPart(text="a")]
+    )
+    request = ChatRequest(model="m", messages=[Message.user("hi"), turn])
+    summary = _body("openai-responses", request)["input"][1]
+    content = _body("openai-responses", request, reasoning_text_field="content")["input"][1]
+    assert summary == {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [{"type": "summary_text", "text": "why"}],
+    }
+    assert content == {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [],
+        "content": [{"type": "reasoning_text", "text": "why"}],
+    }
+
+
 CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
     OpenAIChatQuirks: {
         "stream_include_usage": _stream_include_usage,
@@ -171,6 +212,11 @@ CHECKS: dict[type[DialectQuirks], dict[str, Check]] = {
     AnthropicQuirks: {
         "max_tokens_required": _max_tokens_required,
         "cache_tokens_in_input": _anthropic_cache_tokens_in_input,
+    },
+    OpenAIResponsesQuirks: {
+        "store": _store,
+        "encrypted_reasoning": _encrypted_reasoning,
+        "reasoning_text_field": _reasoning_text_field,
     },
 }
 

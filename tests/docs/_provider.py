@@ -136,7 +136,7 @@ def _json(body: bytes) -> dict[str, Any]:
 
 
 def _tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Offered tools by name with their parameter schemas (OpenAI and Anthropic shapes)."""
+    """Offered tools by name with their parameter schemas (OpenAI chat, Responses, Anthropic)."""
     found: dict[str, dict[str, Any]] = {}
     for tool in body.get("tools") or []:
         if not isinstance(tool, dict):
@@ -144,8 +144,8 @@ def _tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if isinstance(tool.get("function"), dict):  # OpenAI chat
             fn = tool["function"]
             found[fn.get("name", "")] = fn.get("parameters") or {}
-        elif "name" in tool:  # Anthropic
-            found[tool["name"]] = tool.get("input_schema") or {}
+        elif "name" in tool:  # Anthropic (input_schema), OpenAI Responses (parameters)
+            found[tool["name"]] = tool.get("input_schema") or tool.get("parameters") or {}
     return found
 
 
@@ -154,7 +154,7 @@ def _forced_tool(body: dict[str, Any]) -> str | None:
     if isinstance(choice, dict):
         if isinstance(choice.get("function"), dict):
             return choice["function"].get("name")
-        if choice.get("type") == "tool":
+        if choice.get("type") in ("tool", "function"):  # Anthropic; OpenAI Responses
             return choice.get("name")
     return None
 
@@ -168,9 +168,11 @@ def _output_schema(body: dict[str, Any]) -> dict[str, Any] | None:
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
         return fmt["json_schema"].get("schema") or {}
-    config = body.get("output_config")
-    if isinstance(config, dict) and isinstance(config.get("format"), dict):
-        return config["format"].get("schema") or {}
+    for holder in ("output_config", "text"):  # Anthropic; OpenAI Responses
+        config = body.get(holder)
+        if isinstance(config, dict) and isinstance(config.get("format"), dict):
+            if "schema" in config["format"]:
+                return config["format"]["schema"] or {}
     return None
 
 

@@ -1,6 +1,6 @@
 """A tool loop across the layers: server → transport → dialect → Client → tools → back.
 
-Both dialects, both transports, both anyio backends, streamed and not: the model asks for two
+Every dialect, both transports, both anyio backends, streamed and not: the model asks for two
 tools in parallel, atoll_tools validates and runs them, the results go back, the model answers.
 """
 
@@ -67,7 +67,7 @@ async def transport(request: pytest.FixtureRequest) -> AsyncIterator[AsyncTransp
         yield made
 
 
-@pytest.mark.parametrize("dialect", ["openai-chat", "anthropic-messages"])
+@pytest.mark.parametrize("dialect", ["openai-chat", "anthropic-messages", "openai-responses"])
 @pytest.mark.parametrize("streamed", [False, True], ids=["chat", "stream"])
 async def test_parallel_tool_round_trip(
     server: FakeLLMServer, transport: AsyncTransport, dialect: str, streamed: bool

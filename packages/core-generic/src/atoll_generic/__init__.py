@@ -14,6 +14,8 @@ from ._element import Element
 from ._event import ErrorInfo, Event, EventStatus, Execution
 from ._exceptions import (
     AtollGenericError,
+    BackendError,
+    BackendUnavailableError,
     BudgetExhaustedError,
     ExecutorClosedError,
     IllegalTransitionError,
@@ -41,12 +43,15 @@ from ._limiters import (
 from ._pile import Pile
 from ._processor import PermissionHook, Processor
 from ._progression import Progression
+from ._redis import BackendErrorPolicy, RedisBackend
 
 __version__ = "0.1.0"
 
 # Exceptions report the module users import them from (and pickle by it).
 for _error in (
     AtollGenericError,
+    BackendError,
+    BackendUnavailableError,
     BudgetExhaustedError,
     ExecutorClosedError,
     IllegalTransitionError,
@@ -67,6 +72,9 @@ __all__: tuple[str, ...] = (
     "Adapter",
     "AtollError",
     "AtollGenericError",
+    "BackendError",
+    "BackendErrorPolicy",
+    "BackendUnavailableError",
     "BudgetExhaustedError",
     "BudgetLimiter",
     "Clock",
@@ -95,6 +103,7 @@ __all__: tuple[str, ...] = (
     "ProgressCallback",
     "Progression",
     "QueueFull",
+    "RedisBackend",
     "RequestLimiter",
     "Reservation",
     "SystemClock",

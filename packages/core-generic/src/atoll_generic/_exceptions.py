@@ -13,9 +13,11 @@ Hierarchy::
     ├── PileBusyError            (also RuntimeError)
     ├── QueueFull
     ├── ExecutorClosedError      (also RuntimeError)
-    └── LimitError
-        ├── LimitExceededError   (one request larger than a limiter can ever grant)
-        └── BudgetExhaustedError (a cost budget is spent; new work is refused)
+    ├── LimitError
+    │   ├── LimitExceededError   (one request larger than a limiter can ever grant)
+    │   └── BudgetExhaustedError (a cost budget is spent; new work is refused)
+    └── BackendError             (a limiter's shared state store failed mid-run)
+        └── BackendUnavailableError (it could not be reached at start)
 
 The builtin bases let ordinary Python code keep working: ``except KeyError`` catches a missing id,
 ``except IndexError`` a bad position.
@@ -253,4 +255,35 @@ class BudgetExhaustedError(LimitError):
         return (
             f"{self.limiter}: budget of {self.limit:g} cannot cover {self.requested:g} "
             f"({self.spent:g} already spent or reserved)"
+        )
+
+
+class BackendError(AtollGenericError):
+    """A limiter's shared state backend (Redis) failed while in use.
+
+    Raised under ``on_backend_error="fail"``; the URL it names never carries a password.
+
+    Attributes:
+        backend: The backend's redacted address (``redis://127.0.0.1:6379/0``).
+        operation: What was being done (``"reserve"``, ``"settle"``, ``"connect"``, ...).
+        reason: The underlying error, as ``Type: message``.
+    """
+
+    def __init__(self, backend: str, operation: str, reason: str) -> None:
+        super().__init__(backend, operation, reason)
+        self.backend = backend
+        self.operation = operation
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"limiter backend {self.backend} failed during {self.operation}: {self.reason}"
+
+
+class BackendUnavailableError(BackendError):
+    """The shared state backend could not be reached (or rejected us) when it was opened."""
+
+    def __str__(self) -> str:
+        return (
+            f"limiter backend {self.backend} is unreachable ({self.operation}): {self.reason}; "
+            "is redis-server running and the URL right?"
         )

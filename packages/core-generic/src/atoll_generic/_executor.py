@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, NamedTuple
 
 import anyio
@@ -47,11 +47,15 @@ class Completions:
 
     __slots__ = ("__weakref__", "_executor", "_until_closed", "_wakeup", "pending")
 
-    def __init__(self, executor: Executor, until_closed: bool) -> None:
+    def __init__(
+        self, executor: Executor, until_closed: bool, finished: Iterable[Event] = ()
+    ) -> None:
         self._executor = executor
         self._until_closed = until_closed
         self._wakeup: anyio.Event | None = None
-        self.pending: deque[Event] = deque()
+        # Events that finished before the call come first: the common batch (submit many,
+        # then iterate) must not lose the ones that were quicker than the loop.
+        self.pending: deque[Event] = deque(finished)
 
     def __aiter__(self) -> Completions:
         return self
@@ -156,6 +160,9 @@ class Executor(Processor):
         self.counts: dict[EventStatus, int] = dict.fromkeys(self._piles, 0)
         """Totals per terminal status, independent of ``retention``."""
         self._listeners: set[weakref.ref[Completions]] = set()
+        # Every finished event in finishing order (the newest ``retention``), so that a later
+        # `as_completed()` starts with what had already finished.
+        self._finished_log: deque[Event] = deque(maxlen=retention)
         self._progress_failed = False
 
     def _finish(self, event: Event) -> None:
@@ -171,6 +178,7 @@ class Executor(Processor):
                 if self._host is None:
                     raise
                 self._host.start_soon(pile.ainclude, event)
+        self._finished_log.append(event)
         if self._listeners:
             for ref in tuple(self._listeners):
                 listener = ref()
@@ -198,13 +206,15 @@ class Executor(Processor):
         return Progress(done, counts[EventStatus.FAILED], self._in_flight, self._queued)
 
     def as_completed(self, *, until_closed: bool = False) -> Completions:
-        """Iterate events as they finish (any terminal status), in finishing order.
+        """Iterate every event submitted to this executor, in finishing order, any status.
 
-        Covers every event that finishes after the call. Ends when nothing submitted is left
-        unfinished, or -- with ``until_closed`` -- only once the executor is closed (useful
-        when another task is still submitting). Events that finished earlier are in the
-        result Piles. Use as ``async for ev in ex.as_completed(): ...``.
+        Events that had already finished when it was called come first, then each one as it
+        finishes; no feeder task is needed for the common batch (submit many, then iterate).
+        Ends when nothing submitted is left unfinished, or -- with ``until_closed`` -- only
+        once the executor is closed (useful when another task is still submitting). With
+        ``retention=N`` only the newest N events finished before the call are still known.
+        Use as ``async for ev in ex.as_completed(): ...``.
         """
-        completions = Completions(self, until_closed)
+        completions = Completions(self, until_closed, self._finished_log)
         self._listeners.add(weakref.ref(completions, self._listeners.discard))
         return completions

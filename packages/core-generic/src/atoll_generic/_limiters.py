@@ -13,6 +13,10 @@ throttled call slows everyone down.
 Times are on the limiter's clock. The default :class:`SystemClock` uses ``time.time()``, so a
 ``reset_at`` may be a UNIX timestamp or an aware ``datetime``; tests inject a fake clock.
 Limiters belong to one event loop: call them from its tasks (``observe`` is synchronous).
+
+With ``backend=RedisBackend(...)`` the pool lives in Redis instead and every process whose
+limiter has the same name shares it (see ``_shared.py``); a window limiter then holds at most
+``limit`` in every sliding window of ``interval`` seconds, on the server's clock.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from ._exceptions import BudgetExhaustedError, LimitExceededError
 
 if TYPE_CHECKING:
     from ._event import Event
+    from ._redis import RedisBackend
+    from ._shared import SharedBudget, SharedWindow
 
 __all__ = [
     "BudgetLimiter",
@@ -72,15 +78,21 @@ class Reservation:
         amount: The amount reserved.
         window: The limiter's window generation at reservation time.
         settled: True once settled or released (later calls are ignored).
+        token: Its id in a shared backend (None for an in-process pool).
+        granted_at: When a shared backend granted it, on the server's clock (UNIX seconds).
     """
 
-    __slots__ = ("amount", "limiter", "settled", "window")
+    __slots__ = ("amount", "granted_at", "limiter", "settled", "token", "window")
 
-    def __init__(self, limiter: Limiter, amount: float, window: int) -> None:
+    def __init__(
+        self, limiter: Limiter, amount: float, window: int, *, token: str | None = None
+    ) -> None:
         self.limiter = limiter
         self.amount = amount
         self.window = window
         self.settled = False
+        self.token = token
+        self.granted_at: float | None = None
 
     def settle(self, actual: float | None) -> None:
         """Settle with the actual usage (None keeps the reserved amount as used)."""
@@ -90,11 +102,20 @@ class Reservation:
         """Give the whole amount back (the work never ran)."""
         self.limiter.release(self)
 
+    async def asettle(self, actual: float | None) -> None:
+        """Settle, waiting for a shared backend to record it (same as ``settle`` in process)."""
+        await self.limiter.asettle(self, actual)
+
+    async def arelease(self) -> None:
+        """Release, waiting for a shared backend to record it."""
+        await self.limiter.arelease(self)
+
     def __repr__(self) -> str:
         return f"Reservation({self.limiter.name}, amount={self.amount:g}, settled={self.settled})"
 
 
-def _timestamp(value: float | dt.datetime) -> float:
+def timestamp(value: float | dt.datetime) -> float:
+    """A UNIX timestamp from a number or an aware datetime."""
     return value.timestamp() if isinstance(value, dt.datetime) else float(value)
 
 
@@ -112,6 +133,11 @@ class Limiter(ABC):
         self.clock: Clock = clock or SystemClock()
         self.name = name or type(self).__name__
         self._changed: anyio.Event | None = None
+
+    @property
+    def backend(self) -> RedisBackend | None:
+        """The shared state backend, or None when the pool lives in this process."""
+        return None
 
     # -- what an event asks for
     def estimate(self, event: Event) -> float:
@@ -146,6 +172,17 @@ class Limiter(ABC):
     ) -> None:
         """Fold provider feedback into the shared pool."""
 
+    async def asettle(self, reservation: Reservation, actual: float | None) -> None:
+        """:meth:`settle`, awaiting a shared backend; never raises for a backend failure."""
+        self.settle(reservation, actual)
+
+    async def arelease(self, reservation: Reservation) -> None:
+        """:meth:`release`, awaiting a shared backend; never raises for a backend failure."""
+        if reservation.token is not None:
+            await self.asettle(reservation, 0.0)
+        else:
+            self.release(reservation)
+
     # -- executor integration
     async def acquire(self, event: Event) -> Reservation:
         """Reserve this limiter's estimate for ``event``."""
@@ -155,17 +192,26 @@ class Limiter(ABC):
         """Settle ``reservation`` with ``event``'s actual usage."""
         self.settle(reservation, self.actual(event))
 
+    async def afinish(self, reservation: Reservation, event: Event) -> None:
+        """:meth:`finish`, awaiting a shared backend (the Executor's path)."""
+        await self.asettle(reservation, self.actual(event))
+
     # -- waiting
     def _notify(self) -> None:
         changed, self._changed = self._changed, None
         if changed is not None:
             changed.set()
 
-    async def _wait(self, until: float | None) -> None:
-        """Sleep until ``until`` on the clock, or until the pool changes, whichever is first."""
+    def _watch(self) -> anyio.Event:
+        """The event the next pool change sets (taken before an await, so no change is missed)."""
         if self._changed is None:
             self._changed = anyio.Event()
-        changed = self._changed
+        return self._changed
+
+    async def _wait(self, until: float | None, changed: anyio.Event | None = None) -> None:
+        """Sleep until ``until`` on the clock, or until the pool changes, whichever is first."""
+        if changed is None:
+            changed = self._watch()
         if until is None:
             await changed.wait()
             return
@@ -182,7 +228,11 @@ class Limiter(ABC):
 
 
 class _WindowLimiter(Limiter):
-    """A pool of ``limit`` units that refills completely at the end of each window."""
+    """A pool of ``limit`` units that refills completely at the end of each window.
+
+    With a ``backend`` the pool is shared through it instead (a sliding window on the server's
+    clock).
+    """
 
     def __init__(
         self,
@@ -191,6 +241,7 @@ class _WindowLimiter(Limiter):
         *,
         clock: Clock | None = None,
         name: str | None = None,
+        backend: RedisBackend | None = None,
     ) -> None:
         if limit <= 0 or interval <= 0:
             raise ValueError(f"limit and interval must be positive, got {limit=}, {interval=}")
@@ -201,10 +252,25 @@ class _WindowLimiter(Limiter):
         self._window_end: float | None = None
         self._window = 0
         self._blocked_until = 0.0
+        self._shared: SharedWindow | None = None
+        if backend is not None:
+            from ._shared import SharedWindow
+
+            self._shared = SharedWindow(self, backend)
+
+    @property
+    def backend(self) -> RedisBackend | None:
+        """The shared state backend, or None when the pool lives in this process."""
+        return None if self._shared is None else self._shared.backend
 
     @property
     def available(self) -> float:
-        """Units left in the current window (may be negative after an overrun)."""
+        """Units left in the current window (may be negative after an overrun).
+
+        With a backend: what Redis reported at this process's last call.
+        """
+        if self._shared is not None:
+            return self.limit - self._shared.used
         self._refresh(self.clock.now())
         return self._available
 
@@ -230,7 +296,10 @@ class _WindowLimiter(Limiter):
 
         Raises:
             LimitExceededError: ``amount`` is larger than a whole window.
+            BackendError: the shared backend failed and its policy is ``"fail"``.
         """
+        if self._shared is not None:
+            return await self._shared.reserve(amount)
         if amount > self.limit:
             raise LimitExceededError(self.name, amount, self.limit)
         while True:
@@ -246,6 +315,9 @@ class _WindowLimiter(Limiter):
 
     def settle(self, reservation: Reservation, actual: float | None) -> None:
         """Refund (or charge) the difference between the reservation and ``actual``."""
+        if self._shared is not None and reservation.token is not None:
+            self._shared.settle(reservation, actual)
+            return
         if reservation.settled:
             return
         reservation.settled = True
@@ -259,6 +331,13 @@ class _WindowLimiter(Limiter):
             self._available += difference  # an overrun is owed by the current window
         if difference > 0:
             self._notify()
+
+    async def asettle(self, reservation: Reservation, actual: float | None) -> None:
+        """:meth:`settle`, awaiting the shared backend when there is one."""
+        if self._shared is not None and reservation.token is not None:
+            await self._shared.asettle(reservation, actual)
+        else:
+            self.settle(reservation, actual)
 
     def release(self, reservation: Reservation) -> None:
         """Give back the whole reservation."""
@@ -274,18 +353,30 @@ class _WindowLimiter(Limiter):
     ) -> None:
         """Apply provider rate-limit feedback to the shared window.
 
+        With a backend the feedback is sent to Redis (in the background) and reaches every
+        process: ``remaining`` caps what is left until the reset, ``retry_after`` blocks all.
+
         Args:
             remaining: Units the provider says are left; the pool never exceeds it.
             reset_at: When the provider's window refills (clock time or aware datetime).
             reset_after: Seconds until the provider's window refills.
             retry_after: Seconds to stop starting new work (a 429's ``Retry-After``).
         """
+        if self._shared is not None:
+            self._shared.observe(
+                remaining=remaining,
+                reset_at=reset_at,
+                reset_after=reset_after,
+                retry_after=retry_after,
+            )
+            self._notify()
+            return
         now = self.clock.now()
         self._refresh(now)
         if reset_after is not None:
             reset_at = now + reset_after
         if reset_at is not None:
-            self._window_end = _timestamp(reset_at)
+            self._window_end = timestamp(reset_at)
         if remaining is not None:
             self._available = min(self._available, float(remaining))
         if retry_after is not None:
@@ -300,7 +391,9 @@ class RequestLimiter(_WindowLimiter):
         limit: Requests per window.
         interval: Window length in seconds.
         clock: Time source (default :class:`SystemClock`).
-        name: Label for errors.
+        name: Label for errors; with a backend, the key every sharing process uses.
+        backend: A :class:`~atoll_generic.RedisBackend` to share the limit across processes
+            (None: this process only).
     """
 
 
@@ -314,7 +407,9 @@ class TokenLimiter(_WindowLimiter):
         limit: Tokens per window.
         interval: Window length in seconds.
         clock: Time source (default :class:`SystemClock`).
-        name: Label for errors.
+        name: Label for errors; with a backend, the key every sharing process uses.
+        backend: A :class:`~atoll_generic.RedisBackend` to share the limit across processes
+            (None: this process only).
     """
 
     def estimate(self, event: Event) -> float:
@@ -336,11 +431,19 @@ class BudgetLimiter(Limiter):
     Args:
         budget: Total amount (for example US dollars).
         clock: Accepted for symmetry with the other limiters; a budget has no window.
-        name: Label for errors.
+        name: Label for errors; with a backend, the key every sharing process uses.
+        backend: A :class:`~atoll_generic.RedisBackend` to share the budget across processes
+            (None: this process only). ``spent`` and ``reserved`` are then the totals Redis
+            reported at this process's last call.
     """
 
     def __init__(
-        self, budget: float, *, clock: Clock | None = None, name: str | None = None
+        self,
+        budget: float,
+        *,
+        clock: Clock | None = None,
+        name: str | None = None,
+        backend: RedisBackend | None = None,
     ) -> None:
         if budget < 0:
             raise ValueError(f"budget must be >= 0, got {budget}")
@@ -348,6 +451,16 @@ class BudgetLimiter(Limiter):
         self.budget = float(budget)
         self.spent = 0.0
         self.reserved = 0.0
+        self._shared: SharedBudget | None = None
+        if backend is not None:
+            from ._shared import SharedBudget
+
+            self._shared = SharedBudget(self, backend)
+
+    @property
+    def backend(self) -> RedisBackend | None:
+        """The shared state backend, or None when the budget lives in this process."""
+        return None if self._shared is None else self._shared.backend
 
     @property
     def remaining(self) -> float:
@@ -373,7 +486,10 @@ class BudgetLimiter(Limiter):
         Raises:
             BudgetExhaustedError: the budget is spent, or cannot cover ``amount`` even if every
                 outstanding reservation were refunded.
+            BackendError: the shared backend failed and its policy is ``"fail"``.
         """
+        if self._shared is not None:
+            return await self._shared.reserve(amount)
         while True:
             if self.exhausted or self.spent + amount > self.budget:
                 raise BudgetExhaustedError(
@@ -386,12 +502,22 @@ class BudgetLimiter(Limiter):
 
     def settle(self, reservation: Reservation, actual: float | None) -> None:
         """Move the reservation to spent at its actual cost (None: the reserved amount)."""
+        if self._shared is not None and reservation.token is not None:
+            self._shared.settle(reservation, actual)
+            return
         if reservation.settled:
             return
         reservation.settled = True
         self.reserved -= reservation.amount
         self.spent += reservation.amount if actual is None else actual
         self._notify()
+
+    async def asettle(self, reservation: Reservation, actual: float | None) -> None:
+        """:meth:`settle`, awaiting the shared backend when there is one."""
+        if self._shared is not None and reservation.token is not None:
+            await self._shared.asettle(reservation, actual)
+        else:
+            self.settle(reservation, actual)
 
     def release(self, reservation: Reservation) -> None:
         """Return the whole reservation unspent."""
@@ -406,6 +532,8 @@ class BudgetLimiter(Limiter):
         retry_after: float | None = None,
     ) -> None:
         """Take an external figure for the money left (``remaining``); other fields are ignored."""
+        if self._shared is not None:
+            self._shared.observe(remaining=remaining)
         if remaining is not None:
             self.spent = max(self.spent, self.budget - float(remaining))
         self._notify()

@@ -41,6 +41,60 @@ PermissionHook = Callable[[Event], "bool | str | Awaitable[bool | str]"]
 _PENDING = EventStatus.PENDING
 
 
+async def _exit_unwrapped(host: TaskGroup, exc: BaseException | None) -> None:
+    """Close the host task group; a Ctrl-C that hit a worker comes out bare, not in a group.
+
+    On trio a ``KeyboardInterrupt`` is raised in whichever task runs when the signal arrives;
+    if that was a worker, the task groups would wrap it. Ctrl-C (and ``SystemExit``) reach the
+    caller as themselves on both backends, as they do on asyncio.
+    """
+    try:
+        if exc is None:
+            await host.__aexit__(None, None, None)
+        else:
+            await host.__aexit__(type(exc), exc, exc.__traceback__)
+    except BaseExceptionGroup as group:
+        interrupt = _only_interrupt(group)
+        if interrupt is None:
+            raise
+        raise interrupt from None
+
+
+def _only_interrupt(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The KeyboardInterrupt/SystemExit of a group holding only those and cancellations."""
+    cancelled = anyio.get_cancelled_exc_class()
+    interrupt: BaseException | None = None
+    for leaf in _leaves(group):
+        if isinstance(leaf, KeyboardInterrupt | SystemExit):
+            interrupt = interrupt or leaf
+        elif not isinstance(leaf, cancelled):
+            return None
+    return interrupt
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    inner: tuple[BaseException, ...] = getattr(exc, "exceptions", ())
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for child in inner for leaf in _leaves(child)]
+    return [exc]
+
+
+async def _settle(reservations: list[Reservation], event: Event | None) -> None:
+    """Settle each reservation with ``event``'s usage, or release it all (``event`` None).
+
+    Shielded: it also runs while the worker is being cancelled, and a shared backend's round
+    trip must still happen then (bounded by the backend's own timeout).
+    """
+    if not reservations:
+        return
+    with anyio.CancelScope(shield=True):
+        for r in reservations:
+            if event is None:
+                await r.limiter.arelease(r)
+            else:
+                await r.limiter.afinish(r, event)
+
+
 class Processor:
     """Runs submitted events on a fixed pool of workers under stacked limiters.
 
@@ -135,12 +189,13 @@ class Processor:
         finally:
             host, self._host = self._host, None
             if host is not None:
-                if exc is None or isinstance(exc, Exception):
-                    # The workers are finished; let the caller's own error propagate as it is
-                    # rather than wrapped in an ExceptionGroup.
-                    await host.__aexit__(None, None, None)
-                else:  # cancellation and friends: the scope machinery must see them
-                    await host.__aexit__(exc_type, exc, tb)
+                if exc is None or not isinstance(exc, anyio.get_cancelled_exc_class()):
+                    # The workers are finished; let the caller's own error (an Exception, or a
+                    # KeyboardInterrupt/SystemExit that trio delivered to this task) propagate
+                    # as it is rather than wrapped in an ExceptionGroup.
+                    await _exit_unwrapped(host, None)
+                else:  # cancellation: the scope machinery must see it
+                    await _exit_unwrapped(host, exc)
         return None
 
     async def aclose(self, *, cancel: bool = False) -> None:
@@ -298,15 +353,12 @@ class Processor:
         try:
             await event.run()
         except IllegalTransitionError:
-            for r in reservations:  # it never ran here: nothing was used
-                r.release()
+            await _settle(reservations, None)  # it never ran here: nothing was used
             raise
         except BaseException:
-            for r in reservations:
-                r.limiter.finish(r, event)
+            await _settle(reservations, event)
             raise
-        for r in reservations:
-            r.limiter.finish(r, event)
+        await _settle(reservations, event)
 
     async def _reserve(self, event: Event) -> list[Reservation] | None:
         """Reserve from every limiter in order; None when a limiter refused (event SKIPPED)."""
@@ -315,19 +367,17 @@ class Processor:
             for limiter in self.limiters:
                 reservations.append(await limiter.acquire(event))
         except LimitError as exc:
-            for r in reservations:
-                r.release()
+            await _settle(reservations, None)
             event.skip(str(exc))
             return None
         except Exception as exc:
-            # A broken custom limiter must not kill the worker or lose the event.
-            for r in reservations:
-                r.release()
+            # A broken custom limiter (or a shared backend that failed under the "fail"
+            # policy) must not kill the worker or lose the event.
+            await _settle(reservations, None)
             event.skip(f"limiter raised {type(exc).__name__}: {exc}")
             return None
         except BaseException:
-            for r in reservations:
-                r.release()
+            await _settle(reservations, None)
             if vars(event.execution)["status"] is _PENDING:
                 event.cancel("cancelled while waiting for a limiter")
             raise

@@ -1,4 +1,4 @@
-"""OpenAI-chat and Anthropic Messages dialects and the Client.
+"""OpenAI-chat, OpenAI Responses and Anthropic Messages dialects and the Client.
 
 A dialect turns a neutral ``ChatRequest`` into one API family's HTTP request and that API's
 responses and streams back into neutral types, losslessly; provider differences come from the
@@ -61,6 +61,8 @@ from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
+from ._responses import OpenAIResponsesDialect
+from ._responses_quirks import OpenAIResponsesQuirks
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, RetryPolicy
 from ._stream import ChatStream
@@ -141,6 +143,8 @@ __all__ = (
     "NotFoundError",
     "OpenAIChatDialect",
     "OpenAIChatQuirks",
+    "OpenAIResponsesDialect",
+    "OpenAIResponsesQuirks",
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",

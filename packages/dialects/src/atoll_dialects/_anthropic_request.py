@@ -105,7 +105,8 @@ def _block(part: Part, facts: ModelFacts) -> wire.ContentBlock | None:
             return None
         return wire.ThinkingBlock(thinking=part.text, signature=part.signature)
     if isinstance(part, RedactedThinkingPart):
-        return wire.RedactedThinkingBlock(data=part.data)
+        # One with an item id is OpenAI Responses' encrypted reasoning: Anthropic rejects it.
+        return None if part.id else wire.RedactedThinkingBlock(data=part.data)
     raise UnsupportedRequestError(
         "the anthropic-messages dialect has no audio input", provider=facts.provider
     )

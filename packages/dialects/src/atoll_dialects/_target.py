@@ -88,7 +88,8 @@ class Target:
             provider: The provider's entry, or None for a custom server of ``dialect``.
             model: The model's entry, or None.
             name: The model name to send when ``model`` is None.
-            dialect: The dialect id (default: the provider's, else ``openai-chat``).
+            dialect: The dialect id (default: the model's own, else the provider's, else
+                ``openai-chat``).
             base_url: The API root (default: the provider's).
             api_key: The key (no environment lookup here; none means no auth header).
             auth: Authenticate this way instead of the provider's scheme.
@@ -101,9 +102,8 @@ class Target:
         overrides = True
         if provider is None:
             provider = _custom_provider(dialect)
-        elif dialect is not None and dialect != provider.dialect:
-            provider = msgspec.structs.replace(provider, dialect=dialect, quirks={}, auth="")
-            overrides = False
+        else:
+            provider, overrides = _speaking(provider, model, dialect)
         url = base_url or provider.base_url or ""
         return _make(
             model.request_name if model is not None else (name or ""),
@@ -116,6 +116,25 @@ class Target:
             key_required=False,  # a tool or test may build requests without a key
             model_overrides=overrides,
         )
+
+
+def _speaking(
+    provider: ProviderSpec, model: ModelSpec | None, dialect: str | None
+) -> tuple[ProviderSpec, bool]:
+    """The provider as spoken to in the chosen dialect, and whether the model's quirks apply.
+
+    The dialect is the caller's, else the model's own (``ModelSpec.dialect``), else the
+    provider's. The provider's quirks are written for its dialect, the model's for the model's
+    own: each applies only when that dialect is spoken. A dialect the caller forces takes its
+    own auth default too; a model's own dialect keeps its provider's auth.
+    """
+    own = model.dialect if model is not None and model.dialect else provider.dialect
+    wanted = dialect or own
+    overrides = wanted == own
+    if wanted == provider.dialect:
+        return provider, overrides
+    auth = provider.auth if wanted == own else ""
+    return msgspec.structs.replace(provider, dialect=wanted, quirks={}, auth=auth), overrides
 
 
 def _custom_provider(dialect: str | None) -> ProviderSpec:
@@ -146,8 +165,9 @@ def resolve_target(
         base_url: Send requests here instead of the provider's URL; with a name the registry
             does not know, this makes a custom target of ``dialect`` (default openai-chat).
         api_key: The key; default: the provider's environment variable.
-        dialect: Speak this dialect instead of the provider's. The target then takes that
-            dialect's own defaults for quirks and auth (the provider's are for its dialect).
+        dialect: Speak this dialect instead of the model's own (``ModelSpec.dialect``, else the
+            provider's). The target then takes that dialect's own defaults for quirks and auth
+            (the provider's are for its dialect).
         auth: Authenticate this way instead of the provider's scheme (a token source, ...).
         settings: Endpoint settings over the registry's (``api_version``, ``project``, ...).
 
@@ -168,11 +188,7 @@ def resolve_target(
             raise
         model = None
         provider = _custom_provider(dialect)
-    overrides = True
-    if dialect is not None and dialect != provider.dialect:
-        # The provider's quirks and auth are for its own dialect: take the new one's defaults.
-        provider = msgspec.structs.replace(provider, dialect=dialect, quirks={}, auth="")
-        overrides = False
+    provider, overrides = _speaking(provider, model, dialect)
     url = base_url or provider.base_url
     if url is None:
         raise UnsupportedRequestError(

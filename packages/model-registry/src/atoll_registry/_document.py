@@ -138,6 +138,8 @@ def normalise_model(spec: ModelSpec, origin: str) -> ModelSpec:
         value = getattr(spec, field)
         if value is not None and value <= 0:
             raise RegistryDataError(origin, f"{where}: {field} must be positive")
+    if spec.dialect is not None and (not spec.dialect or spec.dialect != spec.dialect.strip()):
+        raise RegistryDataError(origin, f"{where}: dialect {spec.dialect!r} is not a dialect id")
     if not spec.api_name:
         return msgspec.structs.replace(spec, api_name=spec.id)
     return spec

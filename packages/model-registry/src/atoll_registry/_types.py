@@ -274,6 +274,11 @@ class ModelSpec(
     """Documented capabilities."""
     quirks: QuirkValues | None = None
     """Where this model departs from its provider's quirks (see ``ProviderSpec.quirks_for``)."""
+    dialect: DialectId | None = None
+    """The dialect this model is spoken in when it is not its provider's (``openai-responses``
+    for OpenAI models served only by the Responses API); None: the provider's. The provider's
+    quirks are written for the provider's dialect, so they do not apply then: the model's own
+    ``quirks`` are for this dialect. atoll_dialects refuses an id nobody registered."""
     prices: tuple[Price, ...] = ()
     """Price rows; empty when the price is unknown."""
     deprecated: bool = False

@@ -1,7 +1,8 @@
 """A real local LLM-compatible HTTP server with scripted models, fault injection and record/replay.
 
-``FakeLLMServer`` speaks OpenAI chat completions (plus embeddings and models) and Anthropic
-Messages on 127.0.0.1, from its own thread, so tests on asyncio, trio or sync code can use it::
+``FakeLLMServer`` speaks OpenAI chat completions (plus embeddings and models), the OpenAI
+Responses API and Anthropic Messages on 127.0.0.1, from its own thread, so tests on asyncio,
+trio or sync code can use it::
 
     async with FakeLLMServer(models={"agent": Script(["hello"])}) as srv:
         ...  # point any client at srv.base_url
@@ -43,6 +44,7 @@ from ._registry import (
     unregister_server_dialect,
 )
 from ._reply import Reply
+from ._responses import OpenAIResponsesServer
 from ._routes import Route
 from ._script import Rule, Script, ToolCall, Turn
 from ._server import FakeLLMServer
@@ -76,6 +78,7 @@ __all__: tuple[str, ...] = (
     "Fault",
     "FaultSyntaxError",
     "OpenAIChatServer",
+    "OpenAIResponsesServer",
     "RealtimeScript",
     "RealtimeToolCall",
     "RealtimeTurn",

@@ -3,8 +3,9 @@
 Neutral chat types (``Message`` and its parts, ``ChatRequest``, ``ChatResponse``, ``Usage``),
 neutral stream events and the ``StreamAccumulator`` that folds them into a response, a
 WHATWG-exact incremental ``SSEDecoder``, and the ``AsyncTransport``/``SyncTransport`` interface
-with its error tree. The per-dialect wire structs live in ``atoll_wire.openai`` and
-``atoll_wire.anthropic``. Depends on msgspec only.
+with its error tree. The per-dialect wire structs live in ``atoll_wire.openai`` (chat
+completions), ``atoll_wire.responses`` (the OpenAI Responses API) and ``atoll_wire.anthropic``.
+Depends on msgspec only.
 
 Example:
     >>> from atoll_wire import ChatRequest, Message

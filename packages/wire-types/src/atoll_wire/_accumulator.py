@@ -4,7 +4,9 @@ Parts are keyed by (kind, index): a dialect may reuse an index across kinds (Ope
 its tool call 0). Parts are ordered by index, the dialect's content position, never by arrival;
 parts of different kinds that share an index keep the order in which they first appeared.
 Tool arguments are joined per call and parsed once at the end; text that is not a JSON object
-is kept verbatim in ``raw_arguments`` with ``arguments_error`` set, never dropped.
+is kept verbatim in ``raw_arguments`` with ``arguments_error`` set, never dropped. Provider item
+ids and phases carried by events (OpenAI Responses) land on their parts; an empty text or
+thinking part that has such an id is kept, since the id goes back on the next turn.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ _json_decoder = msgspec.json.Decoder()
 class _Builder:
     """Mutable state of one part while the stream is running."""
 
-    __slots__ = ("chunks", "ended", "id", "kind", "name", "signature")
+    __slots__ = ("chunks", "ended", "id", "item_id", "kind", "name", "phase", "signature")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.chunks: list[str] = []
         self.signature: str | None = None
         self.id = ""
+        """A tool call's id; the provider's item id of a text or reasoning part."""
+        self.item_id: str | None = None
+        self.phase: str | None = None
         self.name = ""
         self.ended = False
 
@@ -122,24 +127,27 @@ class StreamAccumulator:
         """
         self.events += 1
         if type(event) is TextDelta:
-            self._builder("text", event.index).chunks.append(event.text)
+            builder = self._builder("text", event.index)
+            builder.chunks.append(event.text)
+            if event.id is not None or event.phase is not None:
+                builder.id = event.id or builder.id
+                builder.phase = event.phase or builder.phase
         elif type(event) is ToolCallDelta:
             self._builder("tool", event.index).chunks.append(event.arguments)
         elif type(event) is ThinkingDelta:
-            builder = self._builder("thinking", event.index)
-            if event.text:
-                builder.chunks.append(event.text)
-            if event.signature is not None:
-                builder.signature = event.signature
+            self._thinking(event)
         elif type(event) is ToolCallStart:
             builder = self._builder("tool", event.index)
             # A repeated start (some providers resend id/name) only fills what is known.
             builder.id = event.id or builder.id
             builder.name = event.name or builder.name
+            builder.item_id = event.item_id or builder.item_id
         elif type(event) is ToolCallEnd:
             self._builder("tool", event.index).ended = True
         elif type(event) is RedactedThinkingDelta:
-            self._builder("redacted", event.index).chunks.append(event.data)
+            builder = self._builder("redacted", event.index)
+            builder.chunks.append(event.data)
+            builder.id = event.id or builder.id
         elif type(event) is UsageUpdate:
             self._usage = self._usage.merge(event.usage)
         elif type(event) is MessageStart:
@@ -155,16 +163,28 @@ class StreamAccumulator:
             self.events -= 1
             raise TypeError(f"not a stream event: {type(event).__name__}")
 
+    def _thinking(self, event: ThinkingDelta) -> None:
+        builder = self._builder("thinking", event.index)
+        if event.text:
+            builder.chunks.append(event.text)
+        if event.signature is not None:
+            builder.signature = event.signature
+        builder.id = event.id or builder.id
+
     def _part(self, builder: _Builder) -> Part | None:
         text = "".join(builder.chunks)
+        # A part with a provider item id is kept even when empty: the id goes back next turn.
+        item = builder.id or None
         if builder.kind == "text":
-            return TextPart(text=text) if text else None
-        if builder.kind == "thinking":
-            if not text and builder.signature is None:
+            if not text and item is None:
                 return None
-            return ThinkingPart(text=text, signature=builder.signature)
+            return TextPart(text=text, id=item, phase=builder.phase)
+        if builder.kind == "thinking":
+            if not text and builder.signature is None and item is None:
+                return None
+            return ThinkingPart(text=text, signature=builder.signature, id=item)
         if builder.kind == "redacted":
-            return RedactedThinkingPart(data=text)
+            return RedactedThinkingPart(data=text, id=item)
         arguments, error = parse_tool_arguments(text)
         return ToolCallPart(
             id=builder.id,
@@ -172,6 +192,7 @@ class StreamAccumulator:
             arguments=arguments,
             raw_arguments=text,
             arguments_error=error,
+            item_id=builder.item_id,
         )
 
     def message(self) -> Message:

@@ -36,10 +36,15 @@ class TextDelta(_Event, tag="text_delta", kw_only=True):
     Attributes:
         index: Content position.
         text: The fragment.
+        id: The provider's id of the item holding the text (see ``TextPart.id``); set on
+            one delta of the part, usually the first.
+        phase: The item's phase label (see ``TextPart.phase``), like ``id``.
     """
 
     index: int
     text: str
+    id: str | None = None
+    phase: str | None = None
 
 
 class ThinkingDelta(_Event, tag="thinking_delta", kw_only=True):
@@ -49,11 +54,14 @@ class ThinkingDelta(_Event, tag="thinking_delta", kw_only=True):
         index: Content position.
         text: The reasoning fragment (``""`` when only the signature arrives).
         signature: The block's signature, when this event carries it.
+        id: The provider's reasoning item id (see ``ThinkingPart.id``), when this event
+            carries it.
     """
 
     index: int
     text: str = ""
     signature: str | None = None
+    id: str | None = None
 
 
 class RedactedThinkingDelta(_Event, tag="redacted_thinking_delta", kw_only=True):
@@ -62,10 +70,12 @@ class RedactedThinkingDelta(_Event, tag="redacted_thinking_delta", kw_only=True)
     Attributes:
         index: Content position.
         data: The opaque payload (fragments are joined).
+        id: The provider's reasoning item id (see ``RedactedThinkingPart.id``).
     """
 
     index: int
     data: str
+    id: str | None = None
 
 
 class ToolCallStart(_Event, tag="tool_call_start", kw_only=True):
@@ -75,11 +85,13 @@ class ToolCallStart(_Event, tag="tool_call_start", kw_only=True):
         index: Content position (for OpenAI, the tool call's own ``index``).
         id: The call id.
         name: The tool name.
+        item_id: The provider's id of the item holding the call (see ``ToolCallPart.item_id``).
     """
 
     index: int
     id: str
     name: str
+    item_id: str | None = None
 
 
 class ToolCallDelta(_Event, tag="tool_call_delta", kw_only=True):

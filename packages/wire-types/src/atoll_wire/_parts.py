@@ -23,9 +23,15 @@ class TextPart(_Part, tag="text", kw_only=True):
 
     Attributes:
         text: The text.
+        id: The id of the provider's output item holding this text, sent back with it on the
+            next turn where the API wants it (OpenAI Responses ``msg_...``); None elsewhere.
+        phase: The provider's label for this assistant text, sent back unchanged (OpenAI
+            Responses ``commentary`` or ``final_answer``); None when it sent none.
     """
 
     text: str
+    id: str | None = None
+    phase: str | None = None
 
 
 class ImagePart(_Part, tag="image", kw_only=True):
@@ -81,6 +87,8 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
         arguments: The parsed arguments; ``{}`` when ``raw_arguments`` is empty or invalid.
         raw_arguments: The exact argument text the model sent.
         arguments_error: Why ``raw_arguments`` is not a JSON object (e.g. truncated), else None.
+        item_id: The id of the provider's item holding the call when it differs from the call
+            id (OpenAI Responses: item ``fc_...``, call ``call_...``; results answer ``id``).
     """
 
     id: str
@@ -88,6 +96,7 @@ class ToolCallPart(_Part, tag="tool_call", kw_only=True):
     arguments: dict[str, Any] = {}
     raw_arguments: str = ""
     arguments_error: str | None = None
+    item_id: str | None = None
 
 
 class ThinkingPart(_Part, tag="thinking", kw_only=True):
@@ -96,10 +105,13 @@ class ThinkingPart(_Part, tag="thinking", kw_only=True):
     Attributes:
         text: The reasoning text.
         signature: Opaque signature that must be sent back unchanged (Anthropic).
+        id: The id of the provider's reasoning item this text belongs to (OpenAI Responses
+            ``rs_...``); parts sharing an id are one item.
     """
 
     text: str
     signature: str | None = None
+    id: str | None = None
 
 
 class RedactedThinkingPart(_Part, tag="redacted_thinking", kw_only=True):
@@ -107,9 +119,12 @@ class RedactedThinkingPart(_Part, tag="redacted_thinking", kw_only=True):
 
     Attributes:
         data: The opaque payload.
+        id: The id of the provider's reasoning item it belongs to (OpenAI Responses ``rs_...``,
+            whose ``encrypted_content`` is ``data``).
     """
 
     data: str
+    id: str | None = None
 
 
 class ToolResultPart(_Part, tag="tool_result", kw_only=True):
