@@ -13,7 +13,7 @@ MODEL ?=
 export CMAKE_ARGS ?= -DGGML_BLAS=OFF -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install install-demo demo test lint typecheck layers isolation pytest bench docs fmt clean redis-server
+.PHONY: help install install-demo chromium demo test lint typecheck layers isolation pytest bench docs fmt clean redis-server
 
 help:
 	@echo "make demo | test | lint | typecheck | layers | isolation | pytest | bench | docs | fmt"
@@ -27,7 +27,7 @@ help:
 # The bench group is small (aiohttp, httpx-sse, psutil) and installed with the rest, so a plain
 # `make` never uninstalls what a benchmark run needs.
 install: .uv-bootstrap
-	$(UV) sync --all-packages --all-extras --locked --group bench
+	$(UV) sync --all-packages --all-extras --locked --group bench --group docs
 
 # The demo needs no local inference, no Ray and no redis-server: it never builds
 # llama-cpp-python nor installs Ray (--inexact keeps them when a `make install` already put them
@@ -61,12 +61,16 @@ redis-server:
 		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 	@redis-server --version
 
-pytest: install redis-server
+# The site test (tests/docs/test_site.py) opens every page in Debian's headless Chromium.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+pytest: install redis-server chromium
 	$(RUN) pytest
 
 # litellm (the `peers` group) is measured but heavy, so only `make bench` installs it.
 bench: install
-	$(UV) sync --all-packages --all-extras --locked --group bench --group peers
+	$(UV) sync --all-packages --all-extras --locked --group bench --group docs --group peers
 	cd benchmarks && $(UV) run --no-sync python run.py
 
 docs: install
@@ -77,4 +81,4 @@ fmt: install
 	$(RUN) ruff check --fix .
 
 clean:
-	rm -rf dist site .uv-bootstrap .isolation
+	rm -rf dist site .uv-bootstrap .isolation .artifacts

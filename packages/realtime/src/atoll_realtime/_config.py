@@ -75,3 +75,4 @@ class RealtimeEndpoint(msgspec.Struct, frozen=True, kw_only=True):
 ENDPOINTS: dict[str, RealtimeEndpoint] = {
     "openai": RealtimeEndpoint(provider="openai", adapter="openai"),
 }
+"""The realtime endpoint of each provider that has one, by registry provider name."""

@@ -23,6 +23,7 @@ from ._exceptions import PartialJSONError
 
 # pydantic's recursive JSON type: understood by type checkers and usable at runtime in models.
 JSONValue: TypeAlias = JsonValue
+"""Any JSON value (pydantic's recursive ``JsonValue``), as ``parse_partial_json`` returns."""
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING_CHUNK = re.compile(r'[^"\\\x00-\x1f]*')

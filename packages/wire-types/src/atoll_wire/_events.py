@@ -176,3 +176,5 @@ StreamEvent: TypeAlias = (
     | MessageEnd
     | StreamError
 )
+"""A neutral stream event, as a dialect's stream decoder yields it and
+``StreamAccumulator.add`` takes it."""

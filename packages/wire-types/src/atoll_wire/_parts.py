@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeAlias
 import msgspec
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+"""Who speaks a message: ``system``, ``user``, ``assistant`` or ``tool``."""
 
 
 class _Part(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type"):
@@ -173,6 +174,8 @@ Part: TypeAlias = (
     | ThinkingPart
     | RedactedThinkingPart
 )
+"""One part of a message: a tagged union on ``type`` (text, image, audio, document, tool call,
+tool result, thinking, redacted thinking)."""
 
 
 class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
