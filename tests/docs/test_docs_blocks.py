@@ -25,7 +25,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from atoll_testing import FakeLLMServer
+from atoll_testing import (
+    AzureOpenAIServer,
+    BatchControl,
+    FakeLLMServer,
+    GeminiServer,
+    registered_server_dialects,
+)
 
 from tests.docs._blocks import PARSE, RUN, SHELL, SHOWN, Block, MarkerError, collect, program
 from tests.docs._otlp import Receiver, receiver
@@ -82,7 +88,15 @@ def _params() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def docs_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer().run_in_thread() as srv:
+    # Beside the built-in dialects, the ones the pages' providers speak: Gemini, Azure OpenAI
+    # and the two batch APIs (batches run at once: a page's job ends on its first look).
+    dialects = [
+        *registered_server_dialects(),
+        GeminiServer(require_signatures=False),
+        AzureOpenAIServer(),
+        *BatchControl().dialects(),
+    ]
+    with FakeLLMServer(dialects=dialects).run_in_thread() as srv:
         yield srv
 
 
