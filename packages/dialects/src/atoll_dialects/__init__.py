@@ -28,18 +28,6 @@ from atoll_wire import AtollError
 from ._anthropic import AnthropicMessagesDialect
 from ._anthropic_quirks import AnthropicQuirks
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
-from ._azure_auth import AzureEntraAuth
-from ._batch_client import BatchClient
-from ._batch_job import BatchJob
-from ._batch_results import BatchResults
-from ._batch_types import (
-    BatchCounts,
-    BatchPart,
-    BatchProgress,
-    BatchResponse,
-    BatchState,
-    BatchStatus,
-)
 from ._client import Client, OutputMode
 from ._dialect import Dialect, Embeddings, StreamDecoder
 from ._dialects import (
@@ -84,16 +72,13 @@ from ._exceptions import (
     UnknownDialectError,
     UnsupportedRequestError,
 )
-from ._gemini import GeminiDialect
 from ._gemini_quirks import GeminiQuirks
-from ._google_auth import GoogleAuth
 from ._openai_chat import OpenAIChatDialect
 from ._openai_quirks import OpenAIChatQuirks
 from ._options import ChatOptions
 from ._quirks import DialectQuirks, ModelFacts
 from ._ratelimit import RateLimits
 from ._redactor import Redactor, Rule
-from ._responses import OpenAIResponsesDialect
 from ._responses_quirks import OpenAIResponsesQuirks
 from ._result import Attempt, ClientResponse
 from ._retry import RetryDecision, RetryPolicy
@@ -103,6 +88,18 @@ from ._sync_stream import SyncChatStream
 from ._target import Target, resolve_target
 
 if typing.TYPE_CHECKING:
+    from ._azure_auth import AzureEntraAuth
+    from ._batch_client import BatchClient
+    from ._batch_job import BatchJob
+    from ._batch_results import BatchResults
+    from ._batch_types import (
+        BatchCounts,
+        BatchPart,
+        BatchProgress,
+        BatchResponse,
+        BatchState,
+        BatchStatus,
+    )
     from ._call_event import CallEvent
     from ._callbacks import Callback, Callbacks
     from ._completions import CompletionOptions, CompletionRequest
@@ -120,10 +117,13 @@ if typing.TYPE_CHECKING:
         ToolFinished,
         decode_event,
     )
+    from ._gemini import GeminiDialect
+    from ._google_auth import GoogleAuth
     from ._model_list import ListedModel, ModelInfo, ModelPage
     from ._output import OutputLike
     from ._output_stream import OutputStream, SyncOutputStream
     from ._parsed import ParsedResponse
+    from ._responses import OpenAIResponsesDialect
     from ._sink import JsonlSink
     from ._token_count import TokenCount, Tokenizer
 
@@ -168,8 +168,21 @@ for _error in (
 # Loaded on first use, so `import atoll_dialects` stays light: CallEvent pulls in atoll_generic
 # and pydantic (about 250 ms); the event types, callbacks and the JSONL sink load when a program
 # first asks for them (or a call is first observed), and the types of output=, completions,
-# model lists and token counts load with the calls that use them.
+# model lists and token counts load with the calls that use them. Batch jobs (with urllib and
+# both providers' batch wire), the Gemini and Responses dialects and the Google and Azure auth
+# schemes load when a program first names them or a target first uses them (see _dialects.py).
 _LAZY = {
+    "AzureEntraAuth": "._azure_auth",
+    "GeminiDialect": "._gemini",
+    "GoogleAuth": "._google_auth",
+    "OpenAIResponsesDialect": "._responses",
+    "BatchClient": "._batch_client",
+    "BatchJob": "._batch_job",
+    "BatchResults": "._batch_results",
+    **dict.fromkeys(
+        ("BatchCounts", "BatchPart", "BatchProgress", "BatchResponse", "BatchState", "BatchStatus"),
+        "._batch_types",
+    ),
     "CallEvent": "._call_event",
     "Callback": "._callbacks",
     "Callbacks": "._callbacks",

@@ -1,13 +1,17 @@
 """The open sets of dialects and auth schemes, each registered under the id the registry uses.
 
-A new dialect is a module that subclasses ``Dialect`` and calls ``register_dialect`` (the
-built-in ones register themselves when atoll_dialects is imported); a new auth scheme is a
-factory registered with ``register_auth``. The registry names both as data (a provider's
-``dialect`` and ``auth``), and a Client refuses an id nobody registered.
+A new dialect is a module that subclasses ``Dialect`` and calls ``register_dialect``; a new
+auth scheme is a factory registered with ``register_auth``. The built-in OpenAI-chat and
+Anthropic dialects register themselves when atoll_dialects is imported; the Gemini and
+Responses dialects and the Google and Azure auth schemes are listed by id and load with their
+first use, so a program pays the import only for the API families it calls. The registry
+names both as data (a provider's ``dialect`` and ``auth``), and a Client refuses an id nobody
+registered.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +40,25 @@ __all__ = [
 
 _DIALECTS: dict[str, Dialect] = {}
 
+# Built-ins that load on first use (each module registers itself when imported). An entry
+# leaves its table when it loads, or when the id is registered or unregistered by hand, so a
+# user's choice is never overwritten by a late built-in import.
+_LAZY_DIALECTS: dict[str, str] = {"gemini": "._gemini", "openai-responses": "._responses"}
+_LAZY_AUTH: dict[str, str] = {
+    "azure-entra": "._azure_auth",
+    "google-api-key": "._google_auth",
+    "google-oauth": "._google_auth",
+}
+
+
+def _load(table: dict[str, str], name: str) -> bool:
+    """Import the built-in module that registers ``name``; False when there is none."""
+    module = table.pop(name, None)
+    if module is None:
+        return False
+    importlib.import_module(module, __package__)
+    return True
+
 
 def register_dialect(dialect: Dialect, *, replace: bool = False) -> Dialect:
     """Make a dialect available under its ``name``, the id registry entries use.
@@ -55,6 +78,13 @@ def register_dialect(dialect: Dialect, *, replace: bool = False) -> Dialect:
         raise ValueError(f"{type(dialect).__name__} has no `name` (its registry dialect id)")
     if name in _DIALECTS and not replace and _DIALECTS[name] is not dialect:
         raise ValueError(f"a dialect named {name!r} is already registered; pass replace=True")
+    if (
+        name in _LAZY_DIALECTS
+        and not replace
+        and _LAZY_DIALECTS[name] != _relative(type(dialect).__module__)
+    ):
+        raise ValueError(f"{name!r} is a built-in dialect (loaded on first use); pass replace=True")
+    _LAZY_DIALECTS.pop(name, None)
     _DIALECTS[name] = dialect
     return dialect
 
@@ -64,6 +94,7 @@ def unregister_dialect(name: str) -> None:
 
     Clients already made keep the dialect they resolved.
     """
+    _LAZY_DIALECTS.pop(name, None)
     _DIALECTS.pop(name, None)
 
 
@@ -73,15 +104,17 @@ def dialect_named(name: str) -> Dialect:
     Raises:
         UnknownDialectError: No dialect is registered under that id.
     """
-    try:
-        return _DIALECTS[name]
-    except KeyError:
-        raise UnknownDialectError("dialect", name, sorted(_DIALECTS)) from None
+    dialect = _DIALECTS.get(name)
+    if dialect is None and _load(_LAZY_DIALECTS, name):
+        dialect = _DIALECTS.get(name)
+    if dialect is None:
+        raise UnknownDialectError("dialect", name, registered_dialects())
+    return dialect
 
 
 def registered_dialects() -> list[str]:
-    """The ids of every registered dialect, sorted."""
-    return sorted(_DIALECTS)
+    """The ids of every registered dialect (built-ins not loaded yet included), sorted."""
+    return sorted({*_DIALECTS, *_LAZY_DIALECTS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,17 +184,35 @@ def register_auth(scheme: str, factory: AuthFactory, *, replace: bool = False) -
         raise ValueError("an auth scheme needs a non-empty id")
     if scheme in _AUTH and not replace and _AUTH[scheme] is not factory:
         raise ValueError(f"an auth scheme named {scheme!r} is already registered")
+    if (
+        scheme in _LAZY_AUTH
+        and not replace
+        and _LAZY_AUTH[scheme] != _relative(getattr(factory, "__module__", ""))
+    ):
+        raise ValueError(
+            f"{scheme!r} is a built-in auth scheme (loaded on first use); pass replace=True"
+        )
+    _LAZY_AUTH.pop(scheme, None)
     _AUTH[scheme] = factory
 
 
 def unregister_auth(scheme: str) -> None:
     """Remove the auth scheme registered under ``scheme`` (no error when there is none)."""
+    _LAZY_AUTH.pop(scheme, None)
     _AUTH.pop(scheme, None)
 
 
 def registered_auth_schemes() -> list[str]:
-    """The ids of every registered auth scheme, sorted."""
-    return sorted(_AUTH)
+    """The ids of every registered auth scheme (built-ins not loaded yet included), sorted."""
+    return sorted({*_AUTH, *_LAZY_AUTH})
+
+
+def _relative(module: str) -> str:
+    """A module name relative to this package (``._gemini``), to compare with the lazy tables.
+
+    A built-in module registering itself as it loads is no clash.
+    """
+    return module.removeprefix(__package__ or "")
 
 
 def auth_for(scheme: str, context: AuthContext) -> Auth:
@@ -171,10 +222,11 @@ def auth_for(scheme: str, context: AuthContext) -> Auth:
         UnknownDialectError: No auth scheme is registered under that id.
         MissingAPIKeyError: The scheme needs a key and there is none.
     """
-    try:
-        factory = _AUTH[scheme]
-    except KeyError:
-        raise UnknownDialectError("auth scheme", scheme, sorted(_AUTH)) from None
+    factory = _AUTH.get(scheme)
+    if factory is None and _load(_LAZY_AUTH, scheme):
+        factory = _AUTH.get(scheme)
+    if factory is None:
+        raise UnknownDialectError("auth scheme", scheme, registered_auth_schemes())
     return factory(context)
 
 

@@ -19,8 +19,6 @@ application default credentials), ``scopes`` (space-separated; default cloud-pla
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
@@ -86,6 +84,9 @@ class _UrllibRequest:
         timeout: float | None = None,
         **kwargs: object,
     ) -> _Response:
+        import urllib.error  # here: only a token refresh needs urllib (import time)
+        import urllib.request
+
         from google.auth import exceptions
 
         request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
