@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._auth import Token, TokenAuth
-from ._dialects import AuthContext, register_auth
+from ._dialects import AuthContext, register_builtin_auth
 
 __all__ = ["COGNITIVE_SERVICES_SCOPE", "AzureEntraAuth"]
 
@@ -86,4 +86,4 @@ def _azure_entra(context: AuthContext) -> AzureEntraAuth:
     return AzureEntraAuth(DefaultAzureCredential(), scope=scope)
 
 
-register_auth("azure-entra", _azure_entra)
+register_builtin_auth("azure-entra", _azure_entra)

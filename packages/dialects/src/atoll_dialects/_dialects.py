@@ -31,6 +31,8 @@ __all__ = [
     "auth_for",
     "dialect_named",
     "register_auth",
+    "register_builtin_auth",
+    "register_builtin_dialect",
     "register_dialect",
     "registered_auth_schemes",
     "registered_dialects",
@@ -49,6 +51,10 @@ _LAZY_AUTH: dict[str, str] = {
     "google-api-key": "._google_auth",
     "google-oauth": "._google_auth",
 }
+
+
+# Lazy ids a user registered or unregistered by hand before the built-in loaded.
+_CHOSEN: set[str] = set()
 
 
 def _load(table: dict[str, str], name: str) -> bool:
@@ -78,13 +84,10 @@ def register_dialect(dialect: Dialect, *, replace: bool = False) -> Dialect:
         raise ValueError(f"{type(dialect).__name__} has no `name` (its registry dialect id)")
     if name in _DIALECTS and not replace and _DIALECTS[name] is not dialect:
         raise ValueError(f"a dialect named {name!r} is already registered; pass replace=True")
-    if (
-        name in _LAZY_DIALECTS
-        and not replace
-        and _LAZY_DIALECTS[name] != _relative(type(dialect).__module__)
-    ):
+    if name in _LAZY_DIALECTS and not replace:
         raise ValueError(f"{name!r} is a built-in dialect (loaded on first use); pass replace=True")
-    _LAZY_DIALECTS.pop(name, None)
+    if _LAZY_DIALECTS.pop(name, None) is not None:
+        _CHOSEN.add(name)
     _DIALECTS[name] = dialect
     return dialect
 
@@ -94,7 +97,8 @@ def unregister_dialect(name: str) -> None:
 
     Clients already made keep the dialect they resolved.
     """
-    _LAZY_DIALECTS.pop(name, None)
+    if _LAZY_DIALECTS.pop(name, None) is not None:
+        _CHOSEN.add(name)
     _DIALECTS.pop(name, None)
 
 
@@ -184,21 +188,19 @@ def register_auth(scheme: str, factory: AuthFactory, *, replace: bool = False) -
         raise ValueError("an auth scheme needs a non-empty id")
     if scheme in _AUTH and not replace and _AUTH[scheme] is not factory:
         raise ValueError(f"an auth scheme named {scheme!r} is already registered")
-    if (
-        scheme in _LAZY_AUTH
-        and not replace
-        and _LAZY_AUTH[scheme] != _relative(getattr(factory, "__module__", ""))
-    ):
+    if scheme in _LAZY_AUTH and not replace:
         raise ValueError(
             f"{scheme!r} is a built-in auth scheme (loaded on first use); pass replace=True"
         )
-    _LAZY_AUTH.pop(scheme, None)
+    if _LAZY_AUTH.pop(scheme, None) is not None:
+        _CHOSEN.add(scheme)
     _AUTH[scheme] = factory
 
 
 def unregister_auth(scheme: str) -> None:
     """Remove the auth scheme registered under ``scheme`` (no error when there is none)."""
-    _LAZY_AUTH.pop(scheme, None)
+    if _LAZY_AUTH.pop(scheme, None) is not None:
+        _CHOSEN.add(scheme)
     _AUTH.pop(scheme, None)
 
 
@@ -207,12 +209,22 @@ def registered_auth_schemes() -> list[str]:
     return sorted({*_AUTH, *_LAZY_AUTH})
 
 
-def _relative(module: str) -> str:
-    """A module name relative to this package (``._gemini``), to compare with the lazy tables.
+def register_builtin_dialect(dialect: Dialect) -> None:
+    """Register a lazily loaded built-in dialect as its module loads.
 
-    A built-in module registering itself as it loads is no clash.
+    Nothing happens when its id was registered or unregistered by hand before it loaded: a
+    user's choice wins over a late import.
     """
-    return module.removeprefix(__package__ or "")
+    if dialect.name not in _CHOSEN:
+        _LAZY_DIALECTS.pop(dialect.name, None)
+        _DIALECTS.setdefault(dialect.name, dialect)
+
+
+def register_builtin_auth(scheme: str, factory: AuthFactory) -> None:
+    """``register_builtin_dialect`` for a lazily loaded built-in auth scheme."""
+    if scheme not in _CHOSEN:
+        _LAZY_AUTH.pop(scheme, None)
+        _AUTH.setdefault(scheme, factory)
 
 
 def auth_for(scheme: str, context: AuthContext) -> Auth:

@@ -20,7 +20,7 @@ from atoll_wire import gemini as wire
 
 from ._capabilities import check_capabilities
 from ._dialect import Dialect, Embeddings
-from ._dialects import register_dialect
+from ._dialects import register_builtin_dialect
 from ._error_bodies import ErrorFields, error_for, error_from_stream_error
 from ._exceptions import APIError, ContentFilterError, InvalidResponseError, UnsupportedRequestError
 from ._gemini_quirks import GeminiQuirks
@@ -271,4 +271,4 @@ class GeminiDialect(Dialect):
             raise _invalid("a countTokens answer", exc, body, target) from exc
 
 
-register_dialect(GeminiDialect())
+register_builtin_dialect(GeminiDialect())

@@ -24,7 +24,7 @@ from datetime import UTC
 from typing import Any
 
 from ._auth import Auth, HeaderKeyAuth, NoAuth, Token, TokenAuth
-from ._dialects import AuthContext, register_auth
+from ._dialects import AuthContext, register_builtin_auth
 from ._exceptions import AuthError, MissingAPIKeyError
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "GoogleAuth"]
@@ -186,5 +186,5 @@ def _google_api_key(context: AuthContext) -> Auth:
     return HeaderKeyAuth("x-goog-api-key", key)
 
 
-register_auth("google-oauth", _google_oauth)
-register_auth("google-api-key", _google_api_key)
+register_builtin_auth("google-oauth", _google_oauth)
+register_builtin_auth("google-api-key", _google_api_key)

@@ -10,7 +10,6 @@ setting, i.e. ``OPENAI_API_VERSION``, or ``Client(settings=...)``); the v1 form
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from ._exceptions import UnsupportedRequestError
 from ._openai_quirks import OpenAIChatQuirks
@@ -48,6 +47,8 @@ def endpoint_url(target: Target, quirks: OpenAIChatQuirks, path: str, model: str
         query = "?api-version=preview" if version == "preview" else ""
         return f"{base}/v1{path}{query}"
     deployment = target.settings.get("deployment") or model
+    from urllib.parse import quote  # Azure only: urllib.parse (and ipaddress) cost import time
+
     return f"{base}/deployments/{quote(deployment, safe='')}{path}?api-version={quote(version)}"
 
 
@@ -65,4 +66,6 @@ def resource_url(target: Target, quirks: OpenAIChatQuirks, path: str) -> str:
     version = target.settings.get("api_version")
     if not version or version in _V1_VERSIONS:
         return endpoint_url(target, quirks, path, target.request_model)
+    from urllib.parse import quote
+
     return f"{expand_base_url(target)}{path}?api-version={quote(version)}"

@@ -17,7 +17,7 @@ from atoll_wire.responses import decode_response
 
 from ._capabilities import check_capabilities
 from ._dialect import Dialect, Embeddings
-from ._dialects import dialect_named, register_dialect
+from ._dialects import dialect_named, register_builtin_dialect
 from ._error_bodies import error_from_stream_error, parse_error_fields
 from ._exceptions import CapabilityError, InvalidResponseError
 from ._quirks import DialectQuirks, ModelFacts
@@ -174,4 +174,4 @@ class OpenAIResponsesDialect(Dialect):
         return dialect_named("openai-chat").parse_embeddings(body, target)
 
 
-register_dialect(OpenAIResponsesDialect())
+register_builtin_dialect(OpenAIResponsesDialect())
