@@ -34,7 +34,7 @@ def test_streamed_equals_whole_text_cut_at_the_earliest_stop(
         assert not any(s in emitted for s in stops)
     if not stopped:
         emitted += matcher.flush()
-    assert (emitted, stopped) == _reference(text, stops)
+    assert (emitted, matcher.stopped) == _reference(text, stops)
 
 
 def test_no_stops_passes_text_straight_through() -> None:
@@ -48,3 +48,16 @@ def test_held_prefix_is_released_when_it_does_not_complete() -> None:
     assert matcher.feed("hi <|im") == ("hi ", False)
     assert matcher.feed("ported") == ("<|imported", False)
     assert matcher.feed(" x<|im_end|> y") == (" x", True)
+
+
+def test_a_longer_stop_starting_earlier_wins_over_a_shorter_one_found_first() -> None:
+    """Found by hypothesis: "<" is complete in "><" but "><<" may start before it."""
+    matcher = StopMatcher(["<", "><<"])
+    assert matcher.feed("><") == ("", False)
+    assert matcher.feed("<<") == ("", True)
+    matcher = StopMatcher(["<", "><<"])
+    assert matcher.feed("><") == ("", False)
+    assert matcher.feed("a") == (">", True), "it did not complete: the shorter stop cuts"
+    held = StopMatcher(["<", "><<"])
+    assert held.feed("x><") == ("x", False)
+    assert (held.flush(), held.stopped) == (">", True), "the end of text cuts at the held stop"

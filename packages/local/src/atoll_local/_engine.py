@@ -253,6 +253,8 @@ class Engine:
             text += "" if stopped else matcher.flush()
             if text:
                 put(text)
+            if matcher.stopped:
+                reason = "stop"
         return reason
 
     # ---------------------------------------------------------------- embeddings

@@ -16,13 +16,15 @@ class StopMatcher:
         stops: The stop sequences (empty strings are ignored).
     """
 
-    __slots__ = ("_firsts", "_longest", "_pending", "_stops")
+    __slots__ = ("_firsts", "_longest", "_pending", "_stops", "stopped")
 
     def __init__(self, stops: Sequence[str]) -> None:
         self._stops = tuple(dict.fromkeys(s for s in stops if s))
         self._longest = max((len(s) for s in self._stops), default=0)
         self._firsts = frozenset(s[0] for s in self._stops)
         self._pending = ""
+        self.stopped = False
+        """Whether a stop was reached (by ``feed`` or in the text ``flush`` released)."""
 
     def feed(self, text: str) -> tuple[str, bool]:
         """Take the next piece; return the text safe to emit and whether a stop was reached.
@@ -32,22 +34,35 @@ class StopMatcher:
         if not self._stops:
             return text, False
         pending = self._pending + text
-        cut = -1
-        for stop in self._stops:
-            at = pending.find(stop)
-            if at >= 0 and (cut < 0 or at < cut):
-                cut = at
-        if cut >= 0:
-            self._pending = ""
-            return pending[:cut], True
+        cut = self._earliest(pending)
         keep = self._held(pending)
-        self._pending = pending[len(pending) - keep :]
-        return pending[: len(pending) - keep], False
+        start = len(pending) - keep
+        if cut >= 0 and not (keep and start < cut):
+            self._pending = ""
+            self.stopped = True
+            return pending[:cut], True
+        # No stop yet, or a longer stop may start before the one found and complete with the
+        # text to come ("><" with stops "<" and "><<"): hold from where it could start.
+        self._pending = pending[start:]
+        return pending[:start], False
 
     def flush(self) -> str:
-        """The text held back when generation ends without a stop."""
+        """The text held back when generation ends, cut before the earliest stop it holds."""
         pending, self._pending = self._pending, ""
-        return pending
+        cut = self._earliest(pending)
+        if cut < 0:
+            return pending
+        self.stopped = True
+        return pending[:cut]
+
+    def _earliest(self, text: str) -> int:
+        """Where the earliest complete stop in ``text`` starts (-1: none)."""
+        cut = -1
+        for stop in self._stops:
+            at = text.find(stop)
+            if at >= 0 and (cut < 0 or at < cut):
+                cut = at
+        return cut
 
     def _held(self, text: str) -> int:
         """Length of the longest end of ``text`` that is a proper start of some stop."""
