@@ -87,3 +87,29 @@ def test_a_users_choice_is_never_overwritten_by_a_late_builtin_import() -> None:
         """
     )
     assert out.splitlines() == ["refused: True", "Mine", "gone"]
+
+
+def test_threads_resolving_a_lazy_builtin_at_once_all_get_it() -> None:
+    out = run(
+        """
+        import threading
+        from atoll_dialects import Target
+
+        barrier, found, errors = threading.Barrier(16), [], []
+
+        def resolve() -> None:
+            barrier.wait()
+            try:
+                found.append(type(Target.of(dialect="openai-responses").dialect).__name__)
+            except Exception as error:
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=resolve) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(sorted(set(found)), len(found), errors)
+        """
+    )
+    assert out == "['OpenAIResponsesDialect'] 16 []"

@@ -58,11 +58,16 @@ _CHOSEN: set[str] = set()
 
 
 def _load(table: dict[str, str], name: str) -> bool:
-    """Import the built-in module that registers ``name``; False when there is none."""
-    module = table.pop(name, None)
+    """Import the built-in module that registers ``name``; False when there is none.
+
+    The entry leaves the table only after the import (the module's own registration removes
+    it): a second thread asking meanwhile waits on the import lock instead of finding nothing.
+    """
+    module = table.get(name)
     if module is None:
         return False
     importlib.import_module(module, __package__)
+    table.pop(name, None)
     return True
 
 
